@@ -1,0 +1,72 @@
+/**
+ * Duplicates: one sent message (one key) stored under two or more server ids, seen in acks
+ * and/or deliveries — the user sees it twice. The same server id delivered again to a device
+ * (sync replay overlap) is harmless: counted as `redelivery`, never failed. An unknown-outcome
+ * send that shows up under two ids is a duplicate like any other.
+ */
+import type { HistoryEvent } from '../history/events.ts';
+import { ledgerHandle, type Ledger, type LedgerHandle } from './ledger.ts';
+import type { CheckResult, Checker } from './types.ts';
+import { buildWitness, WitnessList } from './witness.ts';
+
+export class DuplicatesChecker implements Checker {
+  readonly name = 'duplicates';
+  private readonly h: LedgerHandle;
+  private duplicated = 0;
+  private extraIds = 0;
+  private redelivery = 0;
+  private late = 0;
+  private readonly witnesses = new WitnessList();
+
+  constructor(ledger?: Ledger) {
+    this.h = ledgerHandle(ledger);
+  }
+
+  step(e: HistoryEvent): void {
+    const ledger = this.h.ledger;
+    if (this.h.owned) ledger.step(e);
+    const note = ledger.last;
+    if (note === undefined) return;
+    if (note.type === 'deliver') {
+      if (note.cls === 'redelivery') this.redelivery++;
+      else if (note.cls === 'late') this.late++;
+    }
+    if ((note.type === 'ack' || note.type === 'deliver') && note.newId && note.msg !== undefined && note.msg.ids.size > 1) {
+      const msg = note.msg;
+      this.extraIds++;
+      if (msg.ids.size !== 2) return;
+      this.duplicated++;
+      const ids = [...msg.ids].map(([id, seq]) => `${id} (seq ${seq})`).join(' and ');
+      this.witnesses.offer(() =>
+        buildWitness(ledger, {
+          summary: `${msg.key} in ${msg.conv} was stored twice: ${ids}` + (msg.outcome === 'pending' ? ' (send outcome unknown)' : ''),
+          key: msg.key,
+          device: 'device' in e ? e.device : undefined,
+          atMs: e.atMs,
+          msg,
+          events: [e],
+          devices: [msg.sender],
+        }),
+      );
+    }
+  }
+
+  result(): CheckResult {
+    const ledger = this.h.ledger;
+    const metrics = { redelivery: this.redelivery, extraIds: this.extraIds, lateArrivals: this.late };
+    if (ledger.totals.messages === 0) {
+      return { name: this.name, status: 'not-checked', count: 0, witnesses: [], metrics, note: 'no sends in the history' };
+    }
+    const out: CheckResult = {
+      name: this.name,
+      status: this.duplicated > 0 ? 'fail' : 'pass',
+      count: this.duplicated,
+      witnesses: this.witnesses.items,
+      metrics,
+    };
+    if (this.late > 0) {
+      out.note = `${this.late} arrival(s) of messages settled more than ${ledger.retainSettledMs} ms earlier were not judged for duplicates`;
+    }
+    return out;
+  }
+}

@@ -1,0 +1,367 @@
+/**
+ * The message ledger: one fold over sends, acks, nacks and deliveries that every message check
+ * reads, so the judge indexes each event once whatever the number of checks.
+ *
+ *   send ─┐                    ┌─> in flight ──(stored and delivered to every expected device)──┐
+ *   ack  ─┼─> record per key ──┤                                                               v
+ *   nack ─┤                    └─> (final nack) ─────────────────────────────────────> settled (compact)
+ *   deliver                                                                                    │
+ *                                                     (settled longer than retainSettledMs) ──> retired
+ *
+ * Memory grows with messages in flight, not with run length: a settled record keeps only its
+ * server ids and seqs (so a late copy under a new id is still caught as a duplicate), and is
+ * retired `retainSettledMs` of history time later, leaving a per-sender watermark. Arrivals for
+ * retired keys are classified `late` and counted, never guessed at.
+ *
+ * After `step(e)`, `last` describes what the event meant (first arrival at a device, redelivery,
+ * new server id, ...); checks that share the ledger read it instead of indexing again.
+ */
+import type {
+  AckEvent,
+  DeliverEvent,
+  HistoryEvent,
+  NackEvent,
+  SendEvent,
+} from '../history/events.ts';
+import { ConnectionTrail } from './connection-trail.ts';
+import { FaultTimeline } from './fault-timeline.ts';
+import { Topology } from './topology.ts';
+
+/** Send outcome, three-valued as in Jepsen. */
+export type Outcome = 'pending' | 'ok' | 'fail';
+
+/** Everything the ledger knows about one message key. */
+export interface MessageRecord {
+  readonly key: string;
+  readonly sender: string;
+  readonly senderAccount: string;
+  readonly counter: number;
+  readonly conv: string;
+  readonly kind: SendEvent['kind'];
+  readonly intendedMs: number;
+  readonly firstSendAtMs: number;
+  lastSendAtMs: number;
+  attempts: number;
+  outcome: Outcome;
+  /** Time of the first ack, if any. */
+  ackAtMs?: number;
+  /** Server ids seen for this key (acks and deliveries) with their seq, in order of discovery. */
+  readonly ids: Map<string, number>;
+  /** Expected devices that have not received any copy yet. Emptied (and dropped) on settle. */
+  missing: Set<string>;
+  /** Number of expected recipients at send time. */
+  readonly expectedCount: number;
+  /** `device\0id` pairs seen; only kept while in flight, then only for unexpected devices. */
+  seen: Set<string>;
+  /** sha256 list the sender recorded, when the SendEvent carries one (see integrity check). */
+  sentSha256?: readonly string[];
+  /** Sends, acks, nacks and the first deliveries, for witnesses. Dropped on settle. */
+  trail: HistoryEvent[];
+  /** Set when the record left the in-flight table. */
+  settledAtMs?: number;
+}
+
+/** What the last stepped event meant. */
+export type LedgerNote =
+  | { type: 'send'; msg: MessageRecord; first: boolean }
+  | { type: 'ack'; msg: MessageRecord | undefined; newId: boolean; firstAck: boolean }
+  | { type: 'nack'; msg: MessageRecord | undefined }
+  | {
+      type: 'deliver';
+      msg: MessageRecord | undefined;
+      /**
+       * `first`: this device had not seen this server id of the key. `redelivery`: it had.
+       * `late`: the key was retired, nothing can be said. `orphan`: no send for this key.
+       */
+      cls: 'first' | 'redelivery' | 'late' | 'orphan';
+      /** The server id was not known for this key before this event. */
+      newId: boolean;
+      /** The device had not received any copy of the key before (first-arrival latency). */
+      firstForDevice: boolean;
+      /** The device was an expected recipient at send time. */
+      expected: boolean;
+    }
+  | undefined;
+
+/** Options of {@link Ledger}. */
+export interface LedgerOptions {
+  /**
+   * How long (history ms) a settled message keeps its ids for late-duplicate detection.
+   * Default 120 000 (2 min): longer than any reconnect-and-replay the scenarios produce.
+   */
+  retainSettledMs?: number;
+}
+
+/** Trail events kept per message; sends, acks and nacks always, deliveries up to this many. */
+const TRAIL_DELIVERIES = 12;
+
+/** Parse the per-sender counter out of a `<device>#<n>` key; NaN when malformed. */
+export function counterOf(key: string): number {
+  const i = key.lastIndexOf('#');
+  return i < 0 ? NaN : Number(key.slice(i + 1));
+}
+
+/** The shared index of messages, population, faults and connection events. */
+export class Ledger {
+  readonly topology = new Topology();
+  readonly faults = new FaultTimeline();
+  readonly connections = new ConnectionTrail();
+  readonly retainSettledMs: number;
+  /** Meaning of the last stepped event. */
+  last: LedgerNote = undefined;
+  /** Records retired by the last step (checks drop their own per-key state for them). */
+  retiredNow: MessageRecord[] = [];
+  /** Time of the latest event. */
+  nowMs = 0;
+  /** True once a `run-end` event was seen. */
+  ended = false;
+  endReason: string | undefined;
+  /** Counts of the whole run. */
+  readonly totals = { sends: 0, messages: 0, acked: 0, failed: 0, deliveries: 0, late: 0, orphans: 0, retired: 0 };
+
+  private readonly inFlight = new Map<string, MessageRecord>();
+  private readonly settled = new Map<string, MessageRecord>();
+  /** Settled records in settle order (times are monotone), retired from the head. */
+  private readonly settleQueue: MessageRecord[] = [];
+  private settleHead = 0;
+  /** Highest retired counter per sender device. */
+  private readonly retiredHigh = new Map<string, number>();
+
+  constructor(options: LedgerOptions = {}) {
+    this.retainSettledMs = options.retainSettledMs ?? 120_000;
+  }
+
+  /** The record of `key` while in flight or settled; undefined once retired. */
+  get(key: string): MessageRecord | undefined {
+    return this.inFlight.get(key) ?? this.settled.get(key);
+  }
+
+  /** Messages not yet settled (pending outcome, or stored but missing somewhere). */
+  pending(): IterableIterator<MessageRecord> {
+    return this.inFlight.values();
+  }
+
+  step(e: HistoryEvent): void {
+    this.last = undefined;
+    if (this.retiredNow.length > 0) this.retiredNow = [];
+    if (e.atMs > this.nowMs) {
+      this.nowMs = e.atMs;
+      this.retireOld();
+    }
+    switch (e.type) {
+      case 'account':
+      case 'conv':
+        this.topology.step(e);
+        return;
+      case 'fault':
+        this.faults.step(e);
+        return;
+      case 'connect':
+      case 'connected':
+      case 'disconnect':
+        this.connections.step(e);
+        return;
+      case 'send':
+        this.onSend(e);
+        return;
+      case 'ack':
+        this.onAck(e);
+        return;
+      case 'nack':
+        this.onNack(e);
+        return;
+      case 'deliver':
+        this.onDeliver(e);
+        return;
+      case 'run-end':
+        this.ended = true;
+        this.endReason = e.reason;
+        return;
+      default:
+        return;
+    }
+  }
+
+  private onSend(e: SendEvent): void {
+    this.totals.sends++;
+    const known = this.get(e.key);
+    if (known !== undefined) {
+      known.attempts++;
+      known.lastSendAtMs = e.atMs;
+      if (known.settledAtMs === undefined) known.trail.push(e);
+      this.last = { type: 'send', msg: known, first: false };
+      return;
+    }
+    this.totals.messages++;
+    const expected = this.topology.expectedRecipients(e.conv, e.device);
+    const sha = (e as SendEvent & { sha256?: unknown }).sha256;
+    const msg: MessageRecord = {
+      key: e.key,
+      sender: e.device,
+      senderAccount: e.account,
+      counter: counterOf(e.key),
+      conv: e.conv,
+      kind: e.kind,
+      intendedMs: e.intendedMs,
+      firstSendAtMs: e.atMs,
+      lastSendAtMs: e.atMs,
+      attempts: 1,
+      outcome: 'pending',
+      ids: new Map(),
+      missing: new Set(expected),
+      expectedCount: expected.length,
+      seen: new Set(),
+      trail: [e],
+    };
+    if (Array.isArray(sha) && sha.every((s) => typeof s === 'string')) msg.sentSha256 = sha as string[];
+    this.inFlight.set(e.key, msg);
+    this.last = { type: 'send', msg, first: true };
+  }
+
+  private onAck(e: AckEvent): void {
+    const msg = this.get(e.key);
+    if (msg === undefined) {
+      this.last = { type: 'ack', msg: undefined, newId: false, firstAck: false };
+      return;
+    }
+    const firstAck = msg.ackAtMs === undefined;
+    if (firstAck) {
+      msg.ackAtMs = e.atMs;
+      this.totals.acked++;
+    }
+    msg.outcome = 'ok';
+    const newId = !msg.ids.has(e.id);
+    if (newId) msg.ids.set(e.id, e.seq);
+    if (msg.settledAtMs === undefined) msg.trail.push(e);
+    this.last = { type: 'ack', msg, newId, firstAck };
+    this.maybeSettle(msg);
+  }
+
+  private onNack(e: NackEvent): void {
+    const msg = this.get(e.key);
+    this.last = { type: 'nack', msg };
+    if (msg === undefined) return;
+    if (msg.settledAtMs === undefined) msg.trail.push(e);
+    if (e.final && msg.outcome === 'pending') {
+      msg.outcome = 'fail';
+      this.totals.failed++;
+      this.maybeSettle(msg);
+    }
+  }
+
+  private onDeliver(e: DeliverEvent): void {
+    this.totals.deliveries++;
+    const msg = this.get(e.key);
+    if (msg === undefined) {
+      const high = this.retiredHigh.get(e.from);
+      const counter = counterOf(e.key);
+      const late = high !== undefined && counter <= high;
+      if (late) this.totals.late++;
+      else this.totals.orphans++;
+      this.last = { type: 'deliver', msg: undefined, cls: late ? 'late' : 'orphan', newId: false, firstForDevice: false, expected: false };
+      return;
+    }
+    const newId = !msg.ids.has(e.id);
+    if (newId) msg.ids.set(e.id, e.seq);
+    const pair = e.device + '\0' + e.id;
+    let cls: 'first' | 'redelivery';
+    let firstForDevice: boolean;
+    let expected: boolean;
+    if (msg.settledAtMs === undefined) {
+      expected = msg.missing.has(e.device) || this.wasExpected(msg, e.device);
+      cls = msg.seen.has(pair) ? 'redelivery' : 'first';
+      firstForDevice = msg.missing.has(e.device) || (!expected && !this.deviceSawAny(msg, e.device));
+      msg.seen.add(pair);
+      if (msg.missing.delete(e.device) || (cls === 'first' && msg.trail.length < TRAIL_DELIVERIES + msg.attempts + 2)) {
+        msg.trail.push(e);
+      }
+    } else {
+      // Settled: every expected device has a copy; only unexpected devices are still tracked.
+      expected = this.wasExpected(msg, e.device);
+      if (expected) {
+        cls = newId ? 'first' : 'redelivery';
+        firstForDevice = false;
+      } else {
+        cls = msg.seen.has(pair) ? 'redelivery' : 'first';
+        firstForDevice = !this.deviceSawAny(msg, e.device);
+        msg.seen.add(pair);
+      }
+    }
+    this.last = { type: 'deliver', msg, cls, newId, firstForDevice, expected };
+    this.maybeSettle(msg);
+  }
+
+  /** Whether `device` was an expected recipient (membership at send time approximated by now). */
+  private wasExpected(msg: MessageRecord, device: string): boolean {
+    if (device === msg.sender) return false;
+    const account = this.topology.accountOf(device);
+    return account !== undefined && this.topology.isMember(msg.conv, account);
+  }
+
+  private deviceSawAny(msg: MessageRecord, device: string): boolean {
+    const prefix = device + '\0';
+    for (const p of msg.seen) if (p.startsWith(prefix)) return true;
+    return false;
+  }
+
+  private maybeSettle(msg: MessageRecord): void {
+    if (msg.settledAtMs !== undefined) return;
+    const stored = msg.outcome === 'ok' || msg.ids.size > 0;
+    const done = (stored && msg.missing.size === 0) || (msg.outcome === 'fail' && msg.ids.size === 0);
+    if (!done) return;
+    msg.settledAtMs = this.nowMs;
+    this.inFlight.delete(msg.key);
+    this.settled.set(msg.key, msg);
+    this.settleQueue.push(msg);
+    // Drop the bulky state: keep ids and the few unexpected devices that saw a copy.
+    msg.trail = [];
+    msg.missing = new Set();
+    const keep = new Set<string>();
+    for (const p of msg.seen) {
+      const device = p.slice(0, p.indexOf('\0'));
+      if (!this.wasExpected(msg, device)) keep.add(p);
+    }
+    msg.seen = keep;
+  }
+
+  private retireOld(): void {
+    const horizon = this.nowMs - this.retainSettledMs;
+    const q = this.settleQueue;
+    while (this.settleHead < q.length) {
+      const msg = q[this.settleHead]!;
+      if ((msg.settledAtMs ?? 0) > horizon) break;
+      this.settleHead++;
+      // A failed send may have been settled and then been proven stored by a late delivery;
+      // it is still settled, so it retires the same way.
+      this.settled.delete(msg.key);
+      const high = this.retiredHigh.get(msg.sender);
+      if (high === undefined || msg.counter > high) this.retiredHigh.set(msg.sender, msg.counter);
+      this.retiredNow.push(msg);
+      this.totals.retired++;
+    }
+    if (this.settleHead > 1024 && this.settleHead * 2 > q.length) {
+      q.splice(0, this.settleHead);
+      this.settleHead = 0;
+    }
+  }
+
+  /** Entries held in the ledger's tables (for the bounded-memory test), including the population. */
+  retained(): number {
+    let n = this.inFlight.size + this.settled.size + (this.settleQueue.length - this.settleHead) + this.retiredHigh.size;
+    for (const m of this.inFlight.values()) n += m.ids.size + m.missing.size + m.seen.size + m.trail.length;
+    for (const m of this.settled.values()) n += m.ids.size + m.seen.size;
+    return n + this.topology.retained() + this.faults.retained() + this.connections.retained();
+  }
+}
+
+/** A checker's handle on a ledger: its own (stepped by the checker) or a judge's shared one. */
+export interface LedgerHandle {
+  ledger: Ledger;
+  /** True when the checker must step the ledger itself. */
+  owned: boolean;
+}
+
+/** Use `shared` when given (the judge steps it), otherwise a private ledger the checker steps. */
+export function ledgerHandle(shared?: Ledger): LedgerHandle {
+  return shared === undefined ? { ledger: new Ledger(), owned: true } : { ledger: shared, owned: false };
+}

@@ -1,0 +1,82 @@
+/**
+ * Loss: a message the server stored (acknowledged, or proven stored by any delivery) that some
+ * expected device never received by the end of the run. Judged at `run-end`, which the runner
+ * emits after the grace period; without it (crashed run) the check says `not-checked`.
+ */
+import type { HistoryEvent } from '../history/events.ts';
+import { ledgerHandle, type Ledger, type LedgerHandle } from './ledger.ts';
+import type { CheckResult, Checker } from './types.ts';
+import { buildWitness, WitnessList } from './witness.ts';
+
+export class LossChecker implements Checker {
+  readonly name = 'loss';
+  private readonly h: LedgerHandle;
+
+  /** `ledger`: a judge's shared ledger, stepped by the judge; omitted, the checker owns one. */
+  constructor(ledger?: Ledger) {
+    this.h = ledgerHandle(ledger);
+  }
+
+  step(e: HistoryEvent): void {
+    if (this.h.owned) this.h.ledger.step(e);
+  }
+
+  result(): CheckResult {
+    const ledger = this.h.ledger;
+    if (ledger.totals.messages === 0) {
+      return { name: this.name, status: 'not-checked', count: 0, witnesses: [], note: 'no sends in the history' };
+    }
+    let lost = 0;
+    let missingDeliveries = 0;
+    let unknownNotStored = 0;
+    let unknownStored = 0;
+    const witnesses = new WitnessList();
+    for (const msg of ledger.pending()) {
+      const stored = msg.outcome === 'ok' || msg.ids.size > 0;
+      if (!stored) {
+        if (msg.outcome === 'pending') unknownNotStored++;
+        continue;
+      }
+      if (msg.outcome === 'pending') unknownStored++;
+      if (msg.missing.size === 0) continue;
+      lost++;
+      missingDeliveries += msg.missing.size;
+      const missing = [...msg.missing];
+      witnesses.offer(() =>
+        buildWitness(ledger, {
+          summary:
+            `${msg.key} (${msg.outcome === 'ok' ? 'acknowledged' : 'outcome unknown, but delivered'}` +
+            ` in ${msg.conv}) never reached ${missing.length} of ${msg.expectedCount} expected device(s): ` +
+            missing.slice(0, 5).join(', ') + (missing.length > 5 ? ', ...' : ''),
+          key: msg.key,
+          device: missing[0],
+          atMs: msg.ackAtMs ?? msg.firstSendAtMs,
+          msg,
+          devices: [msg.sender, ...missing.slice(0, 3)],
+          toMs: ledger.nowMs,
+        }),
+      );
+    }
+    const metrics = {
+      messages: ledger.totals.messages,
+      acked: ledger.totals.acked,
+      failed: ledger.totals.failed,
+      unknownNotStored,
+      unknownStored,
+      missingDeliveries,
+    };
+    if (!ledger.ended) {
+      return {
+        name: this.name,
+        status: 'not-checked',
+        count: 0,
+        witnesses: [],
+        metrics: { ...metrics, undeliveredAtCrash: missingDeliveries },
+        note: 'the history has no run-end event (crashed or cut-off run): undelivered messages may still have been in flight',
+      };
+    }
+    const out: CheckResult = { name: this.name, status: lost > 0 ? 'fail' : 'pass', count: lost, witnesses: witnesses.items, metrics };
+    if (unknownNotStored > 0) out.note = `${unknownNotStored} send(s) with unknown outcome never arrived anywhere: not counted as loss`;
+    return out;
+  }
+}

@@ -1,0 +1,189 @@
+/**
+ * Ordering. A message's position is its server seq (per conversation). Using the first server id
+ * found for each key (other ids are the duplicates check's business), this check fails on:
+ *
+ *   - receiver FIFO: at a receiving device, among first arrivals (live or replay) from one sending
+ *     device in one conversation, seqs must increase in arrival order;
+ *   - server FIFO: for two messages of one sender in one conversation where the earlier one's
+ *     last attempt was written before the later one's first attempt (so one ordered socket carried
+ *     them in counter order), the earlier counter must get the lower seq. A message resent after a
+ *     later one was sent may legitimately land after it, and is not judged;
+ *   - disagreement: one key with different seqs at different devices (or vs its ack), or two
+ *     keys at the same seq of one conversation.
+ *
+ * Arrivals below the device's highest seen seq of the conversation from *other* senders are
+ * counted as `outOfOrder` (a metric, not a failure: interleaving across senders is not promised
+ * by arrival order). Redeliveries of an id the device already had are ignored.
+ */
+import type { DeliverEvent, HistoryEvent } from '../history/events.ts';
+import { ledgerHandle, type Ledger, type LedgerHandle, type MessageRecord } from './ledger.ts';
+import type { CheckResult, Checker } from './types.ts';
+import { buildWitness, WitnessList } from './witness.ts';
+
+/** Recent stored messages kept per (sender, conversation) for the server-FIFO comparison. */
+const SENDER_WINDOW = 32;
+
+interface Placed {
+  key: string;
+  counter: number;
+  seq: number;
+  firstSendAtMs: number;
+  lastSendAtMs: number;
+}
+interface Arrival {
+  key: string;
+  seq: number;
+  event: DeliverEvent;
+}
+
+export class OrderingChecker implements Checker {
+  readonly name = 'ordering';
+  private readonly h: LedgerHandle;
+  /** device\0conv -> highest seq arrived. */
+  private readonly deviceHigh = new Map<string, number>();
+  /** device\0conv\0sender -> last (highest) arrival from that sender. */
+  private readonly senderHigh = new Map<string, Arrival>();
+  /** sender\0conv -> recent placed messages. */
+  private readonly placed = new Map<string, Placed[]>();
+  /** conv -> seq -> key, for messages still held by the ledger. */
+  private readonly seqOwner = new Map<string, Map<number, string>>();
+  private readonly counts = { receiverFifo: 0, serverFifo: 0, disagreement: 0, seqConflict: 0, outOfOrder: 0 };
+  private readonly witnesses = new WitnessList();
+
+  constructor(ledger?: Ledger) {
+    this.h = ledgerHandle(ledger);
+  }
+
+  step(e: HistoryEvent): void {
+    const ledger = this.h.ledger;
+    if (this.h.owned) ledger.step(e);
+    for (const m of ledger.retiredNow) this.forget(m);
+    const note = ledger.last;
+    if (note === undefined || (note.type !== 'ack' && note.type !== 'deliver') || note.msg === undefined) return;
+    if (e.type !== 'ack' && e.type !== 'deliver') return;
+    const msg = note.msg;
+    const first = msg.ids.entries().next().value;
+    if (first === undefined) return;
+    const [canonicalId, canonicalSeq] = first;
+    if (e.id !== canonicalId) return;
+    if (note.newId) this.place(msg, canonicalSeq, e);
+    else if (e.seq !== canonicalSeq) {
+      this.counts.disagreement++;
+      this.witnesses.offer(() =>
+        buildWitness(ledger, {
+          summary: `${msg.key} (id ${e.id}) has seq ${e.seq} on ${e.device} but seq ${canonicalSeq} elsewhere`,
+          key: msg.key,
+          device: e.device,
+          atMs: e.atMs,
+          msg,
+          events: [e],
+        }),
+      );
+    }
+    if (e.type === 'deliver' && note.type === 'deliver' && note.cls === 'first') this.arrive(msg, e);
+  }
+
+  /** First time a key's canonical seq is known: conflicts and server FIFO. */
+  private place(msg: MessageRecord, seq: number, e: HistoryEvent): void {
+    const ledger = this.h.ledger;
+    let owners = this.seqOwner.get(msg.conv);
+    if (owners === undefined) {
+      owners = new Map();
+      this.seqOwner.set(msg.conv, owners);
+    }
+    const other = owners.get(seq);
+    if (other !== undefined && other !== msg.key) {
+      this.counts.seqConflict++;
+      this.witnesses.offer(() =>
+        buildWitness(ledger, {
+          summary: `${msg.key} and ${other} both hold seq ${seq} in ${msg.conv}`,
+          key: msg.key,
+          atMs: e.atMs,
+          msg,
+          events: [...(ledger.get(other)?.trail ?? []), e],
+        }),
+      );
+    } else owners.set(seq, msg.key);
+
+    const ringKey = msg.sender + '\0' + msg.conv;
+    let ring = this.placed.get(ringKey);
+    if (ring === undefined) {
+      ring = [];
+      this.placed.set(ringKey, ring);
+    }
+    const me: Placed = { key: msg.key, counter: msg.counter, seq, firstSendAtMs: msg.firstSendAtMs, lastSendAtMs: msg.lastSendAtMs };
+    for (const p of ring) {
+      const [a, b] = p.counter < me.counter ? [p, me] : [me, p];
+      if (a.counter === b.counter) continue;
+      if (a.lastSendAtMs < b.firstSendAtMs && a.seq > b.seq) {
+        this.counts.serverFifo++;
+        this.witnesses.offer(() =>
+          buildWitness(ledger, {
+            summary:
+              `${a.key} was written before ${b.key} was first sent, yet the server placed it after: ` +
+              `seq ${a.seq} > ${b.seq} in ${msg.conv}`,
+            key: msg.key,
+            device: msg.sender,
+            atMs: e.atMs,
+            events: [...(ledger.get(a.key)?.trail ?? []), ...(ledger.get(b.key)?.trail ?? []), e],
+            devices: [msg.sender],
+            fromMs: Math.min(a.firstSendAtMs, b.firstSendAtMs),
+          }),
+        );
+      }
+    }
+    ring.push(me);
+    if (ring.length > SENDER_WINDOW) ring.shift();
+  }
+
+  /** A first arrival at a device: receiver FIFO and the out-of-order metric. */
+  private arrive(msg: MessageRecord, e: DeliverEvent): void {
+    const dc = e.device + '\0' + e.conv;
+    const high = this.deviceHigh.get(dc);
+    if (high !== undefined && e.seq < high) this.counts.outOfOrder++;
+    else this.deviceHigh.set(dc, e.seq);
+
+    const ds = dc + '\0' + msg.sender;
+    const prev = this.senderHigh.get(ds);
+    if (prev !== undefined && e.seq < prev.seq) {
+      this.counts.receiverFifo++;
+      const ledger = this.h.ledger;
+      this.witnesses.offer(() =>
+        buildWitness(ledger, {
+          summary: `${e.device} showed ${msg.key} (seq ${e.seq}) after ${prev.key} (seq ${prev.seq}) from the same sender ${msg.sender}`,
+          key: msg.key,
+          device: e.device,
+          atMs: e.atMs,
+          msg,
+          events: [prev.event, e],
+          devices: [e.device],
+        }),
+      );
+      return;
+    }
+    this.senderHigh.set(ds, { key: msg.key, seq: e.seq, event: e });
+  }
+
+  private forget(m: MessageRecord): void {
+    const owners = this.seqOwner.get(m.conv);
+    if (owners === undefined) return;
+    for (const seq of m.ids.values()) if (owners.get(seq) === m.key) owners.delete(seq);
+  }
+
+  result(): CheckResult {
+    const violations = this.counts.receiverFifo + this.counts.serverFifo + this.counts.disagreement + this.counts.seqConflict;
+    const metrics = { ...this.counts };
+    if (this.h.ledger.totals.messages === 0) {
+      return { name: this.name, status: 'not-checked', count: 0, witnesses: [], metrics, note: 'no sends in the history' };
+    }
+    return { name: this.name, status: violations > 0 ? 'fail' : 'pass', count: violations, witnesses: this.witnesses.items, metrics };
+  }
+
+  /** Entries held (for the bounded-memory test). */
+  retained(): number {
+    let n = this.deviceHigh.size + this.senderHigh.size + this.placed.size;
+    for (const r of this.placed.values()) n += r.length;
+    for (const o of this.seqOwner.values()) n += o.size + 1;
+    return n;
+  }
+}

@@ -1,0 +1,57 @@
+/**
+ * The types every checker shares. A checker is a pure fold over the history: `step` each event in
+ * order, then `result()`; it never touches sockets or clocks.
+ */
+import type { HistoryEvent } from '../history/events.ts';
+import type { LatencySummary } from '../stats/hdr.ts';
+
+export type { LatencySummary };
+
+/** `not-checked` means the check could not run (no relevant events, crashed run); never a pass. */
+export type CheckStatus = 'pass' | 'fail' | 'not-checked';
+
+/** One example of an anomaly, with the events that prove it, in history order. */
+export interface Witness {
+  summary: string;
+  key?: string;
+  device?: string;
+  atMs?: number;
+  trail: HistoryEvent[];
+}
+
+/** Outcome of one check. `witnesses` holds at most {@link MAX_WITNESSES} examples. */
+export interface CheckResult {
+  name: string;
+  status: CheckStatus;
+  /** Number of anomalies found (0 when passing or not checked). */
+  count: number;
+  witnesses: Witness[];
+  note?: string;
+  metrics?: Record<string, number>;
+}
+
+/** A fold over the history that judges one concern. */
+export interface Checker {
+  readonly name: string;
+  step(e: HistoryEvent): void;
+  result(): CheckResult;
+}
+
+/** All checks plus latency metrics (`delivery`, `delivery[text]`, `delivery@fault`, `ack`, ...). */
+export interface Verdict {
+  checks: Record<string, CheckResult>;
+  metrics: Record<string, LatencySummary>;
+}
+
+/** Every check and the delay metrics composed into one fold. */
+export interface Judge {
+  step(e: HistoryEvent): void;
+  result(): Verdict;
+}
+
+/** Witnesses kept per failed check. */
+export const MAX_WITNESSES = 10;
+
+/** Names of the checks in a verdict, in report order. */
+export const CHECK_NAMES = ['loss', 'duplicates', 'ordering', 'sync', 'history', 'isolation', 'integrity'] as const;
+export type CheckName = (typeof CHECK_NAMES)[number];

@@ -1,0 +1,60 @@
+/**
+ * Witness building: an anomaly plus the events that prove it — the message's sends, acks and
+ * deliveries, the connection events of the devices involved, and the faults active meanwhile.
+ */
+import type { HistoryEvent } from '../history/events.ts';
+import type { Ledger, MessageRecord } from './ledger.ts';
+import { MAX_WITNESSES, type Witness } from './types.ts';
+
+/** Parts of a witness. */
+export interface WitnessParts {
+  summary: string;
+  key?: string;
+  device?: string;
+  atMs?: number;
+  /** Message whose own trail (if still held) goes into the witness. */
+  msg?: MessageRecord;
+  /** Further events proving the anomaly (e.g. the offending delivery). */
+  events?: readonly HistoryEvent[];
+  /** Devices whose recent connection events belong in the trail. */
+  devices?: readonly string[];
+  /** Time window whose faults belong in the trail; default from the message's intended time to `atMs`. */
+  fromMs?: number;
+  toMs?: number;
+}
+
+/** Assemble one witness; the trail is in history order without repeats. */
+export function buildWitness(ledger: Ledger, parts: WitnessParts): Witness {
+  const seen = new Set<HistoryEvent>();
+  const trail: HistoryEvent[] = [];
+  const add = (e: HistoryEvent): void => {
+    if (!seen.has(e)) {
+      seen.add(e);
+      trail.push(e);
+    }
+  };
+  for (const e of parts.msg?.trail ?? []) add(e);
+  for (const e of parts.events ?? []) add(e);
+  for (const d of parts.devices ?? []) for (const e of ledger.connections.of(d)) add(e);
+  const fromMs = parts.fromMs ?? parts.msg?.intendedMs ?? parts.atMs ?? ledger.nowMs;
+  const toMs = parts.toMs ?? parts.atMs ?? ledger.nowMs;
+  for (const e of ledger.faults.eventsOverlapping(fromMs, toMs)) add(e);
+  trail.sort((a, b) => a.atMs - b.atMs);
+  const w: Witness = { summary: parts.summary, trail };
+  if (parts.key !== undefined) w.key = parts.key;
+  if (parts.device !== undefined) w.device = parts.device;
+  if (parts.atMs !== undefined) w.atMs = parts.atMs;
+  return w;
+}
+
+/** Up to {@link MAX_WITNESSES} witnesses; later ones are counted, not kept. */
+export class WitnessList {
+  readonly items: Witness[] = [];
+  /** Build the witness only if there is room (building copies trails). */
+  offer(make: () => Witness): void {
+    if (this.items.length < MAX_WITNESSES) this.items.push(make());
+  }
+  get full(): boolean {
+    return this.items.length >= MAX_WITNESSES;
+  }
+}

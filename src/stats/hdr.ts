@@ -1,0 +1,136 @@
+/**
+ * A latency histogram: hdr-histogram-js with explicit bounds, recording microseconds and
+ * answering in milliseconds. History times are fractional milliseconds; recording them as whole
+ * microseconds keeps sub-millisecond resolution (loopback acks take ~100 us) without floats in
+ * the histogram.
+ */
+import { build, type Histogram } from 'hdr-histogram-js';
+
+/** Percentiles and moments of one latency distribution, in milliseconds. */
+export interface LatencySummary {
+  count: number;
+  p50Ms: number;
+  p90Ms: number;
+  p95Ms: number;
+  p99Ms: number;
+  p999Ms: number;
+  maxMs: number;
+  meanMs: number;
+}
+
+/** Options of {@link LatencyHistogram}. */
+export interface LatencyHistogramOptions {
+  /** Largest value kept exactly; larger values are clamped to it and counted. Default 1 h (3.6e9 us). */
+  highestUs?: number;
+  /** Significant decimal digits kept. Default 3 (0.1 % relative error). */
+  digits?: 1 | 2 | 3 | 4 | 5;
+}
+
+/** Default upper bound: one hour. A chat message later than that is lost for any practical purpose. */
+export const DEFAULT_HIGHEST_US = 3_600_000_000;
+
+/**
+ * An HDR histogram of latencies. Negative values (clock quirks: a delivery observed before its
+ * intended time cannot happen on one monotonic clock, but a driver bug could produce one) are
+ * recorded as 0 and counted in `negativeCount`; values above the bound are clamped and counted in
+ * `clampedCount`, never dropped, so percentiles are never silently optimistic.
+ */
+export class LatencyHistogram {
+  readonly highestUs: number;
+  private readonly hist: Histogram;
+  private sumUs = 0;
+  /** Values above `highestUs`, recorded as `highestUs`. */
+  clampedCount = 0;
+  /** Negative values, recorded as 0. */
+  negativeCount = 0;
+
+  constructor(options: LatencyHistogramOptions = {}) {
+    this.highestUs = options.highestUs ?? DEFAULT_HIGHEST_US;
+    this.hist = build({
+      lowestDiscernibleValue: 1,
+      highestTrackableValue: this.highestUs,
+      numberOfSignificantValueDigits: options.digits ?? 3,
+      autoResize: false,
+      bitBucketSize: 32,
+    });
+  }
+
+  /** Number of values recorded. */
+  get count(): number {
+    return this.hist.totalCount;
+  }
+
+  /** Record one latency given in (fractional) milliseconds. */
+  recordMs(latencyMs: number): void {
+    let us = Math.round(latencyMs * 1000);
+    if (!Number.isFinite(us)) return;
+    if (us < 0) {
+      this.negativeCount++;
+      us = 0;
+    } else if (us > this.highestUs) {
+      this.clampedCount++;
+      us = this.highestUs;
+    }
+    this.hist.recordValue(us);
+    this.sumUs += us;
+  }
+
+  /** Value at `percentile` (0..100) in milliseconds; 0 when empty. */
+  percentileMs(percentile: number): number {
+    return this.count === 0 ? 0 : this.hist.getValueAtPercentile(percentile) / 1000;
+  }
+
+  /** Fold another histogram (e.g. from another shard) into this one; merging is lossless. */
+  merge(other: LatencyHistogram): void {
+    this.hist.add(other.hist);
+    this.sumUs += other.sumUs;
+    this.clampedCount += other.clampedCount;
+    this.negativeCount += other.negativeCount;
+  }
+
+  /** Summary in milliseconds. The mean is exact (kept beside the histogram), percentiles are HDR. */
+  summary(): LatencySummary {
+    const count = this.count;
+    return {
+      count,
+      p50Ms: this.percentileMs(50),
+      p90Ms: this.percentileMs(90),
+      p95Ms: this.percentileMs(95),
+      p99Ms: this.percentileMs(99),
+      p999Ms: this.percentileMs(99.9),
+      maxMs: count === 0 ? 0 : this.hist.maxValue / 1000,
+      meanMs: count === 0 ? 0 : this.sumUs / count / 1000,
+    };
+  }
+}
+
+/** A family of histograms created on first use, e.g. `delivery`, `delivery[text]`. */
+export class HistogramSet {
+  private readonly byName = new Map<string, LatencyHistogram>();
+  constructor(private readonly options: LatencyHistogramOptions = {}) {}
+
+  /** Record `latencyMs` into the histogram called `name`, creating it on first use. */
+  recordMs(name: string, latencyMs: number): void {
+    let h = this.byName.get(name);
+    if (h === undefined) {
+      h = new LatencyHistogram(this.options);
+      this.byName.set(name, h);
+    }
+    h.recordMs(latencyMs);
+  }
+
+  get(name: string): LatencyHistogram | undefined {
+    return this.byName.get(name);
+  }
+
+  names(): string[] {
+    return [...this.byName.keys()];
+  }
+
+  /** Summaries of every histogram, keyed by name. */
+  summaries(): Record<string, LatencySummary> {
+    const out: Record<string, LatencySummary> = {};
+    for (const [name, h] of this.byName) out[name] = h.summary();
+    return out;
+  }
+}

@@ -1,0 +1,97 @@
+import { describe, expect, it } from 'vitest';
+import { OrderingChecker } from '../../src/check/ordering.ts';
+import type { HistoryEvent } from '../../src/history/events.ts';
+import { ack, clean, deliver, population, runEnd, send } from './fixtures.ts';
+
+function run(events: HistoryEvent[]) {
+  const c = new OrderingChecker();
+  for (const e of events) c.step(e);
+  return c.result();
+}
+
+describe('ordering', () => {
+  it('is not-checked on an empty history', () => {
+    expect(run([]).status).toBe('not-checked');
+  });
+
+  it('passes messages placed and shown in send order', () => {
+    const r = run([...population(), ...clean('a1#1', 'm1', 1, 10), ...clean('a1#2', 'm2', 2, 20), runEnd(100)]);
+    expect(r).toMatchObject({ status: 'pass', count: 0 });
+  });
+
+  it('fails when a device shows a sender\'s later message before its earlier one', () => {
+    const r = run([
+      ...population(),
+      send('a1#1', 10),
+      send('a1#2', 20),
+      ack('a1#1', 'm1', 1, 25),
+      ack('a1#2', 'm2', 2, 26),
+      deliver('c1', 'a1#2', 'm2', 2, 30),
+      deliver('c1', 'a1#1', 'm1', 1, 31),
+      runEnd(100),
+    ]);
+    expect(r.status).toBe('fail');
+    expect(r.metrics?.['receiverFifo']).toBe(1);
+    const w = r.witnesses[0]!;
+    expect(w.device).toBe('c1');
+    expect(w.trail.filter((e) => e.type === 'deliver').map((e) => (e as { key: string }).key)).toEqual(['a1#2', 'a1#1']);
+  });
+
+  it('fails when the server places a sequentially sent earlier message after a later one', () => {
+    const r = run([...population(), send('a1#1', 10), send('a1#2', 20), ack('a1#2', 'm2', 1, 25), ack('a1#1', 'm1', 2, 26), runEnd(100)]);
+    expect(r.status).toBe('fail');
+    expect(r.metrics?.['serverFifo']).toBe(1);
+  });
+
+  it('accepts an earlier message landing later when it was resent after the later one was sent', () => {
+    const r = run([
+      ...population(),
+      send('a1#1', 10),
+      send('a1#2', 20),
+      send('a1#1', 30, { attempt: 2, intendedMs: 10 }),
+      ack('a1#2', 'm2', 1, 35),
+      ack('a1#1', 'm1', 2, 36),
+      runEnd(100),
+    ]);
+    expect(r.status).toBe('pass');
+  });
+
+  it('fails when two devices see one message at different seqs', () => {
+    const r = run([...population(), send('a1#1', 10), deliver('c1', 'a1#1', 'm1', 1, 20), deliver('a2', 'a1#1', 'm1', 3, 21), runEnd(100)]);
+    expect(r.status).toBe('fail');
+    expect(r.metrics?.['disagreement']).toBe(1);
+  });
+
+  it('fails when two messages hold the same seq of a conversation', () => {
+    const r = run([...population(), send('a1#1', 10), send('c1#1', 11), ack('a1#1', 'm1', 1, 20), ack('c1#1', 'm2', 1, 21), runEnd(100)]);
+    expect(r.status).toBe('fail');
+    expect(r.metrics?.['seqConflict']).toBe(1);
+  });
+
+  it('counts arrivals below the device\'s highest seq from another sender as out-of-order without failing', () => {
+    const r = run([
+      ...population(),
+      send('c1#1', 10),
+      send('a1#1', 11),
+      ack('c1#1', 'm1', 1, 20),
+      ack('a1#1', 'm2', 2, 21),
+      deliver('a2', 'a1#1', 'm2', 2, 30),
+      deliver('a2', 'c1#1', 'm1', 1, 31),
+      runEnd(100),
+    ]);
+    expect(r.status).toBe('pass');
+    expect(r.metrics?.['outOfOrder']).toBe(1);
+  });
+
+  it('ignores a replayed redelivery of a message the device already had', () => {
+    const r = run([
+      ...population(),
+      ...clean('a1#1', 'm1', 1, 10),
+      ...clean('a1#2', 'm2', 2, 20),
+      deliver('c1', 'a1#1', 'm1', 1, 50, { replay: true }),
+      runEnd(100),
+    ]);
+    expect(r.status).toBe('pass');
+    expect(r.metrics?.['outOfOrder']).toBe(0);
+  });
+});

@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import { HistogramSet, LatencyHistogram } from '../../src/stats/hdr.ts';
+
+describe('LatencyHistogram', () => {
+  it('summarises an empty histogram as zero count', () => {
+    expect(new LatencyHistogram().summary()).toEqual({ count: 0, p50Ms: 0, p90Ms: 0, p95Ms: 0, p99Ms: 0, p999Ms: 0, maxMs: 0, meanMs: 0 });
+  });
+
+  it('reports percentiles of 1..1000 ms within 0.1 % (3 significant digits)', () => {
+    const h = new LatencyHistogram();
+    for (let ms = 1; ms <= 1000; ms++) h.recordMs(ms);
+    const s = h.summary();
+    expect(s.count).toBe(1000);
+    expect(s.p50Ms).toBeCloseTo(500, -0.3);
+    expect(Math.abs(s.p99Ms - 990) / 990).toBeLessThan(0.001);
+    expect(Math.abs(s.maxMs - 1000) / 1000).toBeLessThan(0.001);
+    expect(s.meanMs).toBeCloseTo(500.5, 6);
+  });
+
+  it('keeps sub-millisecond resolution by recording microseconds', () => {
+    const h = new LatencyHistogram();
+    h.recordMs(0.25);
+    expect(h.summary().p50Ms).toBeCloseTo(0.25, 3);
+  });
+
+  it('clamps values above the bound and counts them instead of dropping them', () => {
+    const h = new LatencyHistogram({ highestUs: 10_000_000 });
+    h.recordMs(60_000);
+    expect(h.count).toBe(1);
+    expect(h.clampedCount).toBe(1);
+    expect(h.summary().maxMs).toBeGreaterThanOrEqual(9_990);
+  });
+
+  it('records negative latencies as zero and counts them', () => {
+    const h = new LatencyHistogram();
+    h.recordMs(-5);
+    expect(h.negativeCount).toBe(1);
+    expect(h.summary().maxMs).toBe(0);
+  });
+
+  it('merges two histograms without losing counts', () => {
+    const a = new LatencyHistogram();
+    const b = new LatencyHistogram();
+    a.recordMs(10);
+    b.recordMs(30);
+    a.merge(b);
+    expect(a.summary()).toMatchObject({ count: 2, meanMs: 20 });
+  });
+});
+
+describe('HistogramSet', () => {
+  it('creates a named histogram on first record', () => {
+    const set = new HistogramSet();
+    set.recordMs('delivery[text]', 12);
+    expect(set.names()).toEqual(['delivery[text]']);
+    expect(set.summaries()['delivery[text]']!.count).toBe(1);
+  });
+});
