@@ -1,0 +1,55 @@
+/**
+ * Validation of the admin HTTP bodies (`POST /admin/provision`, `POST /admin/preload`).
+ */
+import { z } from 'zod';
+import type { ProvisionRequest } from '../protocol/frames.ts';
+
+const id = z.string().min(1).max(200);
+
+const provisionSchema = z.object({
+  accounts: z.array(
+    z.object({
+      id,
+      role: z.enum(['agent', 'customer']),
+      devices: z.array(z.object({ id, token: z.string().min(1).max(500) })),
+    }),
+  ),
+  conversations: z.array(
+    z.object({ id, kind: z.enum(['direct', 'group']), members: z.array(id).min(1) }),
+  ),
+});
+
+/** Body of `POST /admin/preload`: bulk-create `count` messages of history in one conversation. */
+export interface PreloadRequest {
+  conv: string;
+  /** Messages to append, 1..10,000,000. */
+  count: number;
+  /** Body length of each message in characters. Default 64. */
+  bodyBytes?: number;
+  /** Timestamps are spread evenly over this many days, ending now. Default 90. */
+  spanDays?: number;
+}
+
+const preloadSchema = z.object({
+  conv: id,
+  count: z.number().int().min(1).max(10_000_000),
+  bodyBytes: z.number().int().min(1).max(65_536).optional(),
+  spanDays: z.number().min(0).max(3650).optional(),
+});
+
+/** Outcome of validating an admin body. */
+export type AdminParse<T> = { state: 'ok'; value: T } | { state: 'invalid'; message: string };
+
+export function parseProvisionRequest(raw: unknown): AdminParse<ProvisionRequest> {
+  return toOutcome(provisionSchema.safeParse(raw), 'provision request');
+}
+
+export function parsePreloadRequest(raw: unknown): AdminParse<PreloadRequest> {
+  return toOutcome(preloadSchema.safeParse(raw), 'preload request');
+}
+
+function toOutcome<T>(r: z.ZodSafeParseResult<T>, what: string): AdminParse<T> {
+  if (r.success) return { state: 'ok', value: r.data };
+  const lines = r.error.issues.map((i) => `field \`${i.path.join('.') || '(root)'}\`: ${i.message}`);
+  return { state: 'invalid', message: `${what} is invalid: ${lines.join('; ')}` };
+}

@@ -1,0 +1,87 @@
+/**
+ * `chatstorm serve`: run the reference server in the foreground until SIGINT/SIGTERM.
+ *
+ * `preload` is either `CONV:COUNT[,CONV:COUNT...]` (a conversation that does not exist yet is
+ * created as a group with the single member `preload-bot`; a later provision that names the
+ * conversation replaces its members and keeps the history), or the path of a JSON file
+ * `{ "provision"?: ProvisionRequest, "preload": PreloadRequest[] }`.
+ */
+import { readFileSync } from 'node:fs';
+import type { ProvisionRequest } from '../protocol/frames.ts';
+import { parsePreloadRequest, parseProvisionRequest, type PreloadRequest } from './admin-schema.ts';
+import type { ReferenceServerOptions } from './options.ts';
+import { startReferenceServer, type ReferenceServer } from './reference-server.ts';
+import { InvalidServerOptionsError } from './server-errors.ts';
+
+/** Synthetic author of preloaded history in a conversation created by `--preload`. */
+export const PRELOAD_BOT = 'preload-bot';
+
+/** Start the server, preload history if asked, print the listening line, and close on a signal. */
+export async function runServeCli(opts: ReferenceServerOptions & { preload?: string }): Promise<void> {
+  const { preload, ...serverOpts } = opts;
+  const plan = preload ? parsePreloadOption(preload) : undefined;
+  const log = serverOpts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const server: ReferenceServer = await startReferenceServer({ ...serverOpts, log });
+  try {
+    if (plan?.provision) server.store.provision(plan.provision);
+    for (const p of plan?.preload ?? []) {
+      if (!server.store.conversation(p.conv)) {
+        server.store.provision({
+          accounts: [{ id: PRELOAD_BOT, role: 'agent', devices: [] }],
+          conversations: [{ id: p.conv, kind: 'group', members: [PRELOAD_BOT] }],
+        });
+      }
+      const r = server.store.preload(p);
+      log(`preloaded ${r.count} messages into ${r.conv} (seq ${r.firstSeq}..${r.lastSeq}) in ${Math.round(r.elapsedMs)} ms`);
+    }
+  } catch (err) {
+    await server.close();
+    throw err;
+  }
+  process.stdout.write(`chatstorm reference server listening on ${server.url}\n`);
+  await new Promise<void>((resolve) => {
+    const stop = (): void => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+  await server.close();
+}
+
+function parsePreloadOption(value: string): { provision?: ProvisionRequest; preload: PreloadRequest[] } {
+  if (value.endsWith('.json')) {
+    let raw: { provision?: unknown; preload?: unknown };
+    try {
+      raw = JSON.parse(readFileSync(value, 'utf8')) as typeof raw;
+    } catch (err) {
+      throw new InvalidServerOptionsError([{ path: 'preload', message: `cannot read ${value}: ${String(err)}` }]);
+    }
+    const out: { provision?: ProvisionRequest; preload: PreloadRequest[] } = { preload: [] };
+    if (raw.provision !== undefined) {
+      const p = parseProvisionRequest(raw.provision);
+      if (p.state === 'invalid') throw new InvalidServerOptionsError([{ path: 'preload.provision', message: p.message }]);
+      out.provision = p.value;
+    }
+    const list = Array.isArray(raw.preload) ? raw.preload : [];
+    list.forEach((item: unknown, i: number) => {
+      const p = parsePreloadRequest(item);
+      if (p.state === 'invalid') throw new InvalidServerOptionsError([{ path: `preload.preload.${i}`, message: p.message }]);
+      out.preload.push(p.value);
+    });
+    return out;
+  }
+  const preload = value.split(',').map((part) => {
+    const m = /^([^:]+):(\d+)$/.exec(part.trim());
+    const count = m ? Number(m[2]) : NaN;
+    if (!m || !(count >= 1 && count <= 10_000_000)) {
+      throw new InvalidServerOptionsError([
+        { path: 'preload', message: `expected CONV:COUNT (COUNT 1..10000000) or a .json file, got ${JSON.stringify(part)}` },
+      ]);
+    }
+    return { conv: m[1] as string, count };
+  });
+  return { preload };
+}
