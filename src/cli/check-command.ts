@@ -1,0 +1,64 @@
+/**
+ * `chatstorm check <run-dir>`: re-judge a saved run from its history file and print the same
+ * verdict as the live run (the SLA list comes from the run's summary.json, or its plan.json when
+ * the run crashed before writing a summary).
+ */
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createJudge, evaluateSlas } from '../check/index.ts';
+import { readHistory } from '../history/reader.ts';
+import { UsageError } from '../errors.ts';
+import { decide, exitCodeOf, SUMMARY_SCHEMA, type Summary } from '../report/summary.ts';
+import { REPORT_FILES } from '../report/write.ts';
+import { FaultLog, mergeSlas } from './run-command.ts';
+
+export async function checkRun(dir: string, extraSla: string[] = []): Promise<{ summary: Summary; exitCode: number }> {
+  const historyPath = join(dir, REPORT_FILES.history);
+  if (!existsSync(historyPath)) {
+    throw new UsageError(`${dir} has no ${REPORT_FILES.history}; pass a run folder such as reports/<run-id>`);
+  }
+  let saved: Partial<Summary> = {};
+  if (existsSync(join(dir, REPORT_FILES.summary))) saved = JSON.parse(await readFile(join(dir, REPORT_FILES.summary), 'utf8')) as Summary;
+  let slaExprs = saved.sla?.map((s) => s.expr);
+  if (!slaExprs && existsSync(join(dir, REPORT_FILES.plan))) {
+    slaExprs = (JSON.parse(await readFile(join(dir, REPORT_FILES.plan), 'utf8')) as { sla?: string[] }).sla;
+  }
+  const slas = mergeSlas(slaExprs ?? [], extraSla);
+
+  const judge = createJudge();
+  const faults = new FaultLog();
+  let runId = saved.runId ?? '';
+  let scenario = saved.scenario ?? '';
+  let seed = saved.seed ?? 0;
+  let endReason = 'no run-end event (the run did not finish)';
+  for await (const e of readHistory(historyPath)) {
+    judge.step(e);
+    faults.step(e);
+    if (e.type === 'run-start') ({ runId, scenario, seed } = e);
+    if (e.type === 'run-end') endReason = e.reason;
+  }
+  const verdict = judge.result();
+  const sla = evaluateSlas(slas, verdict);
+  const infraError = saved.error ?? (endReason === 'complete' ? null : `run ended early: ${endReason}`);
+  const gate = decide(verdict, sla, infraError);
+  const summary: Summary = {
+    schema: SUMMARY_SCHEMA,
+    verdict: gate.verdict,
+    reasons: gate.reasons,
+    runId,
+    scenario,
+    seed,
+    startedAt: faults.startedAt,
+    endReason,
+    error: infraError,
+    checks: verdict.checks,
+    metrics: verdict.metrics,
+    sla,
+    harness: saved.harness ?? null,
+    target: saved.target ?? null,
+    toxiproxy: saved.toxiproxy ?? null,
+    faults: faults.list(),
+  };
+  return { summary, exitCode: exitCodeOf(summary.verdict) };
+}

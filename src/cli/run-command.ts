@@ -1,0 +1,154 @@
+/**
+ * `chatstorm run`: scenario -> plan -> runner (history streamed to disk, judged live) -> SLA gate
+ * -> reports. Also the library entry point (`runScenario`), with the same options as the CLI.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { loadScenario } from '../scenario/load.ts';
+import { validateScenario } from '../scenario/validate.ts';
+import type { Scenario } from '../scenario/schema.ts';
+import { buildPlan, type Plan } from '../plan/plan.ts';
+import { createJudge, evaluateSlas, parseSla, type Sla } from '../check/index.ts';
+import { HistoryWriter } from '../history/writer.ts';
+import { runPlan, makeRunId, type Progress } from '../run/runner.ts';
+import type { Driver } from '../drivers/driver.ts';
+import { decide, exitCodeOf, SUMMARY_SCHEMA, type Summary } from '../report/summary.ts';
+import { writeReports, REPORT_FILES } from '../report/write.ts';
+import { DelaySeries } from '../report/series.ts';
+import { renderConsole } from '../report/text.ts';
+import type { HistoryEvent, FaultEvent } from '../history/events.ts';
+
+export interface RunScenarioOptions {
+  /** Path of a scenario file, or an already-written scenario object. */
+  scenario: string | unknown;
+  target?: string;
+  toxiproxy?: string;
+  seed?: number;
+  /** Overrides the scenario's duration (send window), ms. */
+  durationMs?: number;
+  /** Parent folder of run folders, default `reports`. */
+  out?: string;
+  /** SLA expressions; each replaces a scenario SLA on the same metric and statistic, or is added. */
+  sla?: string[];
+  /** Defect modes for the built-in reference server (only without `target`). */
+  defects?: string[];
+  /** Harness self-limits. */
+  maxEventLoopMs?: number;
+  maxSenderLagMs?: number;
+  driver?: Driver;
+  runId?: string;
+  signal?: AbortSignal;
+  onProgress?: (p: Progress) => void;
+}
+
+export interface RunScenarioResult {
+  summary: Summary;
+  dir: string;
+  exitCode: number;
+}
+
+/** Merge CLI SLAs over the scenario's: same metric and statistic replaces, others add. */
+export function mergeSlas(fromScenario: readonly string[], fromCli: readonly string[]): Sla[] {
+  const parsed = fromScenario.map(parseSla);
+  for (const expr of fromCli) {
+    const s = parseSla(expr);
+    const i = parsed.findIndex((p) => p.metric === s.metric && p.stat === s.stat);
+    if (i >= 0) parsed[i] = s;
+    else parsed.push(s);
+  }
+  return parsed;
+}
+
+/** Validate everything that can be wrong before anything starts (exit 2 on failure). */
+export async function prepare(o: RunScenarioOptions): Promise<{ scenario: Scenario; plan: Plan; slas: Sla[] }> {
+  let scenario = typeof o.scenario === 'string' ? (await loadScenario(o.scenario)).scenario : validateScenario(o.scenario);
+  if (o.durationMs !== undefined) {
+    scenario = validateScenario({ ...scenario, duration: o.durationMs, faults: scenario.faults.filter((f) => f.at <= o.durationMs!) });
+  }
+  const slas = mergeSlas(scenario.sla, o.sla ?? []);
+  const plan = buildPlan(scenario, o.seed);
+  return { scenario, plan, slas };
+}
+
+export async function runScenario(o: RunScenarioOptions): Promise<RunScenarioResult> {
+  const { plan, slas } = await prepare(o);
+  const runId = o.runId ?? makeRunId(plan.scenario);
+  const dir = resolve(o.out ?? 'reports', runId);
+  await mkdir(dir, { recursive: true });
+  await writeFile(join(dir, REPORT_FILES.plan), JSON.stringify(plan) + '\n');
+
+  const writer = new HistoryWriter(join(dir, REPORT_FILES.history));
+  const judge = createJudge();
+  const series = new DelaySeries();
+  const faults = new FaultLog();
+  const outcome = await runPlan({
+    plan,
+    runId,
+    target: o.target,
+    toxiproxy: o.toxiproxy,
+    driver: o.driver,
+    listeners: [writer.write, (e) => judge.step(e), series.step, faults.step],
+    selfMonitor: { maxEventLoopMs: o.maxEventLoopMs, maxSenderLagMs: o.maxSenderLagMs },
+    serverArgs: (o.defects ?? []).flatMap((d) => ['--defect', d]),
+    signal: o.signal,
+    onProgress: o.onProgress,
+  });
+  let infraError = outcome.infraError;
+  try {
+    await writer.close();
+  } catch (err) {
+    infraError ??= `could not write the history file: ${(err as Error).message}`;
+  }
+  const verdict = judge.result();
+  const sla = evaluateSlas(slas, verdict);
+  const gate = decide(verdict, sla, infraError);
+  const summary: Summary = {
+    schema: SUMMARY_SCHEMA,
+    verdict: gate.verdict,
+    reasons: gate.reasons,
+    runId,
+    scenario: plan.scenario,
+    seed: plan.seed,
+    startedAt: faults.startedAt,
+    endReason: outcome.endReason,
+    error: infraError,
+    checks: verdict.checks,
+    metrics: verdict.metrics,
+    sla,
+    harness: { ...outcome.self, events: outcome.events },
+    target: outcome.target || null,
+    toxiproxy: outcome.toxiproxy,
+    faults: faults.list(),
+  };
+  await writeReports(dir, summary, series.points());
+  return { summary, dir, exitCode: exitCodeOf(summary.verdict) };
+}
+
+/** Pairs fault start and end events for the reports. */
+export class FaultLog {
+  startedAt: string | null = null;
+  private readonly open = new Map<string, Summary['faults'][number]>();
+  private readonly done: Summary['faults'] = [];
+  step = (e: HistoryEvent): void => {
+    if (e.type === 'run-start') this.startedAt = e.startedAt;
+    if (e.type !== 'fault') return;
+    const f = e as FaultEvent;
+    if (f.phase === 'start') {
+      const entry = { fault: f.fault, network: f.network, action: f.action, description: f.description, startMs: f.atMs, endMs: null as number | null };
+      this.open.set(f.fault, entry);
+      this.done.push(entry);
+    } else {
+      const entry = this.open.get(f.fault);
+      if (entry) entry.endMs = f.atMs;
+      this.open.delete(f.fault);
+    }
+  };
+  list(): Summary['faults'] {
+    return this.done;
+  }
+}
+
+/** Console rendering plus where the files are. */
+export function describeResult(r: RunScenarioResult): string {
+  return `${renderConsole(r.summary)}\n\nreports: ${r.dir}`;
+}

@@ -1,0 +1,95 @@
+/**
+ * The driver interface: the adapter between the runner and one chat protocol. The runner never
+ * sees frames, the driver never judges. A driver reports what its device observed through
+ * `DeviceHandlers`; the runner timestamps and records it.
+ *
+ * Identity: every outbound message carries the harness `key` (`<device>#<n>`); a driver must get
+ * that key back on every inbound copy of the message, whatever ids its back end assigns (the
+ * reference driver uses the protocol's client id; a driver for a back end without client ids
+ * embeds the key in the message body with `encodeMarker`).
+ */
+import type { MessageKind, Role } from '../protocol/frames.ts';
+import type { PlannedAccount, PlannedConversation } from '../plan/plan.ts';
+
+export interface DeviceIdentity {
+  account: string;
+  role: Role;
+  device: string;
+  token: string;
+}
+
+export interface OutboundMessage {
+  key: string;
+  conv: string;
+  kind: MessageKind;
+  body: string;
+}
+
+export interface InboundMessage {
+  key: string;
+  conv: string;
+  /** Server id. */
+  id: string;
+  seq: number;
+  /** Sending device (from the marker). */
+  from: string;
+  kind: MessageKind;
+  replay: boolean;
+}
+
+export interface HistoryRequest {
+  conv: string;
+  before?: number;
+  after?: number;
+  limit: number;
+}
+export interface HistoryPage {
+  messages: { key: string; seq: number; id: string }[];
+  hasMore: boolean;
+}
+
+/** What a device's connection reports. Called synchronously from socket callbacks. */
+export interface DeviceHandlers {
+  message(m: InboundMessage): void;
+  ack(a: { key: string; conv: string; id: string; seq: number }): void;
+  nack(n: { key: string; conv: string; code: string; retryAfterMs?: number }): void;
+  unread(u: { conv: string; count: number }): void;
+  /** The connection is gone (not called after `close()` by the runner). */
+  closed(reason: string): void;
+}
+
+export interface ConnectOptions {
+  /** Base URL of the server as seen through this device's network, e.g. `ws://127.0.0.1:PORT`. */
+  url: string;
+  identity: DeviceIdentity;
+  /** Last sequence seen per conversation; the driver syncs from there before resolving. */
+  cursors: ReadonlyMap<string, number>;
+  handlers: DeviceHandlers;
+  /** Give up connecting after this long. */
+  timeoutMs: number;
+}
+
+/** One live device connection. */
+export interface Connection {
+  /** Write a message; returns the bytes put on the wire. */
+  send(m: OutboundMessage): number;
+  markRead(conv: string, seq: number): void;
+  history(req: HistoryRequest): Promise<HistoryPage>;
+  /** Last sequence per conversation as reported by the server at connect time. */
+  readonly serverCursors: ReadonlyMap<string, number>;
+  /** Graceful close. */
+  close(): void;
+  /** Abrupt close without a closing handshake (a dropped phone). */
+  kill(): void;
+}
+
+export interface Driver {
+  readonly name: string;
+  /**
+   * Create accounts, devices and conversations on the back end before traffic starts. `url` is
+   * the server's direct address (not through a proxy).
+   */
+  provision(url: string, accounts: readonly PlannedAccount[], conversations: readonly PlannedConversation[]): Promise<void>;
+  /** Connect a device and bring it live (resolves after sync), or reject. */
+  connect(opts: ConnectOptions): Promise<Connection>;
+}

@@ -1,0 +1,14 @@
+export type {
+  Driver,
+  Connection,
+  ConnectOptions,
+  DeviceHandlers,
+  DeviceIdentity,
+  OutboundMessage,
+  InboundMessage,
+  HistoryRequest,
+  HistoryPage,
+} from './driver.ts';
+export { referenceDriver, ProvisionError } from './reference.ts';
+export { encodeMarker, decodeMarker, type Marker } from './marker.ts';
+export { messageBody } from './body.ts';

@@ -1,0 +1,188 @@
+/**
+ * The history: an append-only stream of everything the harness observed, on one monotonic clock.
+ * Runner and drivers produce these events; checkers fold over them and never touch sockets.
+ *
+ * Times: `atMs` is milliseconds (fractional) since the run's origin, taken from
+ * `performance.now()`; it is the time the harness observed the event. `intendedMs` on a send is
+ * the time the plan scheduled it for (coordinated-omission-free delay is measured from there).
+ *
+ * Identity: `key` is the harness marker of a message, `<senderDevice>#<counter>`, the same on the
+ * sending and every receiving side whatever ids the server assigns. `id` is the server's id.
+ */
+import type { MessageKind, Role } from '../protocol/frames.ts';
+
+/** History file format version (first line of a history file is the run-start event). */
+export const HISTORY_SCHEMA = 1;
+
+interface At {
+  /** Milliseconds since the run origin (monotonic clock). */
+  atMs: number;
+}
+
+/** First event of every history. */
+export interface RunStartEvent extends At {
+  type: 'run-start';
+  schema: number;
+  runId: string;
+  scenario: string;
+  seed: number;
+  /** Wall-clock time of the origin, ISO 8601. */
+  startedAt: string;
+  /** When the plan's last send is scheduled (ms since origin). */
+  sendWindowMs: number;
+  /** How long after the send window deliveries may still arrive before loss is judged. */
+  graceMs: number;
+}
+/** An account and its devices; emitted before any traffic. */
+export interface AccountEvent extends At {
+  type: 'account';
+  account: string;
+  role: Role;
+  devices: string[];
+  /** Network profile (Toxiproxy proxy name) the account's devices connect through. */
+  network: string;
+}
+/** A conversation and its members from this time on (re-emitted when membership changes). */
+export interface ConvEvent extends At {
+  type: 'conv';
+  conv: string;
+  kind: 'direct' | 'group';
+  members: string[];
+}
+/** A device starts a connection attempt. */
+export interface ConnectEvent extends At {
+  type: 'connect';
+  device: string;
+  attempt: number;
+}
+/** A device is connected and live (authenticated and synced). */
+export interface ConnectedEvent extends At {
+  type: 'connected';
+  device: string;
+  /** From the first attempt after the last disconnect to live. */
+  tookMs: number;
+}
+/** A device lost (or closed) its connection. */
+export interface DisconnectEvent extends At {
+  type: 'disconnect';
+  device: string;
+  reason: string;
+  /** True when the harness closed it on purpose (end of run, kill fault). */
+  intentional: boolean;
+}
+/** A message frame was written to the socket (`attempt` > 1 for resends of the same key). */
+export interface SendEvent extends At {
+  type: 'send';
+  device: string;
+  account: string;
+  conv: string;
+  key: string;
+  kind: MessageKind;
+  bytes: number;
+  intendedMs: number;
+  attempt: number;
+}
+/** The server acknowledged a send. */
+export interface AckEvent extends At {
+  type: 'ack';
+  device: string;
+  conv: string;
+  key: string;
+  id: string;
+  seq: number;
+}
+/** The server rejected a send. `final` false means the harness will retry (e.g. rate limit). */
+export interface NackEvent extends At {
+  type: 'nack';
+  device: string;
+  conv: string;
+  key: string;
+  code: string;
+  final: boolean;
+}
+/** A message was shown on a device (live or by sync replay). */
+export interface DeliverEvent extends At {
+  type: 'deliver';
+  device: string;
+  account: string;
+  conv: string;
+  key: string;
+  id: string;
+  seq: number;
+  /** Sending device according to the marker. */
+  from: string;
+  replay: boolean;
+  /** sha256 of attachments as received, when the message had any (integrity check). */
+  sha256?: string[];
+}
+/** The server told a device its account's unread count for a conversation. */
+export interface UnreadEvent extends At {
+  type: 'unread';
+  device: string;
+  account: string;
+  conv: string;
+  count: number;
+}
+/** A device marked a conversation read up to `seq`. */
+export interface ReadEvent extends At {
+  type: 'read';
+  device: string;
+  account: string;
+  conv: string;
+  seq: number;
+}
+/** A history page was loaded. */
+export interface PageEvent extends At {
+  type: 'page';
+  device: string;
+  conv: string;
+  before?: number;
+  after?: number;
+  limit: number;
+  seqs: number[];
+  keys: string[];
+  hasMore: boolean;
+  tookMs: number;
+}
+/** A fault of the timeline started or ended. */
+export interface FaultEvent extends At {
+  type: 'fault';
+  phase: 'start' | 'end';
+  /** Stable id of the timeline entry (index-based), pairs start and end. */
+  fault: string;
+  network: string;
+  action: string;
+  description: string;
+}
+/** Periodic self-measurement of the harness. */
+export interface LagEvent extends At {
+  type: 'lag';
+  eventLoopP99Ms: number;
+  senderLagP99Ms: number;
+}
+/** Last event of a complete history. */
+export interface RunEndEvent extends At {
+  type: 'run-end';
+  /** `complete`, or why the run ended early (harness overload, interrupted, error). */
+  reason: string;
+}
+
+export type HistoryEvent =
+  | RunStartEvent
+  | AccountEvent
+  | ConvEvent
+  | ConnectEvent
+  | ConnectedEvent
+  | DisconnectEvent
+  | SendEvent
+  | AckEvent
+  | NackEvent
+  | DeliverEvent
+  | UnreadEvent
+  | ReadEvent
+  | PageEvent
+  | FaultEvent
+  | LagEvent
+  | RunEndEvent;
+
+export type HistoryEventType = HistoryEvent['type'];

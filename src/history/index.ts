@@ -1,0 +1,5 @@
+export type * from './events.ts';
+export { HISTORY_SCHEMA } from './events.ts';
+export { Recorder, type Listener, type EventInput } from './recorder.ts';
+export { HistoryWriter } from './writer.ts';
+export { readHistory, HistoryFileError } from './reader.ts';

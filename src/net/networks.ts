@@ -1,0 +1,78 @@
+/**
+ * Network profiles: one Toxiproxy proxy per network of the scenario, created for the run and
+ * removed afterwards (also when the run fails). Every device connects through its network's proxy.
+ */
+import type { Proxy, Toxiproxy } from 'toxiproxy-node-client';
+import type { ToxicSpec } from '../scenario/schema.ts';
+import { ChatstormError } from '../errors.ts';
+
+/** The proxy rejected an operation (bad toxic attributes, name clash, ...). */
+export class NetworkError extends ChatstormError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('CHATSTORM_ERR_NETWORK', message, options);
+  }
+}
+
+export interface Network {
+  name: string;
+  /** `ws://127.0.0.1:PORT` — the server as seen through this network. */
+  url: string;
+  proxy: Proxy;
+}
+
+function describe(err: unknown): string {
+  const e = err as { response?: { data?: { error?: string } }; message?: string };
+  return e?.response?.data?.error ?? e?.message ?? String(err);
+}
+
+/** Create the run's proxies, pointing at `upstream` (`host:port`), with their base toxics. */
+export async function createNetworks(
+  client: Toxiproxy,
+  runId: string,
+  upstream: string,
+  networks: Record<string, { toxics: ToxicSpec[] }>,
+): Promise<Map<string, Network>> {
+  const out = new Map<string, Network>();
+  try {
+    for (const [name, profile] of Object.entries(networks)) {
+      const proxyName = `chatstorm-${runId}-${name}`;
+      let proxy: Proxy;
+      try {
+        proxy = await client.createProxy({ name: proxyName, listen: '127.0.0.1:0', upstream });
+      } catch (err) {
+        throw new NetworkError(`could not create proxy ${proxyName} for network ${name}: ${describe(err)}`, { cause: err });
+      }
+      const port = proxy.listen.slice(proxy.listen.lastIndexOf(':') + 1);
+      out.set(name, { name, url: `ws://127.0.0.1:${port}`, proxy });
+      for (const [i, t] of profile.toxics.entries()) await addToxic(proxy, t, t.name ?? `chatstorm_base${i}_${t.type}`, `networks.${name}.toxics[${i}]`);
+    }
+  } catch (err) {
+    await removeNetworks(out);
+    throw err;
+  }
+  return out;
+}
+
+/** Add a toxic; a rejection names the scenario field it came from. */
+export async function addToxic(proxy: Proxy, t: ToxicSpec, name: string, field: string): Promise<void> {
+  try {
+    await proxy.addToxic({ name, type: t.type as never, stream: t.stream, toxicity: t.toxicity, attributes: t.attributes });
+  } catch (err) {
+    throw new NetworkError(`${field}: the proxy rejected toxic ${t.type}: ${describe(err)}`, { cause: err });
+  }
+}
+
+export async function removeToxic(proxy: Proxy, name: string): Promise<void> {
+  const toxic = await proxy.getToxic(name);
+  await toxic.remove();
+}
+
+/** Disable (outage) or re-enable a network's proxy. Disabling drops every connection. */
+export async function setEnabled(net: Network, enabled: boolean): Promise<void> {
+  net.proxy = await net.proxy.update({ enabled, listen: net.proxy.listen, upstream: net.proxy.upstream });
+}
+
+/** Remove the run's proxies; errors are swallowed (best effort, also used on failure paths). */
+export async function removeNetworks(nets: Map<string, Network>): Promise<void> {
+  await Promise.all([...nets.values()].map((n) => n.proxy.remove().catch(() => {})));
+}

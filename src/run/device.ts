@@ -1,0 +1,217 @@
+/**
+ * A virtual device: one account's phone, desktop or browser tab. It keeps a connection through
+ * its network, an outbox of unacknowledged messages (resent with the same key after a
+ * reconnect), and the last sequence it saw per conversation (to sync from after a reconnect).
+ *
+ *   offline --connect--> connecting --live--> live --closed--> offline (backoff) --> connecting
+ *                                               |
+ *                                          stop() --> stopped
+ */
+import type { Connection, Driver, DeviceIdentity } from '../drivers/driver.ts';
+import type { Recorder } from '../history/recorder.ts';
+import type { MessageKind } from '../protocol/frames.ts';
+import { backoffMs } from './backoff.ts';
+
+export interface PendingMessage {
+  key: string;
+  conv: string;
+  kind: MessageKind;
+  body: string;
+  bytes: number;
+  intendedMs: number;
+  attempts: number;
+}
+
+export interface DeviceOptions {
+  identity: DeviceIdentity;
+  network: string;
+  url: string;
+  driver: Driver;
+  recorder: Recorder;
+  random: () => number;
+  connectTimeoutMs: number;
+  /** Called on each state change (for counters in the runner). */
+  onLive?: (d: VirtualDevice) => void;
+}
+
+export type DeviceState = 'offline' | 'connecting' | 'live' | 'stopped';
+
+export class VirtualDevice {
+  readonly id: string;
+  readonly account: string;
+  state: DeviceState = 'offline';
+  /** Unacknowledged messages by key, in send order. */
+  readonly outbox = new Map<string, PendingMessage>();
+  /** Highest seq seen per conversation. */
+  readonly cursors = new Map<string, number>();
+  private conn: Connection | null = null;
+  private attempt = 0;
+  private downSince: number | null = null;
+  private retryTimer: NodeJS.Timeout | null = null;
+
+  constructor(private readonly o: DeviceOptions) {
+    this.id = o.identity.device;
+    this.account = o.identity.account;
+  }
+
+  /** Connect until live; resolves true when live, false when stopped first. */
+  async connect(): Promise<boolean> {
+    const { recorder, driver } = this.o;
+    if (this.downSince === null) this.downSince = recorder.now();
+    while (this.state !== 'stopped') {
+      this.attempt++;
+      this.state = 'connecting';
+      recorder.emit({ type: 'connect', device: this.id, attempt: this.attempt });
+      try {
+        const conn = await driver.connect({
+          url: this.o.url,
+          identity: this.o.identity,
+          cursors: this.cursors,
+          timeoutMs: this.o.connectTimeoutMs,
+          handlers: this.handlers,
+        });
+        if (this.stopped) {
+          conn.close();
+          return false;
+        }
+        for (const [conv, seq] of conn.serverCursors) if (!this.cursors.has(conv)) this.cursors.set(conv, seq);
+        this.conn = conn;
+        this.state = 'live';
+        recorder.emit({ type: 'connected', device: this.id, tookMs: recorder.now() - (this.downSince ?? recorder.now()) });
+        this.downSince = null;
+        this.attempt = 0;
+        this.o.onLive?.(this);
+        this.flushOutbox();
+        return true;
+      } catch (err) {
+        if (this.stopped) return false;
+        this.state = 'offline';
+        const wait = backoffMs(this.attempt, this.o.random());
+        await new Promise<void>((r) => {
+          this.retryTimer = setTimeout(r, wait);
+        });
+        this.retryTimer = null;
+      }
+    }
+    return false;
+  }
+
+  /** Queue a planned message; written now when live, else after the next reconnect. */
+  send(m: Omit<PendingMessage, 'attempts'>): void {
+    const p: PendingMessage = { ...m, attempts: 0 };
+    this.outbox.set(p.key, p);
+    if (this.state === 'live') this.write(p);
+  }
+
+  /** Mark a conversation read up to the highest seq this device saw; false if nothing to read. */
+  markRead(conv: string): boolean {
+    const seq = this.cursors.get(conv);
+    if (this.state !== 'live' || seq === undefined || seq === 0 || !this.conn) return false;
+    this.conn.markRead(conv, seq);
+    this.o.recorder.emit({ type: 'read', device: this.id, account: this.account, conv, seq });
+    return true;
+  }
+
+  /** State is changed by socket callbacks while `connect()` awaits, hence a getter. */
+  private get stopped(): boolean {
+    return this.state === 'stopped';
+  }
+
+  get connection(): Connection | null {
+    return this.conn;
+  }
+
+  /** Drop the connection abruptly (fault injection); the device reconnects by itself. */
+  kill(): void {
+    if (this.state !== 'live' || !this.conn) return;
+    const c = this.conn;
+    this.lost('killed by fault', true);
+    c.kill();
+  }
+
+  /** Close for good (end of run). */
+  stop(): void {
+    const wasLive = this.state === 'live';
+    this.state = 'stopped';
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    if (this.conn) {
+      this.conn.close();
+      this.conn = null;
+    }
+    if (wasLive) this.o.recorder.emit({ type: 'disconnect', device: this.id, reason: 'end of run', intentional: true });
+  }
+
+  private write(p: PendingMessage): void {
+    if (!this.conn) return;
+    p.attempts++;
+    const bytes = this.conn.send({ key: p.key, conv: p.conv, kind: p.kind, body: p.body });
+    this.o.recorder.emit({
+      type: 'send',
+      device: this.id,
+      account: this.account,
+      conv: p.conv,
+      key: p.key,
+      kind: p.kind,
+      bytes,
+      intendedMs: p.intendedMs,
+      attempt: p.attempts,
+    });
+  }
+
+  /** After (re)connecting: resend everything unacknowledged, oldest first, same keys. */
+  private flushOutbox(): void {
+    for (const p of this.outbox.values()) {
+      if (this.state !== 'live') return;
+      this.write(p);
+    }
+  }
+
+  private lost(reason: string, intentional: boolean): void {
+    if (this.state !== 'live') return;
+    this.conn = null;
+    this.state = 'offline';
+    this.o.recorder.emit({ type: 'disconnect', device: this.id, reason, intentional });
+    this.downSince = this.o.recorder.now();
+    void this.connect();
+  }
+
+  private readonly handlers = {
+    message: (m: { key: string; conv: string; id: string; seq: number; from: string; replay: boolean }) => {
+      const prev = this.cursors.get(m.conv) ?? 0;
+      if (m.seq > prev) this.cursors.set(m.conv, m.seq);
+      this.o.recorder.emit({
+        type: 'deliver',
+        device: this.id,
+        account: this.account,
+        conv: m.conv,
+        key: m.key,
+        id: m.id,
+        seq: m.seq,
+        from: m.from,
+        replay: m.replay,
+      });
+    },
+    ack: (a: { key: string; conv: string; id: string; seq: number }) => {
+      this.outbox.delete(a.key);
+      const prev = this.cursors.get(a.conv) ?? 0;
+      if (a.seq > prev) this.cursors.set(a.conv, a.seq);
+      this.o.recorder.emit({ type: 'ack', device: this.id, conv: a.conv, key: a.key, id: a.id, seq: a.seq });
+    },
+    nack: (n: { key: string; conv: string; code: string; retryAfterMs?: number }) => {
+      const p = this.outbox.get(n.key);
+      const retry = n.code === 'rate-limited' && p !== undefined;
+      this.o.recorder.emit({ type: 'nack', device: this.id, conv: n.conv, key: n.key, code: n.code, final: !retry });
+      if (!retry) {
+        this.outbox.delete(n.key);
+        return;
+      }
+      setTimeout(() => {
+        if (this.state === 'live' && this.outbox.has(n.key)) this.write(p);
+      }, Math.max(10, n.retryAfterMs ?? 1000));
+    },
+    unread: (u: { conv: string; count: number }) => {
+      this.o.recorder.emit({ type: 'unread', device: this.id, account: this.account, conv: u.conv, count: u.count });
+    },
+    closed: (reason: string) => this.lost(reason, false),
+  };
+}

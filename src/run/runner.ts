@@ -1,0 +1,307 @@
+/**
+ * The runner: plays a plan against a chat server through Toxiproxy networks and records the
+ * history. It never judges; the live judge only listens to the recorder.
+ *
+ *   setup:    server (given or child) -> Toxiproxy (given or embedded child) -> networks
+ *             -> provision -> connect every device (through its network) -> run-start
+ *   play:     timeline (sends, reads, faults) at planned times, open model
+ *   drain:    faults lifted; wait until every send is acknowledged and deliveries go quiet,
+ *             at most the grace period
+ *   teardown: close devices -> run-end -> remove proxies -> stop children (always, also on error)
+ */
+import { randomBytes } from 'node:crypto';
+import type { Plan, PlannedFault } from '../plan/plan.ts';
+import type { Driver } from '../drivers/driver.ts';
+import { referenceDriver } from '../drivers/reference.ts';
+import { encodeMarker } from '../drivers/marker.ts';
+import { messageBody } from '../drivers/body.ts';
+import { Recorder } from '../history/recorder.ts';
+import { HISTORY_SCHEMA, type HistoryEvent } from '../history/events.ts';
+import { openToxiproxy, type ToxiproxyHandle } from '../net/toxiproxy.ts';
+import { createNetworks, removeNetworks, addToxic, removeToxic, setEnabled, type Network } from '../net/networks.ts';
+import { startChild, type ChildService } from '../net/child.ts';
+import { HarnessError } from '../errors.ts';
+import { Random } from '../plan/random.ts';
+import { VirtualDevice } from './device.ts';
+import { SelfMonitor, type SelfMonitorOptions, type SelfReport } from './self-monitor.ts';
+import { Timeline } from './timeline.ts';
+
+export interface RunOptions {
+  plan: Plan;
+  /** Run id; default `<scenario>-<utc time>-<random>`. */
+  runId?: string;
+  /** Server URL (`ws://host:port`); default: start the reference server in a child process. */
+  target?: string;
+  /** Toxiproxy URL or `embedded`; default `TOXIPROXY_URL` when reachable, else embedded. */
+  toxiproxy?: string;
+  driver?: Driver;
+  /** Every event, as it happens (history writer, live judge, progress). */
+  listeners?: ((e: HistoryEvent) => void)[];
+  selfMonitor?: SelfMonitorOptions;
+  /** Parallel connection attempts during setup, default 64. */
+  connectConcurrency?: number;
+  /** Setup must have every device live within this, default 60 s. */
+  connectDeadlineMs?: number;
+  /** Extra arguments for the child reference server (e.g. `['--defect', 'no-dedup']`). */
+  serverArgs?: string[];
+  /** Progress callback, about once a second. */
+  onProgress?: (p: Progress) => void;
+  /** Aborts the run (Ctrl-C): it still tears down and ends its history. */
+  signal?: AbortSignal;
+}
+
+export interface Progress {
+  elapsedMs: number;
+  sent: number;
+  acked: number;
+  delivered: number;
+  live: number;
+  devices: number;
+  phase: 'connect' | 'play' | 'drain';
+}
+
+export interface RunOutcome {
+  runId: string;
+  /** `complete`, or why the run ended early. */
+  endReason: string;
+  /** Set when the harness or its infrastructure failed (exit 3). */
+  infraError: string | null;
+  self: SelfReport;
+  target: string;
+  toxiproxy: { url: string; kind: 'external' | 'embedded' } | null;
+  events: number;
+}
+
+/** Default run id: sortable, unique enough for a reports folder. */
+export function makeRunId(scenario: string, now = new Date()): string {
+  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  return `${scenario}-${stamp}-${randomBytes(2).toString('hex')}`;
+}
+
+/** Run a plan. Resolves (never rejects for run failures) once everything is torn down. */
+export async function runPlan(opts: RunOptions): Promise<RunOutcome> {
+  const { plan } = opts;
+  const driver = opts.driver ?? referenceDriver;
+  const runId = opts.runId ?? makeRunId(plan.scenario);
+  const recorder = new Recorder();
+  for (const l of opts.listeners ?? []) recorder.listen(l);
+  const rnd = new Random(plan.seed ^ 0x5eed);
+  const random = () => rnd.next();
+
+  let server: ChildService | null = null;
+  let proxy: ToxiproxyHandle | null = null;
+  let nets = new Map<string, Network>();
+  const devices: VirtualDevice[] = [];
+  let endReason = 'complete';
+  let infraError: string | null = null;
+  let started = false;
+  let timeline: Timeline | null = null;
+  const counters = { sent: 0, acked: 0, delivered: 0 };
+  let phase: Progress['phase'] = 'connect';
+
+  const monitor = new SelfMonitor(
+    recorder,
+    (why) => {
+      endReason = 'harness-overloaded';
+      infraError = why;
+      timeline?.stop();
+    },
+    opts.selfMonitor,
+  );
+  recorder.listen((e) => {
+    if (e.type === 'send' && e.attempt === 1) {
+      counters.sent++;
+      monitor.senderLag(e.atMs - e.intendedMs);
+    } else if (e.type === 'ack') counters.acked++;
+    else if (e.type === 'deliver') counters.delivered++;
+  });
+  const onAbort = () => {
+    if (endReason === 'complete') endReason = 'interrupted';
+    timeline?.stop();
+  };
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
+  const progressTimer = opts.onProgress
+    ? setInterval(() => {
+        opts.onProgress?.({
+          elapsedMs: recorder.now(),
+          ...counters,
+          live: devices.filter((d) => d.state === 'live').length,
+          devices: devices.length,
+          phase,
+        });
+      }, 1000)
+    : null;
+  progressTimer?.unref();
+
+  try {
+    // ---------------------------------------------------------------- setup
+    let target = opts.target;
+    if (target === undefined) {
+      server = await startChild(['serve', '--port', '0', ...(opts.serverArgs ?? [])], /listening on (ws:\/\/\S+)/, 'reference chat server');
+      target = server.url;
+    }
+    const targetUrl = new URL(target);
+    if (targetUrl.protocol !== 'ws:' && targetUrl.protocol !== 'wss:') {
+      throw new HarnessError(`--target must be a ws:// URL such as ws://127.0.0.1:7420, got ${target}`);
+    }
+    await driver.provision(target, plan.accounts, plan.conversations);
+    proxy = await openToxiproxy(opts.toxiproxy);
+    const upstream = `${targetUrl.hostname}:${targetUrl.port || (targetUrl.protocol === 'wss:' ? 443 : 80)}`;
+    nets = await createNetworks(proxy.client, runId, upstream, plan.networks);
+
+    recorder.append({
+      type: 'run-start',
+      atMs: 0,
+      schema: HISTORY_SCHEMA,
+      runId,
+      scenario: plan.scenario,
+      seed: plan.seed,
+      startedAt: new Date(Date.now() - recorder.now()).toISOString(),
+      sendWindowMs: plan.sendWindowMs,
+      graceMs: plan.graceMs,
+    });
+    started = true;
+    for (const a of plan.accounts) {
+      recorder.emit({ type: 'account', account: a.id, role: a.role, devices: a.devices.map((d) => d.id), network: a.network });
+    }
+    for (const c of plan.conversations) recorder.emit({ type: 'conv', conv: c.id, kind: c.kind, members: c.members });
+
+    const byId = new Map<string, VirtualDevice>();
+    for (const a of plan.accounts) {
+      const net = nets.get(a.network) as Network;
+      for (const d of a.devices) {
+        const dev = new VirtualDevice({
+          identity: { account: a.id, role: a.role, device: d.id, token: d.token },
+          network: a.network,
+          url: net.url,
+          driver,
+          recorder,
+          random,
+          connectTimeoutMs: 10_000,
+        });
+        devices.push(dev);
+        byId.set(d.id, dev);
+      }
+    }
+    monitor.start();
+    await connectAll(devices, opts.connectConcurrency ?? 64, opts.connectDeadlineMs ?? 60_000, opts.signal);
+
+    // ---------------------------------------------------------------- play
+    phase = 'play';
+    timeline = new Timeline(recorder);
+    for (const s of plan.sends) {
+      const dev = byId.get(s.device) as VirtualDevice;
+      timeline.at(s.atMs, (intendedMs) => {
+        const marker = encodeMarker({ runId, key: s.key, intendedMs });
+        const n = Number(s.key.slice(s.key.indexOf('#') + 1));
+        dev.send({ key: s.key, conv: s.conv, kind: s.kind, body: messageBody(marker, s.kind, s.bytes, n), bytes: s.bytes, intendedMs });
+      });
+    }
+    for (const r of plan.reads) {
+      const dev = byId.get(r.device) as VirtualDevice;
+      timeline.at(r.atMs, () => dev.markRead(r.conv));
+    }
+    const active = new Set<PlannedFault>();
+    const faultOps: Promise<void>[] = [];
+    for (const f of plan.faults) {
+      timeline.at(f.startMs, () => faultOps.push(applyFault(f, true)));
+      if (f.endMs !== null && f.endMs < plan.sendWindowMs) timeline.at(f.endMs, () => faultOps.push(applyFault(f, false)));
+    }
+    async function applyFault(f: PlannedFault, on: boolean): Promise<void> {
+      const net = nets.get(f.network) as Network;
+      try {
+        if (f.action === 'outage') await setEnabled(net, !on);
+        else if (f.toxic && on) await addToxic(net.proxy, f.toxic, f.toxic.name, `faults[${f.id.slice(1)}]`);
+        else if (f.toxic) await removeToxic(net.proxy, f.toxic.name);
+        if (on) active.add(f);
+        else active.delete(f);
+        recorder.emit({ type: 'fault', phase: on ? 'start' : 'end', fault: f.id, network: f.network, action: f.action, description: f.description });
+      } catch (err) {
+        infraError = `fault ${f.id} (${f.description}) could not be ${on ? 'applied' : 'lifted'}: ${(err as Error).message}`;
+        endReason = 'fault-failed';
+        timeline?.stop();
+      }
+    }
+    const origin = recorder.now();
+    await timeline.start(origin);
+    await sleepUntil(recorder, origin + plan.sendWindowMs, () => endReason !== 'complete');
+
+    // ---------------------------------------------------------------- drain
+    phase = 'drain';
+    await Promise.all(faultOps);
+    for (const f of [...active]) await applyFault(f, false);
+    if (endReason === 'complete') {
+      const graceEnd = recorder.now() + plan.graceMs;
+      let lastDelivered = -1;
+      let quietSince = recorder.now();
+      while (recorder.now() < graceEnd && endReason === 'complete') {
+        await sleep(100);
+        if (counters.delivered !== lastDelivered) {
+          lastDelivered = counters.delivered;
+          quietSince = recorder.now();
+        }
+        const outstanding = devices.some((d) => d.outbox.size > 0 || d.state !== 'live');
+        if (!outstanding && recorder.now() - quietSince >= 1000) break;
+      }
+    }
+  } catch (err) {
+    infraError = err instanceof Error ? err.message : String(err);
+    if (endReason === 'complete') endReason = 'error';
+  } finally {
+    // ---------------------------------------------------------------- teardown
+    timeline?.stop();
+    for (const d of devices) d.stop();
+    if (started) recorder.emit({ type: 'run-end', reason: endReason });
+    if (progressTimer) clearInterval(progressTimer);
+    opts.signal?.removeEventListener('abort', onAbort);
+    await removeNetworks(nets);
+    await proxy?.stop();
+    await server?.stop();
+  }
+  const self = monitor.stop();
+  return {
+    runId,
+    endReason,
+    infraError,
+    self,
+    target: opts.target ?? server?.url ?? '',
+    toxiproxy: proxy ? { url: proxy.url, kind: proxy.kind } : null,
+    events: recorder.events,
+  };
+}
+
+/** Bring every device live with bounded parallelism; a device that cannot connect in time fails setup. */
+async function connectAll(devices: VirtualDevice[], concurrency: number, deadlineMs: number, signal?: AbortSignal): Promise<void> {
+  let next = 0;
+  let failed = 0;
+  const deadline = setTimeout(() => {
+    for (const d of devices) if (d.state !== 'live') d.stop();
+  }, deadlineMs);
+  const worker = async () => {
+    while (next < devices.length && !signal?.aborted) {
+      const d = devices[next++] as VirtualDevice;
+      if (!(await d.connect())) failed++;
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, devices.length) }, worker));
+  clearTimeout(deadline);
+  if (signal?.aborted) throw new HarnessError('interrupted while connecting devices');
+  if (failed > 0) {
+    throw new HarnessError(
+      `${failed} of ${devices.length} devices could not connect within ${deadlineMs / 1000} s through their networks; ` +
+        'is the server up and accepting WebSocket connections at /ws?',
+    );
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+async function sleepUntil(recorder: Recorder, atMs: number, stop: () => boolean): Promise<void> {
+  while (!stop()) {
+    const left = atMs - recorder.now();
+    if (left <= 0) return;
+    await sleep(Math.min(left, 100));
+  }
+}

@@ -1,0 +1,34 @@
+import { InvalidScenarioError } from '../errors.ts';
+import { scenarioSchema, type Scenario } from './schema.ts';
+
+/** Format a zod issue path as `population.agents.count` / `faults[2].network`. */
+function formatPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const p of path) out += typeof p === 'number' ? `[${p}]` : out === '' ? String(p) : `.${String(p)}`;
+  return out;
+}
+
+/** Render what was given at a path, short. */
+function given(input: unknown, path: readonly PropertyKey[]): string {
+  let v: unknown = input;
+  for (const p of path) {
+    if (v === null || typeof v !== 'object') return '';
+    v = (v as Record<PropertyKey, unknown>)[p];
+  }
+  if (v === undefined) return ' (missing)';
+  const text = JSON.stringify(v);
+  return text === undefined ? '' : ` (given ${text.length > 60 ? text.slice(0, 57) + '...' : text})`;
+}
+
+/**
+ * Validate a scenario and fill its defaults. Throws InvalidScenarioError listing every bad
+ * field with its path, what was expected and what was given.
+ */
+export function validateScenario(input: unknown, source = 'scenario'): Scenario {
+  const r = scenarioSchema.safeParse(input);
+  if (r.success) return r.data;
+  throw new InvalidScenarioError(
+    r.error.issues.map((i) => ({ path: formatPath(i.path), message: i.message + given(input, i.path) })),
+    source,
+  );
+}
