@@ -14,3 +14,8 @@ export { DelayMetrics } from './delay.ts';
 export { FaultTimeline, RECOVERY_WINDOW_MS } from './fault-timeline.ts';
 export type { FaultPhase } from './fault-timeline.ts';
 export { Topology } from './topology.ts';
+export { SyncChecker } from './sync.ts';
+export { HistoryChecker, CONTENT_WINDOW } from './history.ts';
+export { IsolationChecker } from './isolation.ts';
+export { IntegrityChecker } from './integrity.ts';
+export { SeqSet } from './seq-set.ts';

@@ -12,18 +12,14 @@ import { DuplicatesChecker } from './duplicates.ts';
 import { Ledger, type LedgerOptions } from './ledger.ts';
 import { LossChecker } from './loss.ts';
 import { OrderingChecker } from './ordering.ts';
+import { HistoryChecker } from './history.ts';
+import { IntegrityChecker } from './integrity.ts';
+import { IsolationChecker } from './isolation.ts';
+import { SyncChecker } from './sync.ts';
 import type { CheckResult, Checker, Judge, LatencySummary, Verdict } from './types.ts';
 
 /** Options of {@link createJudge}. */
 export type JudgeOptions = LedgerOptions;
-
-class NotYetChecker implements Checker {
-  constructor(readonly name: string) {}
-  step(): void {}
-  result(): CheckResult {
-    return { name: this.name, status: 'not-checked', count: 0, witnesses: [], note: 'this check is not implemented yet' };
-  }
-}
 
 /** A judge with internals exposed for tests of bounded memory. */
 export class ChatstormJudge implements Judge {
@@ -31,19 +27,25 @@ export class ChatstormJudge implements Judge {
   readonly delay: DelayMetrics;
   readonly checkers: Checker[];
   private readonly ordering: OrderingChecker;
+  private readonly sync: SyncChecker;
+  private readonly history: HistoryChecker;
+  private readonly isolation: IsolationChecker;
 
   constructor(options: JudgeOptions = {}) {
     this.ledger = new Ledger(options);
     this.delay = new DelayMetrics(this.ledger);
     this.ordering = new OrderingChecker(this.ledger);
+    this.sync = new SyncChecker(this.ledger);
+    this.history = new HistoryChecker(this.ledger);
+    this.isolation = new IsolationChecker(this.ledger);
     this.checkers = [
       new LossChecker(this.ledger),
       new DuplicatesChecker(this.ledger),
       this.ordering,
-      new NotYetChecker('sync'),
-      new NotYetChecker('history'),
-      new NotYetChecker('isolation'),
-      new NotYetChecker('integrity'),
+      this.sync,
+      this.history,
+      this.isolation,
+      new IntegrityChecker(this.ledger),
     ];
   }
 
@@ -56,13 +58,24 @@ export class ChatstormJudge implements Judge {
   result(): Verdict {
     const checks: Record<string, CheckResult> = {};
     for (const c of this.checkers) checks[c.name] = c.result();
-    const metrics: Record<string, LatencySummary> = this.delay.histograms.summaries();
+    const metrics: Record<string, LatencySummary> = {
+      ...this.delay.histograms.summaries(),
+      ...this.sync.histograms.summaries(),
+      ...this.history.histograms.summaries(),
+    };
     return { checks, metrics };
   }
 
   /** Entries held in all internal tables; grows with messages in flight, not with run length. */
   retained(): number {
-    return this.ledger.retained() + this.ordering.retained() + this.delay.retained();
+    return (
+      this.ledger.retained() +
+      this.ordering.retained() +
+      this.delay.retained() +
+      this.sync.retained() +
+      this.history.retained() +
+      this.isolation.retained()
+    );
   }
 }
 

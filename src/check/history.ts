@@ -1,0 +1,155 @@
+/**
+ * History: every loaded page is well formed (no duplicates, strictly ordered, no more than
+ * `limit` items), contiguous and complete against what the harness saw stored (acks and
+ * deliveries), and carries the right message at each seq. Page load time goes to `history.page`.
+ *
+ * What a page must contain, for stored seqs in its requested range (after, before):
+ *   - every stored seq between its lowest and highest seq (contiguous);
+ *   - newest-first pages (`before`, or neither bound): every stored seq above its highest, below
+ *     `before`; `after` pages: every stored seq between `after` and its lowest;
+ *   - when `hasMore` is false: every stored seq of the range.
+ * Only seqs the harness saw stored before the request went out (page.atMs − tookMs) are
+ * expected, so a message stored while the page was in flight is never called missing.
+ *
+ * Memory: stored seqs are interval sets (dense seqs ⇒ a few intervals per conversation); the
+ * seq → key map used for content checks keeps the most recent {@link CONTENT_WINDOW} per conversation.
+ */
+import type { HistoryEvent, PageEvent } from '../history/events.ts';
+import { HistogramSet } from '../stats/hdr.ts';
+import { ledgerHandle, type Ledger, type LedgerHandle } from './ledger.ts';
+import { SeqSet } from './seq-set.ts';
+import type { CheckResult, Checker } from './types.ts';
+import { buildWitness, WitnessList } from './witness.ts';
+
+/** Stored messages per conversation whose key is remembered for page content checks. */
+export const CONTENT_WINDOW = 4096;
+/** Missing seqs enumerated per page before giving up counting. */
+const MAX_MISSING_LISTED = 1000;
+
+interface ConvState {
+  stored: SeqSet;
+  /** seq -> key and when it was first seen stored; insertion-ordered, trimmed to CONTENT_WINDOW. */
+  recent: Map<number, { key: string; atMs: number }>;
+}
+
+export class HistoryChecker implements Checker {
+  readonly name = 'history';
+  readonly histograms = new HistogramSet();
+  private readonly h: LedgerHandle;
+  private readonly convs = new Map<string, ConvState>();
+  private pages = 0;
+  private readonly counts = { malformed: 0, duplicate: 0, order: 0, gap: 0, wrongContent: 0, missingSeqs: 0 };
+  private badPages = 0;
+  private readonly witnesses = new WitnessList();
+
+  constructor(ledger?: Ledger) {
+    this.h = ledgerHandle(ledger);
+  }
+
+  step(e: HistoryEvent): void {
+    const ledger = this.h.ledger;
+    if (this.h.owned) ledger.step(e);
+    if (e.type === 'page') {
+      this.onPage(e);
+      return;
+    }
+    const note = ledger.last;
+    if ((note?.type === 'ack' || note?.type === 'deliver') && note.newId && note.msg !== undefined && (e.type === 'ack' || e.type === 'deliver')) {
+      let c = this.convs.get(e.conv);
+      if (c === undefined) {
+        c = { stored: new SeqSet(), recent: new Map() };
+        this.convs.set(e.conv, c);
+      }
+      c.stored.add(e.seq);
+      if (!c.recent.has(e.seq)) {
+        c.recent.set(e.seq, { key: e.key, atMs: e.atMs });
+        if (c.recent.size > CONTENT_WINDOW) c.recent.delete(c.recent.keys().next().value!);
+      }
+    }
+  }
+
+  private onPage(p: PageEvent): void {
+    this.pages++;
+    this.histograms.recordMs('history.page', p.tookMs);
+    const problems: string[] = [];
+    const bump = (k: keyof HistoryChecker['counts'], text: string): void => {
+      this.counts[k]++;
+      problems.push(text);
+    };
+    if (p.seqs.length !== p.keys.length) bump('malformed', `${p.seqs.length} seqs but ${p.keys.length} keys`);
+    if (p.seqs.length > p.limit) bump('malformed', `${p.seqs.length} items for limit ${p.limit}`);
+    if (p.seqs.length === 0 && p.hasMore) bump('malformed', 'an empty page claims hasMore');
+    if (new Set(p.seqs).size !== p.seqs.length || new Set(p.keys).size !== p.keys.length) bump('duplicate', 'the page repeats a message');
+    const asc = p.seqs.every((s, i) => i === 0 || s >= p.seqs[i - 1]!);
+    const desc = p.seqs.every((s, i) => i === 0 || s <= p.seqs[i - 1]!);
+    if (!asc && !desc) bump('order', `seqs out of order: ${p.seqs.slice(0, 10).join(',')}`);
+
+    const c = this.convs.get(p.conv);
+    if (c !== undefined) {
+      const requestedAtMs = p.atMs - p.tookMs;
+      const inPage = new Set(p.seqs);
+      const rangeLo = p.after !== undefined ? p.after + 1 : -Infinity;
+      const rangeHi = p.before !== undefined ? p.before - 1 : Infinity;
+      const lo = p.seqs.length > 0 ? Math.min(...p.seqs) : undefined;
+      const hi = p.seqs.length > 0 ? Math.max(...p.seqs) : undefined;
+      const spans: [number, number][] = [];
+      if (lo === undefined || hi === undefined || !p.hasMore) spans.push([rangeLo, rangeHi]);
+      else {
+        spans.push([lo, hi]);
+        if (p.after !== undefined) spans.push([rangeLo, lo - 1]);
+        else spans.push([hi + 1, rangeHi]);
+      }
+      const missing: number[] = [];
+      let missingCount = 0;
+      for (const [a, b] of spans) {
+        if (a > b) continue;
+        for (const s of c.stored.range(a === -Infinity ? Number.MIN_SAFE_INTEGER : a, b === Infinity ? Number.MAX_SAFE_INTEGER : b)) {
+          if (inPage.has(s)) continue;
+          const seen = c.recent.get(s);
+          if (seen !== undefined && seen.atMs > requestedAtMs) continue;
+          missingCount++;
+          if (missing.length < 10) missing.push(s);
+          if (missingCount >= MAX_MISSING_LISTED) break;
+        }
+      }
+      if (missingCount > 0) {
+        this.counts.missingSeqs += missingCount;
+        bump('gap', `missing stored seq(s) ${missing.join(', ')}${missingCount > missing.length ? ` and ${missingCount - missing.length} more` : ''}`);
+      }
+      const wrong: string[] = [];
+      p.seqs.forEach((s, i) => {
+        const known = c.recent.get(s);
+        const key = p.keys[i];
+        if (known !== undefined && key !== undefined && known.key !== key) wrong.push(`seq ${s} is ${key}, stored as ${known.key}`);
+      });
+      if (wrong.length > 0) bump('wrongContent', wrong.slice(0, 3).join('; '));
+    }
+    if (problems.length > 0) {
+      this.badPages++;
+      this.witnesses.offer(() =>
+        buildWitness(this.h.ledger, {
+          summary: `page of ${p.conv} on ${p.device} (before ${p.before ?? '-'}, after ${p.after ?? '-'}, limit ${p.limit}): ${problems.join('; ')}`,
+          device: p.device,
+          atMs: p.atMs,
+          events: [p],
+          devices: [p.device],
+          fromMs: p.atMs - p.tookMs,
+        }),
+      );
+    }
+  }
+
+  result(): CheckResult {
+    const metrics = { pages: this.pages, ...this.counts };
+    if (this.pages === 0) {
+      return { name: this.name, status: 'not-checked', count: 0, witnesses: [], metrics, note: 'no history page events in the run' };
+    }
+    return { name: this.name, status: this.badPages > 0 ? 'fail' : 'pass', count: this.badPages, witnesses: this.witnesses.items, metrics };
+  }
+
+  retained(): number {
+    let n = 0;
+    for (const c of this.convs.values()) n += 1 + c.stored.intervals + c.recent.size;
+    return n;
+  }
+}

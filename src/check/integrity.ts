@@ -1,0 +1,90 @@
+/**
+ * Integrity: attachments arrive byte-identical — the sha256 list on each delivery equals, in
+ * order, the list the sender recorded. The contract's SendEvent has no sha256 yet; the check
+ * reads an optional `sha256: string[]` on send events when present (the proposed field) and says
+ * `not-checked` while no send carries it.
+ */
+import type { HistoryEvent } from '../history/events.ts';
+import { ledgerHandle, type Ledger, type LedgerHandle } from './ledger.ts';
+import type { CheckResult, Checker } from './types.ts';
+import { buildWitness, WitnessList } from './witness.ts';
+
+export class IntegrityChecker implements Checker {
+  readonly name = 'integrity';
+  private readonly h: LedgerHandle;
+  private attachmentSends = 0;
+  private sendsWithSha = 0;
+  private deliveriesWithSha = 0;
+  private verified = 0;
+  private unverifiable = 0;
+  private corrupt = 0;
+  private readonly witnesses = new WitnessList();
+
+  constructor(ledger?: Ledger) {
+    this.h = ledgerHandle(ledger);
+  }
+
+  step(e: HistoryEvent): void {
+    const ledger = this.h.ledger;
+    if (this.h.owned) ledger.step(e);
+    const note = ledger.last;
+    if (e.type === 'send' && note?.type === 'send' && note.first) {
+      if (e.kind === 'image' || e.kind === 'file') this.attachmentSends++;
+      if (note.msg.sentSha256 !== undefined) this.sendsWithSha++;
+      return;
+    }
+    if (e.type !== 'deliver' || note?.type !== 'deliver') return;
+    if (e.sha256 !== undefined) this.deliveriesWithSha++;
+    const sent = note.msg?.sentSha256;
+    if (sent === undefined) {
+      if (e.sha256 !== undefined) this.unverifiable++;
+      return;
+    }
+    const got = e.sha256 ?? [];
+    if (got.length === sent.length && got.every((s, i) => s === sent[i])) {
+      this.verified++;
+      return;
+    }
+    this.corrupt++;
+    const msg = note.msg!;
+    this.witnesses.offer(() =>
+      buildWitness(ledger, {
+        summary:
+          `${e.device} received ${e.key} with attachments [${got.map((s) => s.slice(0, 12)).join(', ')}]` +
+          `, sent as [${sent.map((s) => s.slice(0, 12)).join(', ')}]`,
+        key: e.key,
+        device: e.device,
+        atMs: e.atMs,
+        msg,
+        events: [e],
+        devices: [e.device],
+      }),
+    );
+  }
+
+  result(): CheckResult {
+    const metrics = {
+      attachmentSends: this.attachmentSends,
+      verified: this.verified,
+      corrupt: this.corrupt,
+      unverifiable: this.unverifiable,
+    };
+    if (this.attachmentSends === 0 && this.deliveriesWithSha === 0 && this.sendsWithSha === 0) {
+      return { name: this.name, status: 'not-checked', count: 0, witnesses: [], metrics, note: 'no attachments in the run' };
+    }
+    if (this.sendsWithSha === 0) {
+      return {
+        name: this.name,
+        status: 'not-checked',
+        count: 0,
+        witnesses: [],
+        metrics,
+        note: 'the send side records no sha256 (SendEvent has no sha256 field), so received attachments cannot be compared',
+      };
+    }
+    if (this.verified + this.corrupt === 0) {
+      return { name: this.name, status: 'not-checked', count: 0, witnesses: [], metrics, note: 'no delivery of a message with recorded attachments' };
+    }
+    return { name: this.name, status: this.corrupt > 0 ? 'fail' : 'pass', count: this.corrupt, witnesses: this.witnesses.items, metrics };
+  }
+}

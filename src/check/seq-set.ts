@@ -1,0 +1,70 @@
+/**
+ * A set of sequence numbers stored as sorted disjoint intervals. Servers hand out dense seqs per
+ * conversation, so a whole run's stored messages usually fit in a handful of intervals: memory
+ * grows with gaps, not with messages. Appends at the top (the common case) are O(1).
+ */
+export class SeqSet {
+  /** Flattened [lo0, hi0, lo1, hi1, ...], sorted, disjoint and non-adjacent. */
+  private readonly iv: number[] = [];
+
+  /** Number of intervals (for the bounded-memory test). */
+  get intervals(): number {
+    return this.iv.length / 2;
+  }
+
+  add(seq: number): void {
+    const iv = this.iv;
+    const n = iv.length;
+    if (n === 0 || seq > iv[n - 1]! + 1) {
+      iv.push(seq, seq);
+      return;
+    }
+    if (seq === iv[n - 1]! + 1) {
+      iv[n - 1] = seq;
+      return;
+    }
+    // Binary search the first interval whose hi >= seq - 1.
+    let lo = 0;
+    let hi = n / 2;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (iv[mid * 2 + 1]! < seq - 1) lo = mid + 1;
+      else hi = mid;
+    }
+    const i = lo * 2;
+    if (i < n && iv[i]! <= seq && seq <= iv[i + 1]!) return;
+    if (i < n && iv[i + 1]! === seq - 1) {
+      iv[i + 1] = seq;
+      if (i + 2 < n && iv[i + 2]! === seq + 1) iv.splice(i + 1, 2);
+      return;
+    }
+    if (i < n && iv[i]! === seq + 1) {
+      iv[i] = seq;
+      return;
+    }
+    iv.splice(i, 0, seq, seq);
+  }
+
+  has(seq: number): boolean {
+    const iv = this.iv;
+    let lo = 0;
+    let hi = iv.length / 2;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (iv[mid * 2 + 1]! < seq) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo * 2 < iv.length && iv[lo * 2]! <= seq;
+  }
+
+  /** Members in [from, to] (inclusive), ascending. */
+  *range(from: number, to: number): Generator<number> {
+    const iv = this.iv;
+    for (let i = 0; i < iv.length; i += 2) {
+      const a = Math.max(iv[i]!, from);
+      const b = Math.min(iv[i + 1]!, to);
+      for (let s = a; s <= b; s++) yield s;
+      if (iv[i + 1]! >= to) return;
+    }
+  }
+}
