@@ -27,17 +27,23 @@ import type {
   Store,
 } from './store.ts';
 
+const SCHEMA_VERSION = 1;
+
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS accounts (id TEXT PRIMARY KEY, role TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS devices (id TEXT PRIMARY KEY, account TEXT NOT NULL, token TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS conversations (
   no INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, kind TEXT NOT NULL, members TEXT NOT NULL);
+-- Clustered by (conversation, seq): a history page is one contiguous range of the table.
 CREATE TABLE IF NOT EXISTS messages (
-  id INTEGER PRIMARY KEY, conv_no INTEGER NOT NULL, seq INTEGER NOT NULL,
+  conv_no INTEGER NOT NULL, seq INTEGER NOT NULL,
   from_account TEXT NOT NULL, from_device TEXT NOT NULL, cid TEXT NOT NULL,
-  kind TEXT NOT NULL, body TEXT NOT NULL, ts INTEGER NOT NULL, attachments TEXT);
-CREATE UNIQUE INDEX IF NOT EXISTS messages_by_conv_seq ON messages (conv_no, seq);
-CREATE INDEX IF NOT EXISTS messages_by_device_cid ON messages (from_device, cid);
+  kind TEXT NOT NULL, body TEXT NOT NULL, ts INTEGER NOT NULL, attachments TEXT,
+  preloaded INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (conv_no, seq)) WITHOUT ROWID;
+-- Dedup lookups; preloaded rows cannot be resent by a device, so they stay out of it (halves preload time).
+CREATE INDEX IF NOT EXISTS messages_by_device_cid ON messages (from_device, cid) WHERE preloaded = 0;
+-- Unread counts: own messages after the read cursor.
 CREATE INDEX IF NOT EXISTS messages_by_conv_sender ON messages (conv_no, from_account, seq);
 CREATE TABLE IF NOT EXISTS reads (
   conv_no INTEGER NOT NULL, account TEXT NOT NULL, seq INTEGER NOT NULL,
@@ -48,7 +54,6 @@ CREATE TABLE IF NOT EXISTS attachments (
 `;
 
 interface Row {
-  id: number;
   conv_no: number;
   seq: number;
   from_account: string;
@@ -68,7 +73,7 @@ interface Conv {
   unread: Map<string, number>;
 }
 
-const COLS = 'id, conv_no, seq, from_account, from_device, cid, kind, body, ts, attachments';
+const COLS = 'conv_no, seq, from_account, from_device, cid, kind, body, ts, attachments';
 
 export class SqliteStore implements Store {
   private readonly db: Database.Database;
@@ -85,7 +90,13 @@ export class SqliteStore implements Store {
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('cache_size = -65536'); // 64 MiB page cache
     this.db.pragma('temp_store = MEMORY');
+    const version = this.db.pragma('user_version', { simple: true }) as number;
+    const empty = (this.db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'").get() as { n: number }).n === 0;
+    if (!empty && version !== SCHEMA_VERSION) {
+      throw new Error(`${path} has schema version ${version}, this server needs ${SCHEMA_VERSION}; use a fresh dbPath`);
+    }
     this.db.exec(SCHEMA);
+    this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
     const db = this.db;
     this.q = {
       upsertAccount: db.prepare('INSERT INTO accounts (id, role) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET role = excluded.role'),
@@ -96,9 +107,12 @@ export class SqliteStore implements Store {
         'INSERT INTO conversations (id, kind, members) VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, members = excluded.members RETURNING no',
       ),
       insertMessage: db.prepare(
-        'INSERT INTO messages (conv_no, seq, from_account, from_device, cid, kind, body, ts, attachments) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        'INSERT INTO messages (conv_no, seq, from_account, from_device, cid, kind, body, ts, attachments, preloaded) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
       ),
-      byCid: db.prepare(`SELECT ${COLS} FROM messages WHERE from_device = ? AND cid = ? ORDER BY id LIMIT 1`),
+      // ORDER BY ts, seq: with the `no-dedup` defect a cid can be stored twice; the first copy is the original.
+      byCid: db.prepare(
+        `SELECT ${COLS} FROM messages WHERE from_device = ? AND cid = ? AND preloaded = 0 ORDER BY ts, seq LIMIT 1`,
+      ),
       after: db.prepare(`SELECT ${COLS} FROM messages WHERE conv_no = ? AND seq > ? ORDER BY seq LIMIT ?`),
       between: db.prepare(`SELECT ${COLS} FROM messages WHERE conv_no = ? AND seq > ? AND seq < ? ORDER BY seq LIMIT ?`),
       newestBelow: db.prepare(`SELECT ${COLS} FROM messages WHERE conv_no = ? AND seq < ? ORDER BY seq DESC LIMIT ?`),
@@ -209,13 +223,13 @@ export class SqliteStore implements Store {
     if (!c) throw new UnknownConversationError(msg.conv);
     const seq = c.rec.lastSeq + 1;
     const ts = Date.now();
-    const info = this.q.insertMessage.run(
+    this.q.insertMessage.run(
       c.no, seq, msg.fromAccount, msg.fromDevice, msg.cid, msg.kind, msg.body, ts,
-      msg.attachments ? JSON.stringify(msg.attachments) : null,
+      msg.attachments ? JSON.stringify(msg.attachments) : null, 0,
     );
     c.rec.lastSeq = seq;
     for (const [account, n] of c.unread) if (account !== msg.fromAccount) c.unread.set(account, n + 1);
-    return { ...msg, id: `m${info.lastInsertRowid}`, seq, ts };
+    return { ...msg, id: messageId(c.no, seq), seq, ts };
   }
 
   after(conv: string, afterSeq: number, limit: number): StoredMessage[] {
@@ -291,7 +305,7 @@ export class SqliteStore implements Store {
     const run = this.db.transaction((from: number, to: number) => {
       for (let i = from; i < to; i++) {
         const m = plan.message(i);
-        insert.run(c.no, firstSeq + i, m.fromAccount, m.fromDevice, m.cid, m.kind, m.body, m.ts, null);
+        insert.run(c.no, firstSeq + i, m.fromAccount, m.fromDevice, m.cid, m.kind, m.body, m.ts, null, 1);
       }
     });
     for (let from = 0; from < req.count; from += BATCH) {
@@ -308,7 +322,7 @@ export class SqliteStore implements Store {
 
   private toMessage(r: Row): StoredMessage {
     return {
-      id: `m${r.id}`,
+      id: messageId(r.conv_no, r.seq),
       conv: this.convsByNo.get(r.conv_no)?.rec.id ?? String(r.conv_no),
       seq: r.seq,
       fromAccount: r.from_account,
@@ -320,4 +334,9 @@ export class SqliteStore implements Store {
       attachments: r.attachments ? (JSON.parse(r.attachments) as AttachmentRef[]) : undefined,
     };
   }
+}
+
+/** Server message id: unique because (conversation, seq) is the table's key. */
+function messageId(convNo: number, seq: number): string {
+  return `m${convNo}.${seq}`;
 }
