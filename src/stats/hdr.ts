@@ -75,9 +75,14 @@ export class LatencyHistogram {
     this.sumUs += us;
   }
 
-  /** Value at `percentile` (0..100) in milliseconds; 0 when empty. */
+  /**
+   * Value at `percentile` (0..100) in milliseconds; 0 when empty. HDR answers with the highest
+   * value equivalent to the bucket, which can exceed the largest recorded value by the bucket
+   * width; it is capped at the maximum so that p99 <= max always holds in reports.
+   */
   percentileMs(percentile: number): number {
-    return this.count === 0 ? 0 : this.hist.getValueAtPercentile(percentile) / 1000;
+    if (this.count === 0) return 0;
+    return Math.min(this.hist.getValueAtPercentile(percentile), this.hist.maxValue) / 1000;
   }
 
   /** Fold another histogram (e.g. from another shard) into this one; merging is lossless. */

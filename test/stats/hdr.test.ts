@@ -56,3 +56,13 @@ describe('HistogramSet', () => {
     expect(set.summaries()['delivery[text]']!.count).toBe(1);
   });
 });
+
+describe('LatencyHistogram percentiles', () => {
+  it('never reports a percentile above the maximum recorded value', () => {
+    const h = new LatencyHistogram();
+    for (let i = 0; i < 100; i++) h.recordMs(5);
+    const s = h.summary();
+    expect(s.p99Ms).toBeLessThanOrEqual(s.maxMs);
+    expect(s.maxMs).toBeCloseTo(5, 2);
+  });
+});
