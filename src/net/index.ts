@@ -1,3 +1,3 @@
 export { openToxiproxy, type ToxiproxyHandle } from './toxiproxy.ts';
-export { createNetworks, removeNetworks, addToxic, removeToxic, setEnabled, NetworkError, type Network } from './networks.ts';
+export { createNetworks, proxyAddressing, removeNetworks, addToxic, removeToxic, setEnabled, NetworkError, type Network } from './networks.ts';
 export { startChild, type ChildService } from './child.ts';

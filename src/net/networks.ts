@@ -25,12 +25,24 @@ function describe(err: unknown): string {
   return e?.response?.data?.error ?? e?.message ?? String(err);
 }
 
+/**
+ * Where proxies listen and where devices reach them. On this machine both are 127.0.0.1; with a
+ * Toxiproxy on another host (a docker-compose service) proxies listen on all interfaces of that
+ * host and devices connect to the host named in its API URL.
+ */
+export function proxyAddressing(toxiproxyUrl: string): { listenHost: string; connectHost: string } {
+  const host = new URL(toxiproxyUrl).hostname.replace(/^\[|\]$/g, '');
+  const local = host === 'localhost' || host === '::1' || host.startsWith('127.');
+  return local ? { listenHost: '127.0.0.1', connectHost: '127.0.0.1' } : { listenHost: '0.0.0.0', connectHost: host };
+}
+
 /** Create the run's proxies, pointing at `upstream` (`host:port`), with their base toxics. */
 export async function createNetworks(
   client: Toxiproxy,
   runId: string,
   upstream: string,
   networks: Record<string, { toxics: ToxicSpec[] }>,
+  addressing: { listenHost: string; connectHost: string } = { listenHost: '127.0.0.1', connectHost: '127.0.0.1' },
 ): Promise<Map<string, Network>> {
   const out = new Map<string, Network>();
   try {
@@ -38,12 +50,12 @@ export async function createNetworks(
       const proxyName = `chatstorm-${runId}-${name}`;
       let proxy: Proxy;
       try {
-        proxy = await client.createProxy({ name: proxyName, listen: '127.0.0.1:0', upstream });
+        proxy = await client.createProxy({ name: proxyName, listen: `${addressing.listenHost}:0`, upstream });
       } catch (err) {
         throw new NetworkError(`could not create proxy ${proxyName} for network ${name}: ${describe(err)}`, { cause: err });
       }
       const port = proxy.listen.slice(proxy.listen.lastIndexOf(':') + 1);
-      out.set(name, { name, url: `ws://127.0.0.1:${port}`, proxy });
+      out.set(name, { name, url: `ws://${addressing.connectHost}:${port}`, proxy });
       for (const [i, t] of profile.toxics.entries()) await addToxic(proxy, t, t.name ?? `chatstorm_base${i}_${t.type}`, `networks.${name}.toxics[${i}]`);
     }
   } catch (err) {

@@ -18,7 +18,7 @@ import { messageBody } from '../drivers/body.ts';
 import { Recorder } from '../history/recorder.ts';
 import { HISTORY_SCHEMA, type HistoryEvent } from '../history/events.ts';
 import { openToxiproxy, type ToxiproxyHandle } from '../net/toxiproxy.ts';
-import { createNetworks, removeNetworks, addToxic, removeToxic, setEnabled, type Network } from '../net/networks.ts';
+import { createNetworks, removeNetworks, addToxic, removeToxic, setEnabled, proxyAddressing, type Network } from '../net/networks.ts';
 import { startChild, type ChildService } from '../net/child.ts';
 import { HarnessError } from '../errors.ts';
 import { Random } from '../plan/random.ts';
@@ -147,7 +147,7 @@ export async function runPlan(opts: RunOptions): Promise<RunOutcome> {
     await driver.provision(target, plan.accounts, plan.conversations);
     proxy = await openToxiproxy(opts.toxiproxy);
     const upstream = `${targetUrl.hostname}:${targetUrl.port || (targetUrl.protocol === 'wss:' ? 443 : 80)}`;
-    nets = await createNetworks(proxy.client, runId, upstream, plan.networks);
+    nets = await createNetworks(proxy.client, runId, upstream, plan.networks, proxyAddressing(proxy.url));
 
     recorder.append({
       type: 'run-start',

@@ -119,7 +119,7 @@ export const scenarioSchema = z
         readAfter: durationSchema.default(2000),
       })
       .strict()
-      .default({} as never),
+      .prefault({}),
     faults: z.array(faultSchema).default([]),
     sla: z.array(z.string()).default([]),
   })

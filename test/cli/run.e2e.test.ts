@@ -1,0 +1,143 @@
+/**
+ * End to end through the real command line: `chatstorm run` starts the reference server and the
+ * embedded Toxiproxy in child processes, drives a short scenario through the proxy, and judges.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createServer } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startReferenceServer, type ReferenceServer } from '../../src/server/index.ts';
+import type { Summary } from '../../src/report/summary.ts';
+
+const BIN = new URL('../../bin/chatstorm.js', import.meta.url).pathname;
+
+function chatstorm(args: string[], timeoutMs = 90_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TOXIPROXY_URL: '' } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const t = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('exit', (code) => {
+      clearTimeout(t);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+async function onlyRunDir(out: string): Promise<string> {
+  const dirs = await readdir(out);
+  expect(dirs).toHaveLength(1);
+  return join(out, dirs[0] as string);
+}
+
+/** A port with nothing listening on it. */
+async function deadPort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const port = (srv.address() as { port: number }).port;
+  await new Promise<void>((r) => srv.close(() => r()));
+  return port;
+}
+
+describe('chatstorm run (end to end)', () => {
+  let out: string;
+  beforeAll(async () => {
+    out = await mkdtemp(join(tmpdir(), 'chatstorm-e2e-'));
+  });
+  afterAll(async () => {
+    await rm(out, { recursive: true, force: true });
+  });
+
+  it('passes a short scenario through the embedded proxy and writes every report', async () => {
+    const dir = join(out, 'pass');
+    const r = await chatstorm(['run', 'test/fixtures/small.ts', '--out', dir, '--quiet']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('verdict: PASS');
+    const run = await onlyRunDir(dir);
+    const summary = JSON.parse(await readFile(join(run, 'summary.json'), 'utf8')) as Summary;
+    expect(summary.schema).toBe(1);
+    expect(summary.verdict).toBe('pass');
+    expect(summary.scenario).toBe('small');
+    expect(summary.seed).toBe(7);
+    expect(summary.toxiproxy?.kind).toBe('embedded');
+    for (const name of ['loss', 'duplicates', 'ordering']) {
+      expect(summary.checks[name]?.status).toBe('pass');
+      expect(summary.checks[name]?.count).toBe(0);
+      expect(summary.checks[name]?.witnesses).toEqual([]);
+    }
+    const d = summary.metrics.delivery;
+    expect(d?.count).toBeGreaterThan(50);
+    // Percentiles are ordered, and every delivery crossed at least one hop.
+    expect(d!.p50Ms).toBeGreaterThan(0);
+    expect(d!.p50Ms).toBeLessThanOrEqual(d!.p90Ms);
+    expect(d!.p90Ms).toBeLessThanOrEqual(d!.p99Ms);
+    expect(d!.p99Ms).toBeLessThanOrEqual(d!.p999Ms);
+    expect(d!.p999Ms).toBeLessThanOrEqual(d!.maxMs);
+    // The 400 ms latency fault on the customers' link shows in deliveries to customers during it.
+    expect(summary.metrics['delivery@fault']?.maxMs ?? 0).toBeGreaterThan(350);
+    expect(summary.faults).toEqual([expect.objectContaining({ fault: 'f0', network: 'customers', action: 'toxic' })]);
+    expect(summary.sla).toEqual([
+      { expr: 'loss == 0', actual: 0, pass: true },
+      expect.objectContaining({ expr: 'delivery.p99 < 5s', pass: true }),
+    ]);
+    const files = await readdir(run);
+    expect(files.sort()).toEqual(['history.jsonl', 'junit.xml', 'plan.json', 'report.html', 'summary.json', 'summary.md']);
+    const junit = await readFile(join(run, 'junit.xml'), 'utf8');
+    expect(junit).toContain('failures="0"');
+
+    // check re-judges the saved history to the same verdict and figures.
+    const c = await chatstorm(['check', run]);
+    expect(c.code).toBe(0);
+    expect(c.stdout).toContain('verdict: PASS');
+    expect(c.stdout).toContain(`n=${d!.count} `);
+  });
+
+  it('runs against a separately started server given with --target', async () => {
+    const server: ReferenceServer = await startReferenceServer({ port: 0, store: 'memory' });
+    try {
+      const dir = join(out, 'target');
+      const r = await chatstorm(['run', 'test/fixtures/small.ts', '--target', server.url, '--out', dir, '--quiet', '--duration', '2s']);
+      expect(r.code).toBe(0);
+      const summary = JSON.parse(await readFile(join(await onlyRunDir(dir), 'summary.json'), 'utf8')) as Summary;
+      expect(summary.target).toBe(server.url);
+      expect(summary.metrics.delivery?.count).toBeGreaterThan(0);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('exits 3 with a clear message when the server is unreachable', async () => {
+    const port = await deadPort();
+    const dir = join(out, 'dead');
+    const r = await chatstorm(['run', 'test/fixtures/small.ts', '--target', `ws://127.0.0.1:${port}`, '--out', dir, '--quiet']);
+    expect(r.code).toBe(3);
+    expect(r.stdout).toContain(`chat server at ws://127.0.0.1:${port} is unreachable`);
+    const summary = JSON.parse(await readFile(join(await onlyRunDir(dir), 'summary.json'), 'utf8')) as Summary;
+    expect(summary.verdict).toBe('error');
+  });
+
+  it('exits 2 naming each bad field of an invalid scenario, before starting anything', async () => {
+    const r = await chatstorm(['run', 'test/fixtures/invalid.ts', '--out', join(out, 'invalid')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('population.agents.count');
+    expect(r.stderr).toContain('population.customers.network');
+    await expect(readdir(join(out, 'invalid'))).rejects.toThrow();
+  });
+
+  it('exits 2 with the column of a malformed --sla', async () => {
+    const r = await chatstorm(['run', 'test/fixtures/small.ts', '--sla', 'delivery.p99 < fast', '--out', join(out, 'sla')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/column 16/);
+  });
+
+  it('exits 2 on an unknown option', async () => {
+    const r = await chatstorm(['run', 'test/fixtures/small.ts', '--sead', '3']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('sead');
+  });
+});
