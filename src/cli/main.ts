@@ -50,9 +50,13 @@ export async function main(argv: string[]): Promise<number> {
           .option('out', { type: 'string', default: 'reports', describe: 'parent folder of run folders' })
           .option('sla', { type: 'string', array: true, describe: 'SLA expression, e.g. "delivery.p99 < 3s" (repeatable)' })
           .option('defect', { type: 'string', array: true, choices: DEFECTS, describe: 'defect mode of the built-in server (no --target)' })
+          .option('defect-rate', { type: 'number', describe: 'share of opportunities where a defect fires (default 0.02)' })
           .option('max-lag', { type: 'string', describe: 'harness sender-lag p99 limit before exit 3 (default 1s)' })
           .option('quiet', { type: 'boolean', default: false, describe: 'no progress line' }),
       async (a) => {
+        if (a['defect-rate'] !== undefined && !(a['defect-rate'] > 0 && a['defect-rate'] <= 1)) {
+          throw new UsageError(`--defect-rate must be in (0, 1], got ${a['defect-rate']}`);
+        }
         if (a.target !== undefined && a.defect?.length) throw new UsageError('--defect applies to the built-in server only; drop --target or start `chatstorm serve --defect ...` yourself');
         if (a.seed !== undefined && (!Number.isInteger(a.seed) || a.seed < 0)) throw new UsageError(`--seed must be a non-negative integer, got ${a.seed}`);
         const dur = a.duration === undefined ? undefined : parseDuration(a.duration);
@@ -79,6 +83,7 @@ export async function main(argv: string[]): Promise<number> {
             out: a.out,
             sla: a.sla,
             defects: a.defect,
+            defectRate: a['defect-rate'],
             maxSenderLagMs: lag?.ok ? lag.ms : undefined,
             signal: ac.signal,
             onProgress: a.quiet ? undefined : progressPrinter(),

@@ -32,6 +32,8 @@ export interface RunScenarioOptions {
   sla?: string[];
   /** Defect modes for the built-in reference server (only without `target`). */
   defects?: string[];
+  /** Share of opportunities where a defect fires (built-in server only; its default is 0.02). */
+  defectRate?: number;
   /** Harness self-limits. */
   maxEventLoopMs?: number;
   maxSenderLagMs?: number;
@@ -89,7 +91,10 @@ export async function runScenario(o: RunScenarioOptions): Promise<RunScenarioRes
     driver: o.driver,
     listeners: [writer.write, (e) => judge.step(e), series.step, faults.step],
     selfMonitor: { maxEventLoopMs: o.maxEventLoopMs, maxSenderLagMs: o.maxSenderLagMs },
-    serverArgs: (o.defects ?? []).flatMap((d) => ['--defect', d]),
+    serverArgs: [
+      ...(o.defects ?? []).flatMap((d) => ['--defect', d]),
+      ...(o.defectRate === undefined ? [] : ['--defect-rate', String(o.defectRate)]),
+    ],
     signal: o.signal,
     onProgress: o.onProgress,
   });
