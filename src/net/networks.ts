@@ -36,17 +36,23 @@ export function proxyAddressing(toxiproxyUrl: string): { listenHost: string; con
   return local ? { listenHost: '127.0.0.1', connectHost: '127.0.0.1' } : { listenHost: '0.0.0.0', connectHost: host };
 }
 
+/** Where a network's proxy lives: one Toxiproxy API, or one per network (several embedded processes). */
+export type ProxyHost = Toxiproxy | { clientFor(network: string): { client: Toxiproxy; url: string } };
+
 /** Create the run's proxies, pointing at `upstream` (`host:port`), with their base toxics. */
 export async function createNetworks(
-  client: Toxiproxy,
+  host: ProxyHost,
   runId: string,
   upstream: string,
   networks: Record<string, { toxics: ToxicSpec[] }>,
-  addressing: { listenHost: string; connectHost: string } = { listenHost: '127.0.0.1', connectHost: '127.0.0.1' },
+  addressing?: { listenHost: string; connectHost: string },
 ): Promise<Map<string, Network>> {
   const out = new Map<string, Network>();
   try {
     for (const [name, profile] of Object.entries(networks)) {
+      const api = 'clientFor' in host ? host.clientFor(name) : null;
+      const client = api?.client ?? (host as Toxiproxy);
+      addressing ??= api ? proxyAddressing(api.url) : { listenHost: '127.0.0.1', connectHost: '127.0.0.1' };
       const proxyName = `chatstorm-${runId}-${name}`;
       let proxy: Proxy;
       try {

@@ -1,17 +1,24 @@
 /**
  * Which Toxiproxy drives the networks: a real one (`--toxiproxy URL`, or `TOXIPROXY_URL` when it
- * answers) or the embedded Toxiproxy-compatible server in a child process. Either way the harness
- * talks to it only through `toxiproxy-node-client`.
+ * answers) or the embedded Toxiproxy-compatible server in child processes (as many as the
+ * open-file limit needs, see capacity.ts). Either way the harness talks to it only through
+ * `toxiproxy-node-client`.
  */
 import { Toxiproxy } from 'toxiproxy-node-client';
 import { UnreachableError } from '../errors.ts';
-import { startChild } from './child.ts';
+import { startChild, type ChildService } from './child.ts';
+import { openFileLimit, planProxyProcesses } from './capacity.ts';
 
 export interface ToxiproxyHandle {
+  /** The first (often only) API. */
   client: Toxiproxy;
   url: string;
   kind: 'external' | 'embedded';
-  /** Stops the embedded child; a no-op for an external server. */
+  /** The API that hosts a network's proxy. */
+  clientFor(network: string): { client: Toxiproxy; url: string };
+  /** Number of proxy processes (embedded) or 1 (external). */
+  readonly processes: number;
+  /** Stops the embedded children; a no-op for an external server. */
   stop(): Promise<void>;
 }
 
@@ -24,11 +31,25 @@ async function answers(url: string): Promise<boolean> {
   }
 }
 
+function external(url: string): ToxiproxyHandle {
+  const client = new Toxiproxy(url);
+  return { client, url, kind: 'external', processes: 1, clientFor: () => ({ client, url }), stop: async () => {} };
+}
+
+export interface OpenToxiproxyOptions {
+  env?: NodeJS.ProcessEnv;
+  /** Devices per network: decides how many embedded proxy processes are needed. */
+  devicesPerNetwork?: ReadonlyMap<string, number>;
+  /** Open-file limit to plan with (default: this process's). */
+  fileLimit?: number | null;
+}
+
 /**
  * `choice`: a URL, `'embedded'`, or undefined (then `TOXIPROXY_URL` when set and reachable, else
  * embedded). An explicit URL that does not answer is an error, never silently replaced.
  */
-export async function openToxiproxy(choice: string | undefined, env: NodeJS.ProcessEnv = process.env): Promise<ToxiproxyHandle> {
+export async function openToxiproxy(choice: string | undefined, opts: OpenToxiproxyOptions = {}): Promise<ToxiproxyHandle> {
+  const env = opts.env ?? process.env;
   if (choice !== undefined && choice !== 'embedded') {
     const url = choice.replace(/\/+$/, '');
     if (!(await answers(url))) {
@@ -38,13 +59,36 @@ export async function openToxiproxy(choice: string | undefined, env: NodeJS.Proc
         'Start it (e.g. `docker compose up toxiproxy` or `chatstorm proxy --port 8474`), or pass `--toxiproxy embedded`.',
       );
     }
-    return { client: new Toxiproxy(url), url, kind: 'external', stop: async () => {} };
+    return external(url);
   }
   if (choice === undefined && env.TOXIPROXY_URL) {
     const url = env.TOXIPROXY_URL.replace(/\/+$/, '');
-    if (await answers(url)) return { client: new Toxiproxy(url), url, kind: 'external', stop: async () => {} };
+    if (await answers(url)) return external(url);
     process.stderr.write(`chatstorm: TOXIPROXY_URL=${url} does not answer; using the embedded proxy instead\n`);
   }
-  const child = await startChild(['proxy', '--port', '0'], /listening on (http:\/\/\S+)/, 'embedded Toxiproxy');
-  return { client: new Toxiproxy(child.url), url: child.url, kind: 'embedded', stop: () => child.stop() };
+  const loads = opts.devicesPerNetwork ?? new Map<string, number>();
+  const groups = planProxyProcesses(loads, opts.fileLimit === undefined ? openFileLimit() : opts.fileLimit);
+  const children: ChildService[] = [];
+  try {
+    for (let i = 0; i < Math.max(1, groups.length); i++) {
+      children.push(await startChild(['proxy', '--port', '0'], /listening on (http:\/\/\S+)/, 'embedded Toxiproxy'));
+    }
+  } catch (err) {
+    await Promise.all(children.map((c) => c.stop()));
+    throw err;
+  }
+  const apis = children.map((c) => ({ client: new Toxiproxy(c.url), url: c.url }));
+  const first = apis[0] as { client: Toxiproxy; url: string };
+  const home = new Map<string, { client: Toxiproxy; url: string }>();
+  groups.forEach((names, i) => names.forEach((n) => home.set(n, apis[i] as { client: Toxiproxy; url: string })));
+  return {
+    client: first.client,
+    url: first.url,
+    kind: 'embedded',
+    processes: children.length,
+    clientFor: (network) => home.get(network) ?? first,
+    stop: async () => {
+      await Promise.all(children.map((c) => c.stop()));
+    },
+  };
 }
