@@ -1,0 +1,225 @@
+/**
+ * Macro benchmark: harness CPU per delivered-and-checked message against a bare `ws` client
+ * doing the same traffic, in the same run (target ≤ 1.5×).
+ *
+ *   node --import tsx bench/cpu-per-message.ts [--customers 400] [--messages 10] [--seconds 15]
+ *
+ * One plan, played twice, each time against a fresh reference server (memory store, no rate
+ * limit) through a fresh embedded proxy, each side measured in its own child process with
+ * process.cpuUsage() from the first send to the last expected delivery:
+ *   bare:    ws clients that write the planned send frames at their planned times and parse what
+ *            arrives (acks and messages), nothing else
+ *   harness: runPlan with the live judge and the history file writer listening: what
+ *            `chatstorm run` does per message
+ * Bounded: the plan is finite, every wait has a deadline.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import WebSocket from 'ws';
+import { startChild } from '../src/net/child.ts';
+import { buildPlan, type Plan } from '../src/plan/plan.ts';
+import { validateScenario } from '../src/scenario/validate.ts';
+import { referenceDriver } from '../src/drivers/reference.ts';
+import { encodeMarker } from '../src/drivers/marker.ts';
+import { messageBody } from '../src/drivers/body.ts';
+import { runPlan } from '../src/run/runner.ts';
+import { createJudge } from '../src/check/index.ts';
+import { HistoryWriter } from '../src/history/writer.ts';
+
+interface Job {
+  mode: 'bare' | 'harness';
+  planFile: string;
+  server: string;
+  toxiproxy: string;
+  historyFile: string;
+}
+interface Measured {
+  mode: string;
+  sends: number;
+  deliveries: number;
+  cpuMs: number;
+  usPerDelivery: number;
+}
+
+const arg = (name: string, dflt: number) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? Number(process.argv[i + 1]) : dflt;
+};
+
+/** Deliveries the plan implies: every device of every member but the sender's. */
+function expectedDeliveries(plan: Plan): number {
+  const devices = new Map(plan.accounts.map((a) => [a.id, a.devices.length]));
+  const members = new Map(plan.conversations.map((c) => [c.id, c.members]));
+  let n = 0;
+  for (const s of plan.sends) for (const m of members.get(s.conv) ?? []) n += (devices.get(m) ?? 0) - (m === s.account ? 1 : 0);
+  return n;
+}
+
+async function bare(job: Job, plan: Plan): Promise<Measured> {
+  const url = job.toxiproxy; // network URL through the proxy
+  const sockets = new Map<string, WebSocket>();
+  let deliveries = 0;
+  let acks = 0;
+  const expected = expectedDeliveries(plan);
+  let done: () => void = () => {};
+  const finished = new Promise<void>((r) => (done = r));
+  let cpu0: NodeJS.CpuUsage | null = null;
+  for (const a of plan.accounts) {
+    for (const d of a.devices) {
+      await new Promise<void>((resolve, reject) => {
+        const ws = new WebSocket(`${url}/ws?device=${encodeURIComponent(d.id)}&token=${d.token}`, { perMessageDeflate: false });
+        let waiting = -1;
+        ws.on('message', (data) => {
+          const f = JSON.parse(String(data)) as { t: string; convs?: { conv: string; lastSeq: number }[] };
+          if (f.t === 'msg') {
+            if (++deliveries === expected) done();
+          } else if (f.t === 'ack') acks++;
+          else if (f.t === 'welcome') {
+            const cursors = Object.fromEntries((f.convs ?? []).map((c) => [c.conv, c.lastSeq]));
+            waiting = Object.keys(cursors).length;
+            ws.send(JSON.stringify({ t: 'sync', cursors }));
+            if (waiting === 0) resolve();
+          } else if (f.t === 'synced' && --waiting === 0) resolve();
+        });
+        ws.once('error', reject);
+        sockets.set(d.id, ws);
+      });
+    }
+  }
+  const origin = performance.now();
+  let i = 0;
+  await new Promise<void>((resolve) => {
+    const pump = () => {
+      const now = performance.now() - origin;
+      while (i < plan.sends.length && plan.sends[i]!.atMs <= now) {
+        const s = plan.sends[i++]!;
+        cpu0 ??= process.cpuUsage();
+        const n = Number(s.key.slice(s.key.indexOf('#') + 1));
+        const body = messageBody(encodeMarker({ runId: 'bare', key: s.key, intendedMs: origin + s.atMs }), s.kind, s.bytes, n);
+        sockets.get(s.device)!.send(JSON.stringify({ t: 'send', cid: s.key, conv: s.conv, kind: s.kind, body }));
+      }
+      if (i < plan.sends.length) setTimeout(pump, Math.max(0, plan.sends[i]!.atMs - now));
+      else resolve();
+    };
+    pump();
+  });
+  await Promise.race([finished, new Promise((r) => setTimeout(r, 30_000))]);
+  const cpu = process.cpuUsage(cpu0 ?? undefined);
+  for (const ws of sockets.values()) ws.terminate();
+  const cpuMs = (cpu.user + cpu.system) / 1000;
+  return { mode: 'bare', sends: plan.sends.length, deliveries, cpuMs: Math.round(cpuMs), usPerDelivery: Math.round((cpuMs * 1000) / deliveries) };
+}
+
+async function harness(job: Job, plan: Plan): Promise<Measured> {
+  const judge = createJudge();
+  const writer = new HistoryWriter(job.historyFile);
+  let cpu0: NodeJS.CpuUsage | null = null;
+  let cpu: NodeJS.CpuUsage | null = null;
+  let deliveries = 0;
+  await runPlan({
+    plan,
+    target: job.server,
+    toxiproxy: job.toxiproxy,
+    listeners: [
+      writer.write,
+      (e) => {
+        judge.step(e);
+        if (e.type === 'send') cpu0 ??= process.cpuUsage();
+        else if (e.type === 'deliver') deliveries++;
+        else if (e.type === 'run-end') cpu = process.cpuUsage(cpu0 ?? undefined);
+      },
+    ],
+  });
+  await writer.close();
+  const v = judge.result();
+  if (v.checks.loss?.status !== 'pass') throw new Error(`harness run did not pass loss: ${JSON.stringify(v.checks.loss)}`);
+  const used = cpu as NodeJS.CpuUsage | null;
+  const cpuMs = used ? (used.user + used.system) / 1000 : NaN;
+  return { mode: 'harness', sends: plan.sends.length, deliveries, cpuMs: Math.round(cpuMs), usPerDelivery: Math.round((cpuMs * 1000) / deliveries) };
+}
+
+function runChild(jobFile: string): Promise<Measured> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--child', jobFile], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 300_000);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      if (code === 0) resolve(JSON.parse(out.slice(out.lastIndexOf('{"mode"'))) as Measured);
+      else reject(new Error(`measurement child exited ${code}: ${out}`));
+    });
+  });
+}
+
+async function parent(): Promise<void> {
+  const customers = arg('customers', 400);
+  const perCustomer = arg('messages', 10);
+  const seconds = arg('seconds', 15);
+  const scenario = validateScenario({
+    name: 'cpu',
+    seed: 3,
+    duration: seconds * 1000,
+    grace: 10_000,
+    networks: { lan: {} },
+    population: { agents: { count: 20, devices: ['desktop', 'mobile'], network: 'lan', maxConcurrent: 1000 }, customers: { count: customers, network: 'lan' } },
+    traffic: {
+      arrival: { model: 'constant', over: 1000 },
+      messagesPerCustomer: { min: perCustomer, max: perCustomer },
+      thinkTime: { min: 200, max: (seconds * 1000) / perCustomer },
+      mix: { text: 0.8, emoji: 0.2 },
+      readAfter: seconds * 1000 * 10,
+    },
+  });
+  const plan = buildPlan(scenario);
+  const dir = mkdtempSync(join(tmpdir(), 'chatstorm-cpu-'));
+  const planFile = join(dir, 'plan.json');
+  writeFileSync(planFile, JSON.stringify(plan));
+  const results: Measured[] = [];
+  try {
+    for (const mode of ['bare', 'harness'] as const) {
+      const server = await startChild(['serve', '--port', '0', '--store', 'memory', '--rate-limit', '0'], /listening on (ws:\/\/\S+)/, 'reference server');
+      const proxyApi = await startChild(['proxy', '--port', '0'], /listening on (http:\/\/\S+)/, 'embedded proxy');
+      try {
+        let toxiproxy = proxyApi.url;
+        if (mode === 'bare') {
+          // The bare client goes through a proxy too, so both sides cross the same hops.
+          await referenceDriver.provision(server.url, plan.accounts, plan.conversations);
+          const res = await fetch(`${proxyApi.url}/proxies`, {
+            method: 'POST',
+            body: JSON.stringify({ name: 'bare', listen: '127.0.0.1:0', upstream: new URL(server.url).host }),
+          });
+          const listen = ((await res.json()) as { listen: string }).listen;
+          toxiproxy = `ws://127.0.0.1:${listen.slice(listen.lastIndexOf(':') + 1)}`;
+        }
+        const job: Job = { mode, planFile, server: server.url, toxiproxy, historyFile: join(dir, 'history.jsonl') };
+        const jobFile = join(dir, `${mode}.json`);
+        writeFileSync(jobFile, JSON.stringify(job));
+        results.push(await runChild(jobFile));
+      } finally {
+        await proxyApi.stop();
+        await server.stop();
+      }
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const [b, h] = results as [Measured, Measured];
+  console.log(`cpu-per-message: ${plan.sends.length} sends, ${expectedDeliveries(plan)} expected deliveries over ${seconds} s`);
+  console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, node ${process.version}`);
+  console.table(results);
+  console.log(`harness CPU per delivered-and-checked message: ${h.usPerDelivery} µs; bare ws client: ${b.usPerDelivery} µs; ratio ${(h.usPerDelivery / b.usPerDelivery).toFixed(2)} (target ≤ 1.5)`);
+}
+
+if (process.argv.includes('--child')) {
+  const job = JSON.parse(readFileSync(process.argv[process.argv.indexOf('--child') + 1]!, 'utf8')) as Job;
+  const plan = JSON.parse(readFileSync(job.planFile, 'utf8')) as Plan;
+  const m = job.mode === 'bare' ? await bare(job, plan) : await harness(job, plan);
+  process.stdout.write(JSON.stringify(m));
+  process.exit(0);
+} else {
+  await parent();
+}
