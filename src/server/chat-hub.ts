@@ -1,21 +1,29 @@
 /**
  * The chat logic of the reference server: who is connected, and what each client frame does.
  *
- *   send --> dedup by (device, cid) --> rate limit --> store.append --> ack to the sender
+ *   send --> dedup by (device, cid) --> rate limit --> store.append (staged)
  *                                                            |
- *                                                            v
+ *   end of the event-loop turn: store.flush (one transaction for the turn's sends), then per send:
+ *          ack to the sender
  *          serialize the msg frame ONCE --> every live device of every member but the sender
  *                                      --> `unread` to every device of every other member
+ *                                          (coalesced per account and conversation per loop turn)
  *
- * Everything here is synchronous except sync replay and downloads, which wait for the socket to
+ * Answers to `send` (ack and nack) are queued and sent in order at the end of the turn, after
+ * the commit, so an ack always means "durable" and a connection's answers keep its send order.
+ * Everything else is synchronous except sync replay and downloads, which wait for the socket to
  * drain between batches. Defects fire at the points marked `defects.fires(...)`.
  */
+import type { Duplex } from 'node:stream';
+import type { WebSocket } from 'ws';
 import {
   MAX_BODY_BYTES,
   PROTOCOL_VERSION,
   CloseCode,
   type ClientFrame,
+  type AckFrame,
   type ConversationInfo,
+  type NackFrame,
   type HistoryFrame,
   type ReadFrame,
   type SendFrame,
@@ -29,9 +37,15 @@ import { DeviceSession } from './device-session.ts';
 import type { ResolvedServerOptions } from './options.ts';
 import type { ConversationRecord, DeviceRecord, StoredMessage, Store } from './store.ts';
 import { TokenBucket } from './token-bucket.ts';
+import { WriteBatch } from './write-batch.ts';
 
 /** Messages per replay batch; the replay waits for the socket between batches. */
 const REPLAY_BATCH = 256;
+
+/** A queued answer to a `send`: a fresh message (ack + fan-out) or a ready reply (dup ack, nack). */
+type Answer =
+  | { kind: 'stored'; session: DeviceSession; conv: ConversationRecord; msg: StoredMessage }
+  | { kind: 'reply'; session: DeviceSession; frame: AckFrame | NackFrame };
 
 interface Connection {
   session: DeviceSession;
@@ -42,6 +56,11 @@ export class ChatHub {
   /** account -> device -> connection. */
   private readonly byAccount = new Map<string, Map<string, Connection>>();
   private readonly buckets = new Map<string, TokenBucket>();
+  /** account -> conversations whose `unread` push is due at the end of this event-loop turn. */
+  private readonly unreadDue = new Map<string, Set<string>>();
+  private readonly batch = new WriteBatch(() => this.endOfTurn());
+  /** Answers to this turn's sends, in arrival order; sent after the store's commit. */
+  private answers: Answer[] = [];
 
   constructor(
     private readonly store: Store,
@@ -57,8 +76,8 @@ export class ChatHub {
   }
 
   /** Register an authenticated device connection and send `welcome`. */
-  attach(ws: import('ws').WebSocket, device: DeviceRecord): void {
-    const session = new DeviceSession(ws, device.id, device.account, this.opts.maxBufferedBytes);
+  attach(ws: WebSocket, socket: Duplex, device: DeviceRecord): void {
+    const session = new DeviceSession(ws, socket, device.id, device.account, this.opts.maxBufferedBytes, this.batch);
     const conn: Connection = {
       session,
       transfer: new AttachmentTransfer(session, this.store, this.defects, (code, message, ref) =>
@@ -121,7 +140,11 @@ export class ChatHub {
       this.opts.log(`error handling ${parsed.frame.t} from ${conn.session.device}: ${String(err)}`);
       const f = parsed.frame;
       if (f.t === 'send') {
-        conn.session.send({ t: 'nack', cid: f.cid, conv: f.conv, code: 'unavailable', message: `server error: ${String(err)}` });
+        this.answer({
+          kind: 'reply',
+          session: conn.session,
+          frame: { t: 'nack', cid: f.cid, conv: f.conv, code: 'unavailable', message: `server error: ${String(err)}` },
+        });
       } else {
         conn.session.send({ t: 'error', code: 'internal', message: `server error: ${String(err)}` });
       }
@@ -166,8 +189,12 @@ export class ChatHub {
   // ------------------------------------------------------------------ send
 
   private onSend(s: DeviceSession, f: SendFrame): void {
-    const nack = (code: 'not-member' | 'too-large' | 'invalid' | 'rate-limited', message: string, retryAfterMs?: number) =>
-      s.send({ t: 'nack', cid: f.cid, conv: f.conv, code, message, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) });
+    const nack = (code: NackFrame['code'], message: string, retryAfterMs?: number): void =>
+      this.answer({
+        kind: 'reply',
+        session: s,
+        frame: { t: 'nack', cid: f.cid, conv: f.conv, code, message, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) },
+      });
 
     if (!s.synced) {
       nack('invalid', 'send before sync: send a `sync` frame after `welcome` first');
@@ -193,7 +220,7 @@ export class ChatHub {
     // Dedup before the rate limit: a message already stored is never nacked.
     const existing = this.store.findByCid(s.device, f.cid);
     if (existing && !this.defects.fires('no-dedup')) {
-      s.send({ t: 'ack', cid: f.cid, conv: existing.conv, id: existing.id, seq: existing.seq, ts: existing.ts });
+      this.answer({ kind: 'reply', session: s, frame: ackOf(f.cid, existing) });
       return;
     }
     if (this.opts.rateLimit) {
@@ -215,12 +242,43 @@ export class ChatHub {
       body: f.body,
       attachments: f.attachments && f.attachments.length > 0 ? f.attachments : undefined,
     });
-    s.send({ t: 'ack', cid: f.cid, conv: stored.conv, id: stored.id, seq: stored.seq, ts: stored.ts });
-    this.fanOut(conv, stored, s);
+    this.answer({ kind: 'stored', session: s, conv, msg: stored });
+  }
+
+  private answer(a: Answer): void {
+    this.answers.push(a);
+    this.batch.schedule();
+  }
+
+  /** End of an event-loop turn: commit this turn's messages, answer its sends, push unread. */
+  private endOfTurn(): void {
+    const answers = this.answers;
+    this.answers = [];
+    let committed = true;
+    try {
+      this.store.flush();
+    } catch (err) {
+      committed = false;
+      this.opts.log(`store commit failed, nacking ${answers.length} sends: ${String(err)}`);
+    }
+    for (const a of answers) {
+      try {
+        if (a.kind === 'reply') a.session.send(a.frame);
+        else if (!committed) {
+          a.session.send({ t: 'nack', cid: a.msg.cid, conv: a.msg.conv, code: 'unavailable', message: 'the server could not store the message; resend it' });
+        } else {
+          a.session.send(ackOf(a.msg.cid, a.msg));
+          this.fanOut(a.conv, a.msg, a.session);
+        }
+      } catch (err) {
+        this.opts.log(`answering a send failed: ${String(err)}`);
+      }
+    }
+    this.flushUnread();
   }
 
   private fanOut(conv: ConversationRecord, m: StoredMessage, sender: DeviceSession): void {
-    const frame = JSON.stringify(toMessageFrame(m, false));
+    const frame = Buffer.from(JSON.stringify(toMessageFrame(m, false)));
     const drop = this.defects.has('drop-fanout');
     const reorder = this.defects.has('reorder');
     for (const account of conv.members) {
@@ -232,21 +290,43 @@ export class ChatHub {
         if (reorder) session.sendReordered(conv.id, frame, this.defects.fires('reorder'));
         else session.sendRaw(frame);
       }
-      if (account !== m.fromAccount) {
-        const unread = JSON.stringify({
-          t: 'unread',
-          conv: conv.id,
-          count: this.store.unread(conv.id, account),
-          readSeq: this.store.readSeq(conv.id, account),
-        });
-        for (const { session } of devices.values()) session.sendRaw(unread);
-      }
+      if (account !== m.fromAccount && devices.size > 0) this.queueUnread(account, conv.id);
     }
     if (this.defects.has('leak') && this.defects.fires('leak')) this.leak(conv, frame);
   }
 
+  /**
+   * Unread pushes after new messages are coalesced: one per (account, conversation) per
+   * event-loop turn, with the count current when it is sent. Under load this replaces one
+   * `unread` per message and recipient device by one per burst, as badge updates in real
+   * back ends are debounced.
+   */
+  private queueUnread(account: string, conv: string): void {
+    let convs = this.unreadDue.get(account);
+    if (!convs) this.unreadDue.set(account, (convs = new Set()));
+    convs.add(conv);
+    this.batch.schedule();
+  }
+
+  private flushUnread(): void {
+    for (const [account, convs] of this.unreadDue) {
+      const devices = this.byAccount.get(account);
+      if (!devices) continue;
+      for (const conv of convs) {
+        const frame = JSON.stringify({
+          t: 'unread',
+          conv,
+          count: this.store.unread(conv, account),
+          readSeq: this.store.readSeq(conv, account),
+        });
+        for (const { session } of devices.values()) session.sendRaw(frame);
+      }
+    }
+    this.unreadDue.clear();
+  }
+
   /** `leak` defect: push the frame to one live device of an account outside the conversation. */
-  private leak(conv: ConversationRecord, frame: string): void {
+  private leak(conv: ConversationRecord, frame: Buffer): void {
     const strangers: DeviceSession[] = [];
     for (const [account, devices] of this.byAccount) {
       if (conv.members.includes(account)) continue;
@@ -330,4 +410,8 @@ export class ChatHub {
       session.sendRaw(frame);
     }
   }
+}
+
+function ackOf(cid: string, m: StoredMessage): AckFrame {
+  return { t: 'ack', cid, conv: m.conv, id: m.id, seq: m.seq, ts: m.ts };
 }

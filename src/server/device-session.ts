@@ -5,8 +5,13 @@
  * that conversation has finished; `replaying` holds the conversations still being replayed,
  * each with a generation number so that a newer `sync` cancels an older replay.
  */
+import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
 import { CloseCode, type ServerFrame } from '../protocol/frames.ts';
+import type { WriteBatch } from './write-batch.ts';
+
+const TEXT = { binary: false } as const;
+const BINARY = { binary: true } as const;
 
 export class DeviceSession {
   /** Set when the device has sent `sync`. */
@@ -18,13 +23,16 @@ export class DeviceSession {
   private errorCount = 0;
   private errorWindowStartMs = 0;
   /** `reorder` defect: a msg frame held back per conversation, sent after the next one. */
-  private readonly held = new Map<string, { frame: string; timer: NodeJS.Timeout }>();
+  private readonly held = new Map<string, { frame: Buffer; timer: NodeJS.Timeout }>();
 
   constructor(
     readonly ws: WebSocket,
+    /** The TCP socket under `ws` (the one passed to `handleUpgrade`), corked per turn by `batch`. */
+    private readonly socket: Duplex,
     readonly device: string,
     readonly account: string,
     private readonly maxBufferedBytes: number,
+    private readonly batch: WriteBatch,
   ) {
     ws.once('close', () => {
       this.closed = true;
@@ -60,22 +68,28 @@ export class DeviceSession {
   }
 
   /**
-   * Send an already serialized frame (the fan-out path serializes once for every recipient).
-   * A device that does not read closes with 4429 instead of growing the server's memory forever.
+   * Send an already serialized text frame. The fan-out path serializes and UTF-8 encodes a msg
+   * once and passes the same Buffer for every recipient. A device that does not read is closed
+   * with 4429 instead of growing the server's memory forever.
    */
   sendRaw(data: string | Buffer): void {
     if (this.closed) return;
-    this.ws.send(data);
+    this.batch.cork(this.socket);
+    this.ws.send(data, TEXT);
     if (this.ws.bufferedAmount > this.maxBufferedBytes) {
       this.close(CloseCode.slowConsumer, `more than ${this.maxBufferedBytes} bytes queued for this device`);
     }
   }
 
-  /** Send and resolve once the data is written to the socket (for replay and download backpressure). */
+  /**
+   * Send a text (string) or binary (Buffer) frame and resolve once it is written to the socket;
+   * replay and downloads use it to wait for a slow link instead of queueing without bound.
+   */
   sendAndFlush(data: string | Buffer): Promise<void> {
     if (this.closed) return Promise.resolve();
+    this.batch.cork(this.socket);
     return new Promise((resolve) => {
-      this.ws.send(data, () => resolve());
+      this.ws.send(data, typeof data === 'string' ? TEXT : BINARY, () => resolve());
     });
   }
 
@@ -83,7 +97,7 @@ export class DeviceSession {
    * `reorder` defect delivery: if a frame of `conv` is held, send `frame` first and then the held
    * one (the two arrive swapped). With `hold`, keep `frame` back until the next one, or 50 ms.
    */
-  sendReordered(conv: string, frame: string, hold: boolean): void {
+  sendReordered(conv: string, frame: Buffer, hold: boolean): void {
     const prev = this.held.get(conv);
     if (prev) {
       clearTimeout(prev.timer);

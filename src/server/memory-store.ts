@@ -21,6 +21,8 @@ import type {
 
 interface ConvState {
   rec: ConversationRecord & { members: string[] };
+  /** Highest seq assigned; above `rec.lastSeq` while messages are staged. */
+  assigned: number;
   messages: StoredMessage[];
   /** Ascending seqs of each member's own messages (for unread counts by binary search). */
   own: Map<string, number[]>;
@@ -35,6 +37,7 @@ export class MemoryStore implements Store {
   private readonly byCid = new Map<string, StoredMessage>();
   private readonly attachments = new Map<string, StoredAttachment>();
   private nextId = 1;
+  private readonly staged = new Set<ConvState>();
 
   provision(req: ProvisionRequest): void {
     checkProvision(req, (id) => this.devices.get(id)?.account, (id) => this.roles.has(id));
@@ -52,6 +55,7 @@ export class MemoryStore implements Store {
       } else {
         this.convs.set(c.id, {
           rec: { id: c.id, kind: c.kind, members, lastSeq: 0 },
+          assigned: 0,
           messages: [],
           own: new Map(),
           read: new Map(),
@@ -94,10 +98,16 @@ export class MemoryStore implements Store {
     return this.appendAt(msg, Date.now());
   }
 
+  flush(): void {
+    for (const c of this.staged) c.rec.lastSeq = c.assigned;
+    this.staged.clear();
+  }
+
   private appendAt(msg: NewMessage, ts: number): StoredMessage {
     const c = this.convs.get(msg.conv);
     if (!c) throw new UnknownConversationError(msg.conv);
-    const seq = ++c.rec.lastSeq;
+    const seq = ++c.assigned;
+    this.staged.add(c);
     const stored: StoredMessage = { ...msg, id: `m${this.nextId++}`, seq, ts };
     c.messages.push(stored);
     let own = c.own.get(msg.fromAccount);
@@ -111,7 +121,8 @@ export class MemoryStore implements Store {
   after(conv: string, afterSeq: number, limit: number): StoredMessage[] {
     const c = this.convs.get(conv);
     if (!c) return [];
-    return c.messages.slice(Math.max(0, afterSeq), Math.max(0, afterSeq) + limit);
+    const from = Math.max(0, afterSeq);
+    return c.messages.slice(from, Math.min(from + limit, c.rec.lastSeq));
   }
 
   page(conv: string, q: HistoryQuery): HistoryPage {
@@ -147,7 +158,7 @@ export class MemoryStore implements Store {
     if (!c) return 0;
     const readSeq = c.read.get(account) ?? 0;
     const own = c.own.get(account) ?? [];
-    return c.rec.lastSeq - readSeq - (own.length - upperBound(own, readSeq));
+    return c.rec.lastSeq - readSeq - (upperBound(own, c.rec.lastSeq) - upperBound(own, readSeq));
   }
 
   putAttachment(att: StoredAttachment): void {
@@ -161,16 +172,20 @@ export class MemoryStore implements Store {
     const c = this.convs.get(req.conv);
     if (!c) throw new UnknownConversationError(req.conv);
     const t0 = performance.now();
+    this.flush();
     const firstSeq = c.rec.lastSeq + 1;
     const plan = preloadPlan(c.rec, req, Date.now());
     for (let i = 0; i < req.count; i++) {
       const m = plan.message(i);
       this.appendAt(m, m.ts);
     }
+    this.flush();
     return { conv: req.conv, count: req.count, firstSeq, lastSeq: c.rec.lastSeq, elapsedMs: performance.now() - t0 };
   }
 
-  close(): void {}
+  close(): void {
+    this.flush();
+  }
 }
 
 function cidKey(device: string, cid: string): string {

@@ -58,7 +58,7 @@ export async function startReferenceServer(opts: ReferenceServerOptions = {}): P
         ws.close(CloseCode.unauthorized, deviceId ? 'unknown device or wrong token' : 'missing device or token query parameter');
         return;
       }
-      hub.attach(ws, device);
+      hub.attach(ws, socket, device);
     });
   });
 

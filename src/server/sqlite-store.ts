@@ -1,7 +1,8 @@
 /**
  * SQLite implementation of {@link Store} (better-sqlite3, WAL).
  *
- * Durability: a message is inserted (and committed) before its ack is sent. With WAL and
+ * Durability: staged messages are inserted in one transaction per event-loop turn (`flush`,
+ * group commit), and the server acks them only after that commit. With WAL and
  * `synchronous = NORMAL` a committed transaction survives a crash or kill of the process
  * (not necessarily a power cut), which is what "no acknowledged message lost on restart" needs.
  *
@@ -68,6 +69,8 @@ interface Row {
 interface Conv {
   no: number;
   rec: ConversationRecord & { members: string[] };
+  /** Highest seq assigned; above `rec.lastSeq` while messages are staged. */
+  assigned: number;
   read: Map<string, number>;
   /** Cached unread count per account; absent = compute on demand. */
   unread: Map<string, number>;
@@ -83,6 +86,10 @@ export class SqliteStore implements Store {
   private readonly convsByNo = new Map<number, Conv>();
   private readonly convsByAccount = new Map<string, Set<string>>();
   private readonly q;
+  /** Staged messages in append order, and by (device, cid) for dedup before they are committed. */
+  private staged: { conv: Conv; msg: StoredMessage }[] = [];
+  private readonly stagedByCid = new Map<string, StoredMessage>();
+  private readonly commitStaged;
 
   constructor(readonly path: string) {
     this.db = new Database(path);
@@ -123,6 +130,14 @@ export class SqliteStore implements Store {
       putAttachment: db.prepare('INSERT OR REPLACE INTO attachments (id, name, mime, size, sha256, bytes) VALUES (?, ?, ?, ?, ?, ?)'),
       attachment: db.prepare('SELECT id, name, mime, size, sha256, bytes FROM attachments WHERE id = ?'),
     };
+    this.commitStaged = this.db.transaction((rows: { conv: Conv; msg: StoredMessage }[]) => {
+      for (const { conv, msg } of rows) {
+        this.q.insertMessage.run(
+          conv.no, msg.seq, msg.fromAccount, msg.fromDevice, msg.cid, msg.kind, msg.body, msg.ts,
+          msg.attachments ? JSON.stringify(msg.attachments) : null, 0,
+        );
+      }
+    });
     this.load();
   }
 
@@ -149,7 +164,7 @@ export class SqliteStore implements Store {
   }
 
   private addConv(no: number, rec: Conv['rec']): void {
-    const c: Conv = { no, rec, read: new Map(), unread: new Map() };
+    const c: Conv = { no, rec, assigned: rec.lastSeq, read: new Map(), unread: new Map() };
     this.convs.set(rec.id, c);
     this.convsByNo.set(no, c);
     this.index(c);
@@ -215,21 +230,35 @@ export class SqliteStore implements Store {
 
   findByCid(device: string, cid: string): StoredMessage | undefined {
     const row = this.q.byCid.get(device, cid) as Row | undefined;
-    return row ? this.toMessage(row) : undefined;
+    return row ? this.toMessage(row) : this.stagedByCid.get(`${device}\u0000${cid}`);
   }
 
   append(msg: NewMessage): StoredMessage {
     const c = this.convs.get(msg.conv);
     if (!c) throw new UnknownConversationError(msg.conv);
-    const seq = c.rec.lastSeq + 1;
-    const ts = Date.now();
-    this.q.insertMessage.run(
-      c.no, seq, msg.fromAccount, msg.fromDevice, msg.cid, msg.kind, msg.body, ts,
-      msg.attachments ? JSON.stringify(msg.attachments) : null, 0,
-    );
-    c.rec.lastSeq = seq;
-    for (const [account, n] of c.unread) if (account !== msg.fromAccount) c.unread.set(account, n + 1);
-    return { ...msg, id: messageId(c.no, seq), seq, ts };
+    const seq = ++c.assigned;
+    const stored: StoredMessage = { ...msg, id: messageId(c.no, seq), seq, ts: Date.now() };
+    this.staged.push({ conv: c, msg: stored });
+    const key = `${msg.fromDevice}\u0000${msg.cid}`;
+    if (!this.stagedByCid.has(key)) this.stagedByCid.set(key, stored);
+    return stored;
+  }
+
+  flush(): void {
+    if (this.staged.length === 0) return;
+    const rows = this.staged;
+    this.staged = [];
+    this.stagedByCid.clear();
+    try {
+      this.commitStaged(rows);
+    } catch (err) {
+      for (const { conv } of rows) conv.assigned = conv.rec.lastSeq;
+      throw err;
+    }
+    for (const { conv, msg } of rows) {
+      conv.rec.lastSeq = msg.seq;
+      for (const [account, n] of conv.unread) if (account !== msg.fromAccount) conv.unread.set(account, n + 1);
+    }
   }
 
   after(conv: string, afterSeq: number, limit: number): StoredMessage[] {
@@ -297,6 +326,7 @@ export class SqliteStore implements Store {
     const c = this.convs.get(req.conv);
     if (!c) throw new UnknownConversationError(req.conv);
     const t0 = performance.now();
+    this.flush();
     const firstSeq = c.rec.lastSeq + 1;
     const plan = preloadPlan(c.rec, req, Date.now());
     const insert = this.q.insertMessage;
@@ -311,13 +341,16 @@ export class SqliteStore implements Store {
     for (let from = 0; from < req.count; from += BATCH) {
       run(from, Math.min(req.count, from + BATCH));
       c.rec.lastSeq = firstSeq + Math.min(req.count, from + BATCH) - 1;
+      c.assigned = c.rec.lastSeq;
     }
     c.unread.clear();
     return { conv: req.conv, count: req.count, firstSeq, lastSeq: c.rec.lastSeq, elapsedMs: performance.now() - t0 };
   }
 
   close(): void {
-    if (this.db.open) this.db.close();
+    if (!this.db.open) return;
+    this.flush();
+    this.db.close();
   }
 
   private toMessage(r: Row): StoredMessage {

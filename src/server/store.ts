@@ -4,6 +4,11 @@
  * (dedup check -> append -> ack -> fan-out) runs in one tick and needs no locking.
  *
  * Sequence numbers are per conversation, contiguous, starting at 1. Message ids are global.
+ *
+ * Writes are group-committed: `append` assigns a seq and stages the message, `flush` (once per
+ * event-loop turn) makes every staged message durable and visible in one transaction. Until
+ * then only `findByCid` sees it; `lastSeq`, `after`, `page` and `unread` show committed
+ * messages only, so what a device is told (ack, fan-out, synced.lastSeq) is always durable.
  */
 import type { AttachmentRef, MessageKind, ProvisionRequest, Role } from '../protocol/frames.ts';
 import type { PreloadRequest } from './admin-schema.ts';
@@ -15,7 +20,7 @@ export interface DeviceRecord {
   token: string;
 }
 
-/** A conversation as provisioned, with its current last sequence number. */
+/** A conversation as provisioned, with its last committed sequence number. */
 export interface ConversationRecord {
   id: string;
   kind: 'direct' | 'group';
@@ -80,8 +85,13 @@ export interface Store {
   conversationsOf(account: string): ConversationRecord[];
   /** The first message stored for this (device, cid), if any. */
   findByCid(device: string, cid: string): StoredMessage | undefined;
-  /** Store a message under the conversation's next seq. */
+  /** Assign the conversation's next seq and stage the message (durable after {@link flush}). */
   append(msg: NewMessage): StoredMessage;
+  /**
+   * Commit every staged message in one transaction. If that fails it throws and the staged
+   * messages are discarded (their seqs are reused), so none of them may be acked.
+   */
+  flush(): void;
   /** Messages with seq > afterSeq, ascending, at most `limit`. */
   after(conv: string, afterSeq: number, limit: number): StoredMessage[];
   page(conv: string, q: HistoryQuery): HistoryPage;

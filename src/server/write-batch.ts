@@ -1,0 +1,37 @@
+/**
+ * Write batching: every socket written during one event-loop turn is corked and uncorked once at
+ * the end of the turn, so the frames a device gets in one turn (msg fan-out of several senders,
+ * its ack, the coalesced unread) leave in one writev system call instead of one each. On the
+ * fan-out benchmark system calls are most of the server's CPU time (docs/performance.md).
+ */
+import type { Duplex } from 'node:stream';
+
+export class WriteBatch {
+  private readonly corked = new Set<Duplex>();
+  private scheduled = false;
+
+  /** `beforeFlush` runs first at the end of each turn with writes (the hub's unread flush). */
+  constructor(private readonly beforeFlush: () => void) {}
+
+  /** Cork `socket` until the end of this turn (idempotent within a turn). */
+  cork(socket: Duplex): void {
+    if (this.corked.has(socket)) return;
+    socket.cork();
+    this.corked.add(socket);
+    this.schedule();
+  }
+
+  /** Make sure the end-of-turn flush runs. */
+  schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(this.flush);
+  }
+
+  private readonly flush = (): void => {
+    this.scheduled = false;
+    this.beforeFlush();
+    for (const s of this.corked) s.uncork();
+    this.corked.clear();
+  };
+}
