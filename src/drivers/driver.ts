@@ -18,11 +18,25 @@ export interface DeviceIdentity {
   token: string;
 }
 
+/** An attachment to upload with a message. `bytes` is a view the driver must not modify. */
+export interface OutboundAttachment {
+  name: string;
+  mime: string;
+  bytes: Uint8Array;
+  /** Lower-case hex sha256 of `bytes`, computed by the runner (it is also recorded on the send event). */
+  sha256: string;
+}
+
 export interface OutboundMessage {
   key: string;
   conv: string;
   kind: MessageKind;
   body: string;
+  /**
+   * Attachments, uploaded by the driver before the message itself. A driver must keep the
+   * device's send order: a later message may not overtake one still uploading.
+   */
+  attachments?: readonly OutboundAttachment[];
 }
 
 export interface InboundMessage {
@@ -35,6 +49,12 @@ export interface InboundMessage {
   from: string;
   kind: MessageKind;
   replay: boolean;
+  /**
+   * sha256 of each attachment as downloaded, in message order, when the message has attachments
+   * and downloads are on (`ConnectOptions.downloadAttachments`). A driver reports such a message
+   * only once its downloads finished, and holds later messages of the same conversation until then.
+   */
+  sha256?: string[];
 }
 
 export interface HistoryRequest {
@@ -56,6 +76,11 @@ export interface DeviceHandlers {
   unread(u: { conv: string; count: number }): void;
   /** The connection is gone (not called after `close()` by the runner). */
   closed(reason: string): void;
+  /**
+   * Optional: upload progress of message `key`, after each chunk is written (lets the runner kill
+   * a connection mid-upload). May close the connection synchronously.
+   */
+  uploadProgress?(key: string, sentBytes: number, totalBytes: number): void;
 }
 
 export interface ConnectOptions {
@@ -67,11 +92,16 @@ export interface ConnectOptions {
   handlers: DeviceHandlers;
   /** Give up connecting after this long. */
   timeoutMs: number;
+  /** Download the attachments of inbound messages and report their sha256 (default true). */
+  downloadAttachments?: boolean;
 }
 
 /** One live device connection. */
 export interface Connection {
-  /** Write a message; returns the bytes put on the wire. */
+  /**
+   * Write a message (after uploading its attachments); returns the bytes it puts on the wire,
+   * attachments included. Never throws for a dead connection: `closed` reports that.
+   */
   send(m: OutboundMessage): number;
   markRead(conv: string, seq: number): void;
   history(req: HistoryRequest): Promise<HistoryPage>;

@@ -5,6 +5,7 @@ export type {
   DeviceHandlers,
   DeviceIdentity,
   OutboundMessage,
+  OutboundAttachment,
   InboundMessage,
   HistoryRequest,
   HistoryPage,

@@ -2,10 +2,17 @@
  * The reference driver: speaks the reference protocol (`docs/protocol.md`) over `ws`. The key of
  * a message travels as the protocol's client id (`cid`), so it comes back on acks and on every
  * delivered copy.
+ *
+ *   send:     [attachments: upload-start -> chunk* -> upload-done -> uploaded]* -> send(cid=key)
+ *             one message at a time per connection while attachments upload, so the device's
+ *             order on the wire is its send order
+ *   receive:  msg -> [download -> download-start -> chunk* (hashed as they come) -> download-done]*
+ *             -> handlers.message(sha256); later messages of that conversation wait behind it
  */
+import { createHash, type Hash } from 'node:crypto';
 import WebSocket from 'ws';
-import type { ClientFrame, ServerFrame, ProvisionRequest } from '../protocol/frames.ts';
-import type { Connection, ConnectOptions, Driver, HistoryPage, HistoryRequest } from './driver.ts';
+import { decodeChunk, encodeChunk, type AttachmentRef, type ClientFrame, type MessageFrame, type ServerFrame, type ProvisionRequest } from '../protocol/frames.ts';
+import type { Connection, ConnectOptions, DeviceHandlers, Driver, HistoryPage, HistoryRequest, InboundMessage, OutboundMessage } from './driver.ts';
 import type { PlannedAccount, PlannedConversation } from '../plan/plan.ts';
 import { UnreachableError, ChatstormError } from '../errors.ts';
 
@@ -15,6 +22,9 @@ export class ProvisionError extends ChatstormError {
     super('CHATSTORM_ERR_PROVISION', message);
   }
 }
+
+/** Upload chunk payload: well under the reference server's 1 MiB frame limit. */
+const UPLOAD_CHUNK_BYTES = 256 * 1024;
 
 function httpBase(url: string): string {
   return url.replace(/^ws(s?):\/\//, 'http$1://').replace(/\/+$/, '');
@@ -57,11 +67,16 @@ export const referenceDriver: Driver = {
     let nextReq = 1;
     let live = false;
     let closedByUs = false;
+    let gone = false;
     const frame = (f: ClientFrame) => {
       const text = JSON.stringify(f);
       ws.send(text);
       return Buffer.byteLength(text);
     };
+    // Attachment state exists only on connections that move attachments.
+    let outbound: Outbound | null = null;
+    let inbound: Inbound | null = null;
+    const isGone = () => gone;
 
     return new Promise<Connection>((resolve, reject) => {
       let awaitingSync = new Set<string>();
@@ -80,7 +95,13 @@ export const referenceDriver: Driver = {
       };
       const conn: Connection = {
         serverCursors,
-        send: (m) => frame({ t: 'send', cid: m.key, conv: m.conv, kind: m.kind, body: m.body }),
+        send: (m) => {
+          if (m.attachments?.length || outbound?.busy) {
+            outbound ??= new Outbound(ws, frame, handlers, isGone);
+            return outbound.enqueue(m);
+          }
+          return frame({ t: 'send', cid: m.key, conv: m.conv, kind: m.kind, body: m.body });
+        },
         markRead: (conv, seq) => void frame({ t: 'read', conv, seq }),
         history: (req: HistoryRequest) =>
           new Promise<HistoryPage>((res, rej) => {
@@ -90,16 +111,31 @@ export const referenceDriver: Driver = {
           }),
         close: () => {
           closedByUs = true;
+          gone = true;
           ws.close(1000, 'done');
         },
         kill: () => {
           closedByUs = true;
+          gone = true;
           ws.terminate();
         },
       };
+      const deliver = (f: Omit<MessageFrame, 't'>) => {
+        const m: InboundMessage = { key: f.cid, conv: f.conv, id: f.id, seq: f.seq, from: f.from.device, kind: f.kind, replay: f.replay === true };
+        const atts = f.attachments ?? [];
+        if ((atts.length > 0 && opts.downloadAttachments !== false) || inbound?.holds(f.conv)) {
+          inbound ??= new Inbound(frame, handlers);
+          inbound.add(m, opts.downloadAttachments === false ? [] : atts);
+        } else {
+          handlers.message(m);
+        }
+      };
 
       ws.on('message', (data, isBinary) => {
-        if (isBinary) return;
+        if (isBinary) {
+          inbound?.chunk(data as Buffer);
+          return;
+        }
         let f: ServerFrame;
         try {
           f = JSON.parse(data.toString()) as ServerFrame;
@@ -122,7 +158,7 @@ export const referenceDriver: Driver = {
             if (awaitingSync.delete(f.conv) && awaitingSync.size === 0 && !live) goLive();
             break;
           case 'msg':
-            handlers.message({ key: f.cid, conv: f.conv, id: f.id, seq: f.seq, from: f.from.device, kind: f.kind, replay: f.replay === true });
+            deliver(f);
             break;
           case 'ack':
             handlers.ack({ key: f.cid, conv: f.conv, id: f.id, seq: f.seq });
@@ -141,7 +177,15 @@ export const referenceDriver: Driver = {
             }
             break;
           }
+          case 'uploaded':
+            outbound?.uploaded(f.up, f.attachment);
+            break;
+          case 'download-done':
+            inbound?.done(f.req);
+            break;
           case 'error': {
+            if (f.ref !== undefined && outbound?.failed(f.ref, `${f.code}: ${f.message}`)) break;
+            if (f.ref !== undefined && inbound?.failed(f.ref)) break;
             const p = f.ref === undefined ? undefined : pendingPages.get(f.ref);
             if (p && f.ref !== undefined) {
               pendingPages.delete(f.ref);
@@ -156,12 +200,192 @@ export const referenceDriver: Driver = {
       ws.on('error', (err) => fail(err));
       ws.on('unexpected-response', (_req, res) => fail(new Error(`server refused the WebSocket upgrade: HTTP ${res.statusCode}`)));
       ws.on('close', (code, reason) => {
+        gone = true;
         const why = `closed ${code}${reason.length ? ' ' + reason.toString() : ''}`;
         for (const p of pendingPages.values()) p.reject(new Error(`connection ${why}`));
         pendingPages.clear();
+        outbound?.abandon();
         if (!live) fail(new Error(`connection ${why} before it was live`));
         else if (!closedByUs) handlers.closed(why);
       });
     });
   },
 };
+
+/**
+ * Outbound messages of one connection while attachments are involved: one message at a time,
+ * its attachments uploaded one after another (so at most one upload is open on the server), the
+ * message written once every `uploaded` came back.
+ */
+class Outbound {
+  private readonly queue: OutboundMessage[] = [];
+  busy = false;
+  private nextUp = 1;
+  /** Uploads of the current message awaiting `uploaded`: up id -> slot index. */
+  private readonly waiting = new Map<string, number>();
+  private refs: AttachmentRef[] = [];
+  private current: OutboundMessage | null = null;
+
+  constructor(
+    private readonly ws: WebSocket,
+    private readonly frame: (f: ClientFrame) => number,
+    private readonly handlers: DeviceHandlers,
+    private readonly gone: () => boolean,
+  ) {}
+
+  enqueue(m: OutboundMessage): number {
+    this.queue.push(m);
+    if (!this.busy) this.next();
+    let bytes = Buffer.byteLength(m.body);
+    for (const a of m.attachments ?? []) bytes += a.bytes.length;
+    return bytes;
+  }
+
+  uploaded(up: string, ref: AttachmentRef): void {
+    const slot = this.waiting.get(up);
+    if (slot === undefined) return;
+    this.waiting.delete(up);
+    this.refs[slot] = ref;
+    if (this.waiting.size === 0) this.finish();
+  }
+
+  /** An `error` for one of our uploads: the message cannot be sent; report it and go on. */
+  failed(ref: string, why: string): boolean {
+    if (!this.waiting.has(ref) || !this.current) return false;
+    const m = this.current;
+    this.waiting.clear();
+    this.current = null;
+    this.handlers.nack({ key: m.key, conv: m.conv, code: `upload-failed (${why})` });
+    this.next();
+    return true;
+  }
+
+  /** The connection died: unsent messages stay in the device's outbox and are resent after reconnect. */
+  abandon(): void {
+    this.queue.length = 0;
+    this.waiting.clear();
+    this.current = null;
+    this.busy = false;
+  }
+
+  private next(): void {
+    for (;;) {
+      const m = this.queue.shift();
+      if (!m || this.gone()) {
+        this.busy = false;
+        return;
+      }
+      this.busy = true;
+      if (!m.attachments?.length) {
+        this.frame({ t: 'send', cid: m.key, conv: m.conv, kind: m.kind, body: m.body });
+        continue;
+      }
+      this.current = m;
+      this.refs = [];
+      const total = m.attachments.reduce((n, a) => n + a.bytes.length, 0);
+      let sent = 0;
+      for (const [slot, a] of m.attachments.entries()) {
+        const up = `u${this.nextUp++}`;
+        this.waiting.set(up, slot);
+        this.frame({ t: 'upload-start', up, name: a.name, mime: a.mime, size: a.bytes.length, sha256: a.sha256 });
+        for (let off = 0; off < a.bytes.length; off += UPLOAD_CHUNK_BYTES) {
+          const payload = a.bytes.subarray(off, Math.min(a.bytes.length, off + UPLOAD_CHUNK_BYTES));
+          this.ws.send(encodeChunk(up, payload));
+          sent += payload.length;
+          this.handlers.uploadProgress?.(m.key, sent, total);
+          if (this.gone()) return;
+        }
+        this.frame({ t: 'upload-done', up });
+      }
+      return;
+    }
+  }
+
+  private finish(): void {
+    const m = this.current;
+    if (!m) return;
+    this.current = null;
+    this.frame({ t: 'send', cid: m.key, conv: m.conv, kind: m.kind, body: m.body, attachments: this.refs });
+    this.next();
+  }
+}
+
+interface Held {
+  m: InboundMessage;
+  hashes: string[];
+  remaining: number;
+}
+interface Download {
+  held: Held;
+  slot: number;
+  hash: Hash;
+  bytes: number;
+}
+
+/**
+ * Inbound messages with attachments: each attachment is downloaded and hashed as its chunks come;
+ * the message is reported when all are in, and messages of the same conversation that arrived
+ * after it wait (per-conversation order is what a chat client shows).
+ */
+class Inbound {
+  private readonly byConv = new Map<string, Held[]>();
+  private readonly downloads = new Map<string, Download>();
+  private nextReq = 1;
+
+  constructor(
+    private readonly frame: (f: ClientFrame) => number,
+    private readonly handlers: DeviceHandlers,
+  ) {}
+
+  holds(conv: string): boolean {
+    return this.byConv.has(conv);
+  }
+
+  add(m: InboundMessage, atts: readonly AttachmentRef[]): void {
+    const held: Held = { m, hashes: atts.map(() => ''), remaining: atts.length };
+    const q = this.byConv.get(m.conv);
+    if (q) q.push(held);
+    else this.byConv.set(m.conv, [held]);
+    if (atts.length > 0) held.m.sha256 = held.hashes;
+    for (const [slot, a] of atts.entries()) {
+      const req = `d${this.nextReq++}`;
+      this.downloads.set(req, { held, slot, hash: createHash('sha256'), bytes: 0 });
+      this.frame({ t: 'download', req, id: a.id });
+    }
+    this.flush(m.conv);
+  }
+
+  chunk(data: Buffer): void {
+    const c = decodeChunk(data);
+    const d = c && this.downloads.get(c.id);
+    if (!c || !d) return;
+    d.hash.update(c.payload);
+    d.bytes += c.payload.length;
+  }
+
+  done(req: string): void {
+    const d = this.downloads.get(req);
+    if (!d) return;
+    this.downloads.delete(req);
+    d.held.hashes[d.slot] = d.hash.digest('hex');
+    d.held.remaining--;
+    this.flush(d.held.m.conv);
+  }
+
+  /** The server could not serve a download: the attachment is recorded as missing (empty hash). */
+  failed(req: string): boolean {
+    const d = this.downloads.get(req);
+    if (!d) return false;
+    this.downloads.delete(req);
+    d.held.remaining--;
+    this.flush(d.held.m.conv);
+    return true;
+  }
+
+  private flush(conv: string): void {
+    const q = this.byConv.get(conv);
+    if (!q) return;
+    while (q.length > 0 && (q[0] as Held).remaining === 0) this.handlers.message((q.shift() as Held).m);
+    if (q.length === 0) this.byConv.delete(conv);
+  }
+}

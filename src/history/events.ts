@@ -81,6 +81,10 @@ export interface SendEvent extends At {
   bytes: number;
   intendedMs: number;
   attempt: number;
+  /** sha256 (lower-case hex) of each attachment as sent, in order, when the message has any (integrity check). */
+  sha256?: string[];
+  /** Attachment sizes in bytes, in the same order, when the message has any. */
+  attachmentBytes?: number[];
 }
 /** The server acknowledged a send. */
 export interface AckEvent extends At {
@@ -153,6 +157,17 @@ export interface FaultEvent extends At {
   network: string;
   action: string;
   description: string;
+  /** Devices the fault acted on (connection kills), when it targets devices rather than a whole network. */
+  devices?: string[];
+  /** The send that triggered the fault (`kill-after-send`, `kill-during-upload`). */
+  key?: string;
+}
+/** A running fault changed (a ramp step: one attribute of a toxic updated). */
+export interface FaultUpdateEvent extends At {
+  type: 'fault-update';
+  fault: string;
+  network: string;
+  description: string;
 }
 /** Periodic self-measurement of the harness. */
 export interface LagEvent extends At {
@@ -182,6 +197,7 @@ export type HistoryEvent =
   | ReadEvent
   | PageEvent
   | FaultEvent
+  | FaultUpdateEvent
   | LagEvent
   | RunEndEvent;
 

@@ -1,4 +1,7 @@
 export { buildPlan, planHash } from './plan.ts';
-export type { Plan, PlannedAccount, PlannedConversation, PlannedDevice, PlannedFault, PlannedRead, PlannedSend } from './plan.ts';
+export type { Plan, PlannedAccount, PlannedConversation, PlannedDevice, PlannedFault, PlannedRead, PlannedSend, FaultAction } from './plan.ts';
 export { Random } from './random.ts';
 export { arrivalTimes } from './arrivals.ts';
+export { AgentPool } from './agent-pool.ts';
+export { PayloadMix, DEFAULT_SIZES, type Payload } from './payload.ts';
+export { planFaults } from './faults.ts';

@@ -3,16 +3,27 @@
  * talks to whom and when. The same scenario and seed give the same plan, byte for byte
  * (`planHash`), which is how an incident is replayed.
  *
- *   scenario --seed--> population --> conversations (arrivals, agent assignment, queue)
- *                                         |
- *                                         v
+ *   scenario --seed--> population (segments, devices) --> conversations:
+ *                        direct: arrivals -> agent pool (cap, FIFO queue) -> turns, bursts,
+ *                                replies, device switches, reads, wrap-up
+ *                        group:  members -> Poisson messages over the window
+ *                                     |
+ *                                     v
  *                    sends (per-device counters) + reads + fault timeline
+ *
+ * Each part draws from its own forked generator, and optional behaviours draw only when enabled,
+ * so adding a feature to a scenario does not reshuffle the rest of its plan.
  */
 import { createHash } from 'node:crypto';
 import type { MessageKind, Role } from '../protocol/frames.ts';
 import type { Scenario, ToxicSpec } from '../scenario/schema.ts';
 import { Random } from './random.ts';
 import { arrivalTimes } from './arrivals.ts';
+import { AgentPool } from './agent-pool.ts';
+import { PayloadMix, type Payload } from './payload.ts';
+import { planFaults, type PlannedFault } from './faults.ts';
+
+export type { PlannedFault, FaultAction } from './faults.ts';
 
 export interface PlannedDevice {
   id: string;
@@ -23,14 +34,19 @@ export interface PlannedAccount {
   id: string;
   role: Role;
   network: string;
+  /** Population segment the account belongs to (optional so hand-built plans stay valid). */
+  segment?: string;
+  /** The first device is the one the account starts active on; the others sit in the background. */
   devices: PlannedDevice[];
 }
 export interface PlannedConversation {
   id: string;
   kind: 'direct' | 'group';
   members: string[];
-  /** When the customer arrives (first message is at or after this). */
+  /** When the customer arrives (first message is at or after this); 0 for groups. */
   openMs: number;
+  /** When the conversation ends and its agent's slot is free again (direct); null or absent for groups. */
+  closeMs?: number | null;
 }
 export interface PlannedSend {
   atMs: number;
@@ -38,7 +54,10 @@ export interface PlannedSend {
   account: string;
   conv: string;
   kind: MessageKind;
+  /** Body bytes, marker included. */
   bytes: number;
+  /** Attachment sizes in bytes (images and files). */
+  attachments?: number[];
   /** Harness marker `<device>#<n>`, n counting from 1 per device in send order. */
   key: string;
 }
@@ -48,42 +67,27 @@ export interface PlannedRead {
   account: string;
   conv: string;
 }
-export interface PlannedFault {
-  /** `f<index>` of the scenario's timeline. */
-  id: string;
-  network: string;
-  action: 'toxic' | 'outage';
-  startMs: number;
-  /** null: stays to the end of the run. */
-  endMs: number | null;
-  toxic?: ToxicSpec & { name: string };
-  description: string;
-}
 export interface Plan {
   scenario: string;
   seed: number;
   sendWindowMs: number;
   graceMs: number;
   networks: Record<string, { toxics: ToxicSpec[] }>;
+  /** Recipients download attachments and record their sha256 (default true when absent). */
+  downloadAttachments?: boolean;
   accounts: PlannedAccount[];
   conversations: PlannedConversation[];
-  /** Sorted by atMs, then key. */
+  /** Sorted by atMs, then device. */
   sends: PlannedSend[];
-  /** Sorted by atMs. */
+  /** Sorted by atMs, then device. */
   reads: PlannedRead[];
   faults: PlannedFault[];
   sla: string[];
 }
 
-const KIND_BYTES: Record<MessageKind, [number, number]> = {
-  text: [8, 280],
-  emoji: [4, 48],
-  'long-text': [2_000, 64_000],
-  image: [30_000, 2_000_000],
-  file: [100_000, 10_000_000],
-};
-
 const pad = (n: number, width: number) => String(n).padStart(width, '0');
+const byTimeThenDevice = (a: { atMs: number; device: string }, b: { atMs: number; device: string }) =>
+  a.atMs - b.atMs || (a.device < b.device ? -1 : a.device > b.device ? 1 : 0);
 
 /** Expand a validated scenario into its plan. Pure and deterministic. */
 export function buildPlan(s: Scenario, seedOverride?: number): Plan {
@@ -92,113 +96,139 @@ export function buildPlan(s: Scenario, seedOverride?: number): Plan {
   const rPop = root.fork('population');
   const rArr = root.fork('arrivals');
   const rTalk = root.fork('talk');
+  const rGroups = root.fork('groups');
+  const rFaults = root.fork('faults');
 
+  // ------------------------------------------------------------ population
   const token = () => rPop.uint32().toString(36) + rPop.uint32().toString(36);
   const agents: PlannedAccount[] = [];
-  for (let i = 1; i <= s.population.agents.count; i++) {
-    const id = `a${pad(i, 4)}`;
-    agents.push({
-      id,
-      role: 'agent',
-      network: s.population.agents.network,
-      devices: s.population.agents.devices.map((kind, d) => ({ id: `${id}.${kind}${d}`, kind, token: token() })),
-    });
-  }
+  const caps: number[] = [];
+  s.population.agents.forEach((seg, si) => {
+    const segment = seg.name ?? (si === 0 ? 'agents' : `agents-${si + 1}`);
+    for (let i = 0; i < seg.count; i++) {
+      const id = `a${pad(agents.length + 1, 4)}`;
+      agents.push({ id, role: 'agent', network: seg.network, segment, devices: seg.devices.map((kind, d) => ({ id: `${id}.${kind}${d}`, kind, token: token() })) });
+      caps.push(seg.maxConcurrent);
+    }
+  });
   const customers: PlannedAccount[] = [];
-  for (let i = 1; i <= s.population.customers.count; i++) {
-    const id = `c${pad(i, 5)}`;
-    customers.push({
-      id,
-      role: 'customer',
-      network: s.population.customers.network,
-      devices: s.population.customers.devices.map((kind, d) => ({ id: `${id}.${kind}${d}`, kind, token: token() })),
-    });
-  }
+  s.population.customers.forEach((seg, si) => {
+    const segment = seg.name ?? (si === 0 ? 'customers' : `customers-${si + 1}`);
+    for (let i = 0; i < seg.count; i++) {
+      const id = `c${pad(customers.length + 1, 5)}`;
+      customers.push({ id, role: 'customer', network: seg.network, segment, devices: seg.devices.map((kind, d) => ({ id: `${id}.${kind}${d}`, kind, token: token() })) });
+    }
+  });
+  // Several segments arrive interleaved, not one region after the other.
+  const arrivalOrder = customers.map((_, i) => i);
+  if (s.population.customers.length > 1) shuffle(arrivalOrder, root.fork('segments'));
 
-  const arrivals = arrivalTimes(s.traffic.arrival, customers.length, s.duration, rArr);
-  const mix = Object.entries(s.traffic.mix).filter(([, w]) => (w ?? 0) > 0) as [MessageKind, number][];
-  const { min: thinkMin, max: thinkMax } = s.traffic.thinkTime;
-
-  // Agent assignment: least-loaded agent under its cap; when all are full the customer waits
-  // in a FIFO queue until a conversation ends.
-  const busyUntil: number[][] = agents.map(() => []);
+  // ------------------------------------------------------------ direct conversations
+  const t = s.traffic;
+  const mix = new PayloadMix(t);
+  const arrivals = arrivalTimes(t.arrival, customers.length, s.duration, rArr);
+  const { min: thinkMin, max: thinkMax } = t.thinkTime;
+  const wrapUp = t.wrapUp ?? thinkMin;
+  const pool = new AgentPool(caps);
   const conversations: PlannedConversation[] = [];
   const raw: Omit<PlannedSend, 'key'>[] = [];
   const reads: PlannedRead[] = [];
-  const cap = s.population.agents.maxConcurrent;
+  const send = (atMs: number, device: string, account: string, conv: string, p: Payload) => {
+    raw.push({ atMs: round(atMs), device, account, conv, kind: p.kind, bytes: p.bytes, ...(p.attachments ? { attachments: p.attachments } : {}) });
+  };
+  const readBy = (acc: PlannedAccount, active: number, atMs: number, conv: string) => {
+    let d = active;
+    const p = t.multiDevice.readOnOtherDevice;
+    if (p > 0 && acc.devices.length > 1 && rTalk.chance(p)) d = (active + 1 + Math.floor(rTalk.next() * (acc.devices.length - 1))) % acc.devices.length;
+    reads.push({ atMs: round(atMs), device: (acc.devices[d] as PlannedDevice).id, account: acc.id, conv });
+  };
 
-  customers.forEach((customer, ci) => {
-    const arrive = arrivals[ci] as number;
-    let start = arrive;
-    let agentIndex = -1;
-    for (;;) {
-      let best = -1;
-      let bestLoad = Infinity;
-      agents.forEach((_, ai) => {
-        const load = (busyUntil[ai] as number[]).filter((t) => t > start).length;
-        if (load < cap && load < bestLoad) {
-          best = ai;
-          bestLoad = load;
-        }
-      });
-      if (best >= 0) {
-        agentIndex = best;
-        break;
-      }
-      // Everyone is full: wait for the earliest conversation to end.
-      start = Math.min(...busyUntil.flat().filter((t) => t > start));
-    }
+  for (let ci = 0; ci < customers.length; ci++) {
+    const customer = customers[arrivalOrder[ci] as number] as PlannedAccount;
+    const { agent: agentIndex, startMs: start } = pool.assign(arrivals[ci] as number);
     const agent = agents[agentIndex] as PlannedAccount;
-    const conv: PlannedConversation = { id: `dm${pad(ci + 1, 5)}`, kind: 'direct', members: [customer.id, agent.id], openMs: round(start) };
+    const conv: PlannedConversation = { id: `dm${pad(ci + 1, 5)}`, kind: 'direct', members: [customer.id, agent.id], openMs: round(start), closeMs: null };
     conversations.push(conv);
 
-    const count = rTalk.int(s.traffic.messagesPerCustomer.min, s.traffic.messagesPerCustomer.max);
-    let t = start;
+    const turns = rTalk.int(t.messagesPerCustomer.min, t.messagesPerCustomer.max);
+    let now = start;
     let last = start;
-    const customerDevice = (customer.devices[0] as PlannedDevice).id;
-    const agentDevice = (agent.devices[0] as PlannedDevice).id;
-    for (let m = 0; m < count && t < s.duration; m++) {
-      const kind = rTalk.weighted(mix);
-      const [lo, hi] = KIND_BYTES[kind];
-      raw.push({ atMs: round(t), device: customerDevice, account: customer.id, conv: conv.id, kind, bytes: rTalk.int(lo, hi) });
-      reads.push({ atMs: round(t + s.traffic.readAfter), device: agentDevice, account: agent.id, conv: conv.id });
-      last = t;
-      if (rTalk.chance(s.traffic.agentReplyProbability)) {
-        const reply = t + rTalk.between(thinkMin, thinkMax);
-        if (reply < s.duration) {
-          const rk = rTalk.weighted(mix);
-          const [rlo, rhi] = KIND_BYTES[rk];
-          raw.push({ atMs: round(reply), device: agentDevice, account: agent.id, conv: conv.id, kind: rk, bytes: rTalk.int(rlo, rhi) });
-          reads.push({ atMs: round(reply + s.traffic.readAfter), device: customerDevice, account: customer.id, conv: conv.id });
-          last = reply;
-        }
+    let active = 0;
+    for (let m = 0; m < turns && now < s.duration; m++) {
+      // The customer picks up another device mid-conversation and continues there.
+      const sw = t.multiDevice.switchProbability;
+      if (sw > 0 && m > 0 && customer.devices.length > 1 && rTalk.chance(sw)) {
+        active = (active + 1 + Math.floor(rTalk.next() * (customer.devices.length - 1))) % customer.devices.length;
       }
-      t += rTalk.between(thinkMin, thinkMax);
+      const device = (customer.devices[active] as PlannedDevice).id;
+      const burst = t.burst.probability > 0 && rTalk.chance(t.burst.probability) ? rTalk.int(t.burst.size.min, t.burst.size.max) : 1;
+      for (let b = 0; b < burst && now < s.duration; b++) {
+        if (b > 0) now += rTalk.between(t.burst.gap.min, t.burst.gap.max);
+        if (now >= s.duration) break;
+        send(now, device, customer.id, conv.id, mix.draw(rTalk));
+        last = now;
+      }
+      readBy(agent, 0, now + t.readAfter, conv.id);
+      if (rTalk.chance(t.agentReplyProbability)) {
+        let reply = now + rTalk.between(thinkMin, thinkMax);
+        const n = t.agentReplyMessages.min === t.agentReplyMessages.max ? t.agentReplyMessages.min : rTalk.int(t.agentReplyMessages.min, t.agentReplyMessages.max);
+        let replied = false;
+        for (let r = 0; r < n; r++) {
+          if (r > 0) reply += rTalk.between(t.burst.gap.min, t.burst.gap.max);
+          if (reply >= s.duration) break;
+          send(reply, (agent.devices[0] as PlannedDevice).id, agent.id, conv.id, mix.draw(rTalk));
+          last = reply;
+          replied = true;
+        }
+        if (replied) readBy(customer, active, last + t.readAfter, conv.id);
+      }
+      now += rTalk.between(thinkMin, thinkMax);
     }
-    (busyUntil[agentIndex] as number[]).push(last + thinkMin);
-  });
+    conv.closeMs = round(last + wrapUp);
+    pool.release(agentIndex, last + wrapUp);
+  }
 
-  raw.sort((a, b) => a.atMs - b.atMs || (a.device < b.device ? -1 : a.device > b.device ? 1 : 0));
+  // ------------------------------------------------------------ group chats
+  const g = s.population.groups;
+  if (g) {
+    const perMs = g.messagesPerMinute / 60_000;
+    for (let gi = 0; gi < g.count; gi++) {
+      const members = [...pick(agents, g.agents, rGroups), ...pick(customers, g.customers, rGroups)];
+      const conv: PlannedConversation = { id: `grp${pad(gi + 1, 4)}`, kind: 'group', members: members.map((a) => a.id), openMs: 0, closeMs: null };
+      conversations.push(conv);
+      if (perMs <= 0) continue;
+      for (let at = rGroups.exponential(1 / perMs); at < s.duration; at += rGroups.exponential(1 / perMs)) {
+        const si = Math.floor(rGroups.next() * members.length);
+        const sender = members[si] as PlannedAccount;
+        send(at, (sender.devices[0] as PlannedDevice).id, sender.id, conv.id, mix.draw(rGroups));
+        const reader = members[(si + 1 + Math.floor(rGroups.next() * (members.length - 1))) % members.length] as PlannedAccount;
+        reads.push({ atMs: round(at + t.readAfter), device: (reader.devices[0] as PlannedDevice).id, account: reader.id, conv: conv.id });
+      }
+    }
+  }
+
+  // ------------------------------------------------------------ keys, order, faults
+  raw.sort(byTimeThenDevice);
   const counters = new Map<string, number>();
   const sends: PlannedSend[] = raw.map((r) => {
     const n = (counters.get(r.device) ?? 0) + 1;
     counters.set(r.device, n);
     return { ...r, key: `${r.device}#${n}` };
   });
-  reads.sort((a, b) => a.atMs - b.atMs || (a.device < b.device ? -1 : 1));
+  reads.sort(byTimeThenDevice);
 
-  const faults: PlannedFault[] = s.faults.map((f, i) => {
-    const id = `f${i}`;
-    const endMs = f.duration === undefined ? null : f.at + f.duration;
-    if (f.action === 'outage') {
-      return { id, network: f.network, action: 'outage', startMs: f.at, endMs, description: `outage of ${f.network}` };
+  const accounts = [...agents, ...customers];
+  const devicesByNetwork = new Map<string, string[]>();
+  const networkOfDevice = new Map<string, string>();
+  for (const a of accounts) {
+    const list = devicesByNetwork.get(a.network) ?? [];
+    for (const d of a.devices) {
+      list.push(d.id);
+      networkOfDevice.set(d.id, a.network);
     }
-    const toxic = { ...f.toxic, name: f.toxic.name ?? `chatstorm_${id}_${f.toxic.type}` };
-    const attrs = Object.entries(toxic.attributes)
-      .map(([k, v]) => `${k}=${v}`)
-      .join(' ');
-    return { id, network: f.network, action: 'toxic', startMs: f.at, endMs, toxic, description: `${toxic.type} ${toxic.stream} ${attrs}`.trim() };
-  });
+    devicesByNetwork.set(a.network, list);
+  }
+  const faults = planFaults(s, { devicesByNetwork, sends, networkOfDevice: (d) => networkOfDevice.get(d) }, rFaults);
 
   return {
     scenario: s.name,
@@ -206,7 +236,8 @@ export function buildPlan(s: Scenario, seedOverride?: number): Plan {
     sendWindowMs: s.duration,
     graceMs: s.grace,
     networks: s.networks,
-    accounts: [...agents, ...customers],
+    downloadAttachments: t.downloadAttachments,
+    accounts,
     conversations,
     sends,
     reads: reads.filter((r) => r.atMs <= s.duration + s.grace / 2),
@@ -218,6 +249,26 @@ export function buildPlan(s: Scenario, seedOverride?: number): Plan {
 /** Times are kept to 0.001 ms so the serialised plan is stable. */
 function round(ms: number): number {
   return Math.round(ms * 1000) / 1000;
+}
+
+function shuffle<T>(a: T[], rnd: Random): void {
+  for (let i = a.length - 1; i > 0; i--) {
+    const j = Math.floor(rnd.next() * (i + 1));
+    [a[i], a[j]] = [a[j] as T, a[i] as T];
+  }
+}
+
+/** `n` distinct items, without copying the whole list (sparse Fisher–Yates). */
+function pick<T>(items: readonly T[], n: number, rnd: Random): T[] {
+  const swapped = new Map<number, number>();
+  const out: T[] = [];
+  for (let i = 0; i < Math.min(n, items.length); i++) {
+    const j = i + Math.floor(rnd.next() * (items.length - i));
+    const vj = swapped.get(j) ?? j;
+    swapped.set(j, swapped.get(i) ?? i);
+    out.push(items[vj] as T);
+  }
+  return out;
 }
 
 /** sha256 of the plan's canonical JSON: equal hashes mean byte-identical plans. */

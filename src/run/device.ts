@@ -7,7 +7,7 @@
  *                                               |
  *                                          stop() --> stopped
  */
-import type { Connection, Driver, DeviceIdentity } from '../drivers/driver.ts';
+import type { Connection, Driver, DeviceIdentity, InboundMessage, OutboundAttachment } from '../drivers/driver.ts';
 import type { Recorder } from '../history/recorder.ts';
 import type { MessageKind } from '../protocol/frames.ts';
 import { backoffMs } from './backoff.ts';
@@ -20,6 +20,20 @@ export interface PendingMessage {
   bytes: number;
   intendedMs: number;
   attempts: number;
+  attachments?: readonly OutboundAttachment[];
+}
+
+/**
+ * Hooks the runner shares between all its devices (one object, not one closure per device: a
+ * device must stay small). Fault injection uses them to act at a message's exact moment.
+ */
+export interface DeviceHooks {
+  /** A message frame was just written (after the send event was recorded). */
+  afterWrite?(device: VirtualDevice, p: PendingMessage): void;
+  /** A chunk of an attachment upload of `key` was written. */
+  uploadProgress?(device: VirtualDevice, key: string, sentBytes: number, totalBytes: number): void;
+  /** The device is live (after connecting or reconnecting). */
+  onLive?(device: VirtualDevice): void;
 }
 
 export interface DeviceOptions {
@@ -30,8 +44,13 @@ export interface DeviceOptions {
   recorder: Recorder;
   random: () => number;
   connectTimeoutMs: number;
-  /** Called on each state change (for counters in the runner). */
+  /** Called each time the device is live. */
   onLive?: (d: VirtualDevice) => void;
+  hooks?: DeviceHooks;
+  /** Download inbound attachments and record their sha256 (default true). */
+  downloadAttachments?: boolean;
+  /** Reconnect backoff ceiling, ms (default 5000). */
+  backoffMaxMs?: number;
 }
 
 export type DeviceState = 'offline' | 'connecting' | 'live' | 'stopped';
@@ -69,6 +88,7 @@ export class VirtualDevice {
           cursors: this.cursors,
           timeoutMs: this.o.connectTimeoutMs,
           handlers: this.handlers,
+          downloadAttachments: this.o.downloadAttachments ?? true,
         });
         if (this.stopped) {
           conn.close();
@@ -81,12 +101,13 @@ export class VirtualDevice {
         this.downSince = null;
         this.attempt = 0;
         this.o.onLive?.(this);
+        this.o.hooks?.onLive?.(this);
         this.flushOutbox();
         return true;
       } catch (err) {
         if (this.stopped) return false;
         this.state = 'offline';
-        const wait = backoffMs(this.attempt, this.o.random());
+        const wait = backoffMs(this.attempt, this.o.random(), { maxMs: this.o.backoffMaxMs });
         await new Promise<void>((r) => {
           this.retryTimer = setTimeout(r, wait);
         });
@@ -121,12 +142,16 @@ export class VirtualDevice {
     return this.conn;
   }
 
-  /** Drop the connection abruptly (fault injection); the device reconnects by itself. */
-  kill(): void {
-    if (this.state !== 'live' || !this.conn) return;
+  /**
+   * Drop the connection abruptly (fault injection); the device reconnects by itself. Returns
+   * false when there was no live connection to kill.
+   */
+  kill(reason = 'killed by fault'): boolean {
+    if (this.state !== 'live' || !this.conn) return false;
     const c = this.conn;
-    this.lost('killed by fault', true);
+    this.lost(reason, true);
     c.kill();
+    return true;
   }
 
   /** Close for good (end of run). */
@@ -144,7 +169,11 @@ export class VirtualDevice {
   private write(p: PendingMessage): void {
     if (!this.conn) return;
     p.attempts++;
-    const bytes = this.conn.send({ key: p.key, conv: p.conv, kind: p.kind, body: p.body });
+    // Recorded before the write: a driver may report the ack, or the connection's death,
+    // synchronously from inside send().
+    const att = p.attachments;
+    let bytes = Buffer.byteLength(p.body);
+    if (att) for (const a of att) bytes += a.bytes.length;
     this.o.recorder.emit({
       type: 'send',
       device: this.id,
@@ -155,7 +184,10 @@ export class VirtualDevice {
       bytes,
       intendedMs: p.intendedMs,
       attempt: p.attempts,
+      ...(att && att.length > 0 ? { sha256: att.map((a) => a.sha256), attachmentBytes: att.map((a) => a.bytes.length) } : {}),
     });
+    this.conn.send({ key: p.key, conv: p.conv, kind: p.kind, body: p.body, ...(att ? { attachments: att } : {}) });
+    this.o.hooks?.afterWrite?.(this, p);
   }
 
   /** After (re)connecting: resend everything unacknowledged, oldest first, same keys. */
@@ -176,7 +208,7 @@ export class VirtualDevice {
   }
 
   private readonly handlers = {
-    message: (m: { key: string; conv: string; id: string; seq: number; from: string; replay: boolean }) => {
+    message: (m: InboundMessage) => {
       const prev = this.cursors.get(m.conv) ?? 0;
       if (m.seq > prev) this.cursors.set(m.conv, m.seq);
       this.o.recorder.emit({
@@ -189,6 +221,7 @@ export class VirtualDevice {
         seq: m.seq,
         from: m.from,
         replay: m.replay,
+        ...(m.sha256 ? { sha256: m.sha256 } : {}),
       });
     },
     ack: (a: { key: string; conv: string; id: string; seq: number }) => {
@@ -213,5 +246,6 @@ export class VirtualDevice {
       this.o.recorder.emit({ type: 'unread', device: this.id, account: this.account, conv: u.conv, count: u.count });
     },
     closed: (reason: string) => this.lost(reason, false),
+    uploadProgress: (key: string, sent: number, total: number) => this.o.hooks?.uploadProgress?.(this, key, sent, total),
   };
 }

@@ -4,13 +4,15 @@
  *
  *   setup:    server (given or child) -> Toxiproxy (given or embedded child) -> networks
  *             -> provision -> connect every device (through its network) -> run-start
+ *             (before the networks: every toxic of the scenario is tried on a scratch proxy,
+ *             a rejected one is a bad scenario, exit 2)
  *   play:     timeline (sends, reads, faults) at planned times, open model
  *   drain:    faults lifted; wait until every send is acknowledged and deliveries go quiet,
  *             at most the grace period
  *   teardown: close devices -> run-end -> remove proxies -> stop children (always, also on error)
  */
 import { randomBytes } from 'node:crypto';
-import type { Plan, PlannedFault } from '../plan/plan.ts';
+import type { Plan } from '../plan/plan.ts';
 import type { Driver } from '../drivers/driver.ts';
 import { referenceDriver } from '../drivers/reference.ts';
 import { encodeMarker } from '../drivers/marker.ts';
@@ -18,13 +20,16 @@ import { messageBody } from '../drivers/body.ts';
 import { Recorder } from '../history/recorder.ts';
 import { HISTORY_SCHEMA, type HistoryEvent } from '../history/events.ts';
 import { openToxiproxy, type ToxiproxyHandle } from '../net/toxiproxy.ts';
-import { createNetworks, removeNetworks, addToxic, removeToxic, setEnabled, proxyAddressing, type Network } from '../net/networks.ts';
+import { createNetworks, removeNetworks, proxyAddressing, type Network } from '../net/networks.ts';
 import { startChild, type ChildService } from '../net/child.ts';
-import { HarnessError } from '../errors.ts';
+import { HarnessError, InvalidScenarioError } from '../errors.ts';
 import { Random } from '../plan/random.ts';
 import { VirtualDevice } from './device.ts';
 import { SelfMonitor, type SelfMonitorOptions, type SelfReport } from './self-monitor.ts';
 import { Timeline } from './timeline.ts';
+import { FaultPlayer } from './fault-player.ts';
+import { preflightToxics } from './toxic-preflight.ts';
+import { attachmentsFor } from './attachment-content.ts';
 
 export interface RunOptions {
   plan: Plan;
@@ -78,7 +83,11 @@ export function makeRunId(scenario: string, now = new Date()): string {
   return `${scenario}-${stamp}-${randomBytes(2).toString('hex')}`;
 }
 
-/** Run a plan. Resolves (never rejects for run failures) once everything is torn down. */
+/**
+ * Run a plan. Resolves (never rejects for run failures) once everything is torn down; rejects
+ * with InvalidScenarioError, before anything is recorded, when the proxy refuses a toxic of the
+ * scenario.
+ */
 export async function runPlan(opts: RunOptions): Promise<RunOutcome> {
   const { plan } = opts;
   const driver = opts.driver ?? referenceDriver;
@@ -96,6 +105,10 @@ export async function runPlan(opts: RunOptions): Promise<RunOutcome> {
   let infraError: string | null = null;
   let started = false;
   let timeline: Timeline | null = null;
+  let faults: FaultPlayer | null = null;
+  let invalid: InvalidScenarioError | null = null;
+  /** Attachment sends still being prepared (hashing), per device, to keep each device's order. */
+  const preparing = new Map<string, Promise<void>>();
   const counters = { sent: 0, acked: 0, delivered: 0 };
   let phase: Progress['phase'] = 'connect';
 
@@ -109,10 +122,8 @@ export async function runPlan(opts: RunOptions): Promise<RunOutcome> {
     opts.selfMonitor,
   );
   recorder.listen((e) => {
-    if (e.type === 'send' && e.attempt === 1) {
-      counters.sent++;
-      monitor.senderLag(e.atMs - e.intendedMs);
-    } else if (e.type === 'ack') counters.acked++;
+    if (e.type === 'send' && e.attempt === 1) counters.sent++;
+    else if (e.type === 'ack') counters.acked++;
     else if (e.type === 'deliver') counters.delivered++;
   });
   const onAbort = () => {
@@ -147,6 +158,7 @@ export async function runPlan(opts: RunOptions): Promise<RunOutcome> {
     await driver.provision(target, plan.accounts, plan.conversations);
     proxy = await openToxiproxy(opts.toxiproxy);
     const upstream = `${targetUrl.hostname}:${targetUrl.port || (targetUrl.protocol === 'wss:' ? 443 : 80)}`;
+    await preflightToxics(proxy.client, `chatstorm-${runId}`, upstream, plan);
     nets = await createNetworks(proxy.client, runId, upstream, plan.networks, proxyAddressing(proxy.url));
 
     recorder.append({
@@ -167,6 +179,18 @@ export async function runPlan(opts: RunOptions): Promise<RunOutcome> {
     for (const c of plan.conversations) recorder.emit({ type: 'conv', conv: c.id, kind: c.kind, members: c.members });
 
     const byId = new Map<string, VirtualDevice>();
+    faults = new FaultPlayer({
+      nets,
+      devices: byId,
+      recorder,
+      onError: (why) => {
+        infraError ??= why;
+        endReason = 'fault-failed';
+        timeline?.stop();
+      },
+    });
+    const hooks = faults.hooks;
+    const downloadAttachments = plan.downloadAttachments ?? true;
     for (const a of plan.accounts) {
       const net = nets.get(a.network) as Network;
       for (const d of a.devices) {
@@ -178,6 +202,8 @@ export async function runPlan(opts: RunOptions): Promise<RunOutcome> {
           recorder,
           random,
           connectTimeoutMs: 10_000,
+          hooks,
+          downloadAttachments,
         });
         devices.push(dev);
         byId.set(d.id, dev);
@@ -194,42 +220,44 @@ export async function runPlan(opts: RunOptions): Promise<RunOutcome> {
       timeline.at(s.atMs, (intendedMs) => {
         const marker = encodeMarker({ runId, key: s.key, intendedMs });
         const n = Number(s.key.slice(s.key.indexOf('#') + 1));
-        dev.send({ key: s.key, conv: s.conv, kind: s.kind, body: messageBody(marker, s.kind, s.bytes, n), bytes: s.bytes, intendedMs });
+        const msg = { key: s.key, conv: s.conv, kind: s.kind, body: messageBody(marker, s.kind, s.bytes, n), bytes: s.bytes, intendedMs };
+        const before = preparing.get(s.device);
+        if (!s.attachments && !before) {
+          // Sender lag is the harness's own delay in handing a planned send to its device, not
+          // the time the device waits for a connection (that is the system's delay).
+          monitor.senderLag(recorder.now() - intendedMs);
+          dev.send(msg);
+          return;
+        }
+        // Hash attachments off the event loop; a device's later sends wait so its order holds.
+        const ready = (async () => {
+          const attachments = s.attachments ? await attachmentsFor(s.key, s.kind, s.attachments) : undefined;
+          await before;
+          monitor.senderLag(recorder.now() - intendedMs);
+          dev.send(attachments ? { ...msg, attachments } : msg);
+        })().catch((err: unknown) => {
+          infraError ??= `could not prepare the attachments of ${s.key}: ${err instanceof Error ? err.message : String(err)}`;
+          endReason = 'error';
+          timeline?.stop();
+        });
+        preparing.set(s.device, ready);
+        void ready.then(() => {
+          if (preparing.get(s.device) === ready) preparing.delete(s.device);
+        });
       });
     }
     for (const r of plan.reads) {
       const dev = byId.get(r.device) as VirtualDevice;
       timeline.at(r.atMs, () => dev.markRead(r.conv));
     }
-    const active = new Set<PlannedFault>();
-    const faultOps: Promise<void>[] = [];
-    for (const f of plan.faults) {
-      timeline.at(f.startMs, () => faultOps.push(applyFault(f, true)));
-      if (f.endMs !== null && f.endMs < plan.sendWindowMs) timeline.at(f.endMs, () => faultOps.push(applyFault(f, false)));
-    }
-    async function applyFault(f: PlannedFault, on: boolean): Promise<void> {
-      const net = nets.get(f.network) as Network;
-      try {
-        if (f.action === 'outage') await setEnabled(net, !on);
-        else if (f.toxic && on) await addToxic(net.proxy, f.toxic, f.toxic.name, `faults[${f.id.slice(1)}]`);
-        else if (f.toxic) await removeToxic(net.proxy, f.toxic.name);
-        if (on) active.add(f);
-        else active.delete(f);
-        recorder.emit({ type: 'fault', phase: on ? 'start' : 'end', fault: f.id, network: f.network, action: f.action, description: f.description });
-      } catch (err) {
-        infraError = `fault ${f.id} (${f.description}) could not be ${on ? 'applied' : 'lifted'}: ${(err as Error).message}`;
-        endReason = 'fault-failed';
-        timeline?.stop();
-      }
-    }
+    faults.schedule(timeline, plan.faults, plan.sendWindowMs);
     const origin = recorder.now();
     await timeline.start(origin);
     await sleepUntil(recorder, origin + plan.sendWindowMs, () => endReason !== 'complete');
 
     // ---------------------------------------------------------------- drain
     phase = 'drain';
-    await Promise.all(faultOps);
-    for (const f of [...active]) await applyFault(f, false);
+    await faults.liftAll();
     if (endReason === 'complete') {
       const graceEnd = recorder.now() + plan.graceMs;
       let lastDelivered = -1;
@@ -240,17 +268,19 @@ export async function runPlan(opts: RunOptions): Promise<RunOutcome> {
           lastDelivered = counters.delivered;
           quietSince = recorder.now();
         }
-        const outstanding = devices.some((d) => d.outbox.size > 0 || d.state !== 'live');
+        const outstanding = preparing.size > 0 || devices.some((d) => d.outbox.size > 0 || d.state !== 'live');
         if (!outstanding && recorder.now() - quietSince >= 1000) break;
       }
     }
   } catch (err) {
+    if (err instanceof InvalidScenarioError && !started) invalid = err;
     infraError = err instanceof Error ? err.message : String(err);
     if (endReason === 'complete') endReason = 'error';
   } finally {
     // ---------------------------------------------------------------- teardown
     timeline?.stop();
     for (const d of devices) d.stop();
+    faults?.closeAll();
     if (started) recorder.emit({ type: 'run-end', reason: endReason });
     if (progressTimer) clearInterval(progressTimer);
     opts.signal?.removeEventListener('abort', onAbort);
@@ -259,6 +289,7 @@ export async function runPlan(opts: RunOptions): Promise<RunOutcome> {
     await server?.stop();
   }
   const self = monitor.stop();
+  if (invalid) throw invalid;
   return {
     runId,
     endReason,

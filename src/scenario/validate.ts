@@ -1,3 +1,4 @@
+import type { core } from 'zod';
 import { InvalidScenarioError } from '../errors.ts';
 import { scenarioSchema, type Scenario } from './schema.ts';
 
@@ -21,6 +22,21 @@ function given(input: unknown, path: readonly PropertyKey[]): string {
 }
 
 /**
+ * A union such as "one segment or a list of segments" fails as a whole with a bare "Invalid
+ * input". When exactly one branch accepted the value's shape (its errors are deeper than the
+ * union itself), report that branch's errors instead: they name the bad field.
+ */
+function flatten(issue: core.$ZodIssue): { path: PropertyKey[]; message: string }[] {
+  if (issue.code === 'invalid_union' && issue.errors.length > 0) {
+    const fitting = issue.errors.filter((branch) => !branch.some((i) => i.code === 'invalid_type' && i.path.length === 0));
+    if (fitting.length === 1) {
+      return (fitting[0] as core.$ZodIssue[]).flatMap((i) => flatten({ ...i, path: [...issue.path, ...i.path] }));
+    }
+  }
+  return [{ path: [...issue.path], message: issue.message }];
+}
+
+/**
  * Validate a scenario and fill its defaults. Throws InvalidScenarioError listing every bad
  * field with its path, what was expected and what was given.
  */
@@ -28,7 +44,7 @@ export function validateScenario(input: unknown, source = 'scenario'): Scenario 
   const r = scenarioSchema.safeParse(input);
   if (r.success) return r.data;
   throw new InvalidScenarioError(
-    r.error.issues.map((i) => ({ path: formatPath(i.path), message: i.message + given(input, i.path) })),
+    r.error.issues.flatMap(flatten).map((i) => ({ path: formatPath(i.path), message: i.message + given(input, i.path) })),
     source,
   );
 }

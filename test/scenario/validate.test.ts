@@ -27,7 +27,7 @@ describe('validateScenario', () => {
     expect(s.duration).toBe(5000);
     expect(s.grace).toBe(10_000);
     expect(s.seed).toBe(1);
-    expect(s.population.agents.devices).toEqual(['desktop', 'mobile']);
+    expect(s.population.agents[0]?.devices).toEqual(['desktop', 'mobile']);
     expect(s.traffic.arrival).toEqual({ model: 'constant' });
     expect(s.networks.lan?.toxics).toEqual([]);
   });

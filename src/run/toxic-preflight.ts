@@ -1,0 +1,81 @@
+/**
+ * Ask the Toxiproxy in use whether it accepts every toxic of the scenario before the run starts:
+ * on a scratch proxy, add each toxic (base toxics, fault toxics, every value a ramp or an update
+ * will set) and remove it again. A toxic the proxy rejects is a bad scenario (exit 2), named by
+ * its field, not a failure in the middle of the run.
+ */
+import type { Toxiproxy, Proxy } from 'toxiproxy-node-client';
+import { InvalidScenarioError } from '../errors.ts';
+import type { Plan } from '../plan/plan.ts';
+import type { ToxicSpec } from '../scenario/schema.ts';
+
+interface Probe {
+  field: string;
+  toxic: ToxicSpec;
+}
+
+/** Every toxic configuration the plan will ask for, with the scenario field it comes from. */
+export function toxicProbes(plan: Plan): Probe[] {
+  const probes: Probe[] = [];
+  const byName = new Map<string, ToxicSpec>();
+  for (const [net, p] of Object.entries(plan.networks)) {
+    p.toxics.forEach((t, i) => {
+      probes.push({ field: `networks.${net}.toxics[${i}]`, toxic: t });
+      if (t.name) byName.set(`${net}\0${t.name}`, t);
+    });
+  }
+  const faults = [...plan.faults].sort((a, b) => a.startMs - b.startMs);
+  for (const f of faults) {
+    const field = `faults[${f.id.slice(1)}].toxic`;
+    if (f.toxic) {
+      probes.push({ field, toxic: f.toxic });
+      byName.set(`${f.network}\0${f.toxic.name}`, f.toxic);
+    }
+    const base = f.toxic ?? (f.target ? byName.get(`${f.network}\0${f.target}`) : undefined);
+    if (!base) continue;
+    if (f.attributes || f.toxicity !== undefined) {
+      probes.push({ field, toxic: { ...base, attributes: { ...base.attributes, ...f.attributes }, toxicity: f.toxicity ?? base.toxicity } });
+    }
+    if (f.ramp) {
+      const last = f.ramp.steps[f.ramp.steps.length - 1];
+      const first = f.ramp.steps[0];
+      for (const s of [first, last]) {
+        if (s) probes.push({ field, toxic: { ...base, attributes: { ...base.attributes, [f.ramp.attribute]: s.value } } });
+      }
+    }
+  }
+  return probes;
+}
+
+function describe(err: unknown): string {
+  const e = err as { response?: { data?: { error?: string } }; message?: string };
+  return e?.response?.data?.error ?? e?.message ?? String(err);
+}
+
+/**
+ * Try every probe on a scratch proxy named `<prefix>-preflight` (removed afterwards). Throws
+ * InvalidScenarioError listing each rejected toxic.
+ */
+export async function preflightToxics(client: Toxiproxy, prefix: string, upstream: string, plan: Plan): Promise<void> {
+  const probes = toxicProbes(plan);
+  if (probes.length === 0) return;
+  const proxy: Proxy = await client.createProxy({ name: `${prefix}-preflight`, listen: '127.0.0.1:0', upstream });
+  const issues: { path: string; message: string }[] = [];
+  try {
+    for (const [i, p] of probes.entries()) {
+      const name = `chatstorm_preflight_${i}`;
+      try {
+        await proxy.addToxic({ name, type: p.toxic.type as never, stream: p.toxic.stream, toxicity: p.toxic.toxicity, attributes: p.toxic.attributes });
+      } catch (err) {
+        if (!issues.some((x) => x.path === p.field)) {
+          issues.push({ path: p.field, message: `the proxy rejected toxic ${p.toxic.type} ${JSON.stringify(p.toxic.attributes)}: ${describe(err)}` });
+        }
+        continue;
+      }
+      await (await proxy.getToxic(name)).remove();
+    }
+  } finally {
+    await proxy.remove().catch(() => {});
+  }
+  if (issues.length > 0) throw new InvalidScenarioError(issues, `scenario ${plan.scenario}`);
+}
