@@ -1,10 +1,13 @@
 /**
  * `chatstorm serve`: run the reference server in the foreground until SIGINT/SIGTERM.
  *
- * `preload` is either `CONV:COUNT[,CONV:COUNT...]` (a conversation that does not exist yet is
- * created as a group with the single member `preload-bot`; a later provision that names the
- * conversation replaces its members and keeps the history), or the path of a JSON file
- * `{ "provision"?: ProvisionRequest, "preload": PreloadRequest[] }`.
+ * `preload` is one of
+ *   - `conv=ID,count=N[,bodyBytes=N][,spanDays=N]`, several joined by `;`;
+ *   - `ID:N[,ID:N...]`;
+ *   - the path of a JSON file `{ "provision"?: ProvisionRequest, "preload": PreloadRequest[] }`.
+ * A conversation that does not exist yet is created as a group with the single member
+ * `preload-bot`; a later provision that names the conversation replaces its members and keeps
+ * the history.
  */
 import { readFileSync } from 'node:fs';
 import type { ProvisionRequest } from '../protocol/frames.ts';
@@ -73,15 +76,29 @@ function parsePreloadOption(value: string): { provision?: ProvisionRequest; prel
     });
     return out;
   }
-  const preload = value.split(',').map((part) => {
-    const m = /^([^:]+):(\d+)$/.exec(part.trim());
-    const count = m ? Number(m[2]) : NaN;
-    if (!m || !(count >= 1 && count <= 10_000_000)) {
-      throw new InvalidServerOptionsError([
-        { path: 'preload', message: `expected CONV:COUNT (COUNT 1..10000000) or a .json file, got ${JSON.stringify(part)}` },
-      ]);
-    }
-    return { conv: m[1] as string, count };
-  });
-  return { preload };
+  const bad = (part: string): InvalidServerOptionsError =>
+    new InvalidServerOptionsError([
+      {
+        path: 'preload',
+        message:
+          `expected "conv=ID,count=N[,bodyBytes=N][,spanDays=N]" (several joined by ";"), "ID:N[,ID:N]" or a .json file, ` +
+          `with N in 1..10000000, got ${JSON.stringify(part)}`,
+      },
+    ]);
+  const specs = value.includes('=')
+    ? value.split(';').map((part) => {
+        const fields = new Map(part.split(',').map((kv) => kv.trim().split('=') as [string, string | undefined]));
+        const raw: Record<string, unknown> = {};
+        for (const [k, v] of fields) raw[k] = k === 'conv' ? v : Number(v);
+        const p = parsePreloadRequest(raw);
+        if (p.state === 'invalid') throw bad(part);
+        return p.value;
+      })
+    : value.split(',').map((part) => {
+        const m = /^([^:]+):(\d+)$/.exec(part.trim());
+        const p = m ? parsePreloadRequest({ conv: m[1], count: Number(m[2]) }) : undefined;
+        if (!p || p.state === 'invalid') throw bad(part);
+        return p.value;
+      });
+  return { preload: specs };
 }

@@ -15,7 +15,7 @@ describe('runServeCli', () => {
 
   it('prints the listening line, preloads history, and exits 0 on SIGTERM after closing connections with 1001', async () => {
     const script = `import { runServeCli } from ${JSON.stringify(serverIndex)};
-      await runServeCli({ port: 0, store: 'sqlite', preload: 'archive:2000' });`;
+      await runServeCli({ port: 0, store: 'sqlite', preload: 'conv=archive,count=1500,spanDays=30;conv=old:room,count=500' });`;
     child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -28,7 +28,8 @@ describe('runServeCli', () => {
       });
       child!.once('exit', (code) => reject(new Error(`exited ${code}: ${stderr}`)));
     });
-    expect(stderr).toMatch(/preloaded 2000 messages into archive/);
+    expect(stderr).toMatch(/preloaded 1500 messages into archive/);
+    expect(stderr).toMatch(/preloaded 500 messages into old:room/);
     // Provision real members into the preloaded conversation; the history stays.
     await postJson(url, '/admin/provision', {
       accounts: [{ id: 'A', role: 'agent', devices: [{ id: 'a1', token: 't' }] }],
@@ -36,7 +37,7 @@ describe('runServeCli', () => {
     });
     const a1 = await pool.connect(url, 'a1', 't');
     const welcome = await a1.waitFor((f) => f.t === 'welcome');
-    expect(welcome.convs).toMatchObject([{ conv: 'archive', lastSeq: 2000, unread: 2000 }]);
+    expect(welcome.convs).toMatchObject([{ conv: 'archive', lastSeq: 1500, unread: 1500 }]);
     const exited = new Promise<number | null>((resolve) => child!.once('exit', (code) => resolve(code)));
     child.kill('SIGTERM');
     expect((await a1.closed).code).toBe(1001);
