@@ -119,6 +119,7 @@ async function harness(job: Job, plan: Plan): Promise<Measured> {
   let cpu0: NodeJS.CpuUsage | null = null;
   let cpu: NodeJS.CpuUsage | null = null;
   let deliveries = 0;
+  const expected = expectedDeliveries(plan);
   await runPlan({
     plan,
     target: job.server,
@@ -128,8 +129,10 @@ async function harness(job: Job, plan: Plan): Promise<Measured> {
       (e) => {
         judge.step(e);
         if (e.type === 'send') cpu0 ??= process.cpuUsage();
-        else if (e.type === 'deliver') deliveries++;
-        else if (e.type === 'run-end') cpu = process.cpuUsage(cpu0 ?? undefined);
+        else if (e.type === 'deliver') {
+          // Stop the clock where the bare client stops it: at the last expected delivery.
+          if (++deliveries === expected) cpu = process.cpuUsage(cpu0 ?? undefined);
+        } else if (e.type === 'run-end') cpu ??= process.cpuUsage(cpu0 ?? undefined);
       },
     ],
   });

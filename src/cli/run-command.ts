@@ -8,8 +8,9 @@ import { loadScenario } from '../scenario/load.ts';
 import { validateScenario } from '../scenario/validate.ts';
 import type { Scenario } from '../scenario/schema.ts';
 import { buildPlan, type Plan } from '../plan/plan.ts';
-import { createJudge, evaluateSlas, parseSla, type Sla } from '../check/index.ts';
+import { createJudge, evaluateSlas, parseSla, type Sla, type Verdict } from '../check/index.ts';
 import { HistoryWriter } from '../history/writer.ts';
+import { guardListener } from '../history/guard.ts';
 import { runPlan, makeRunId, type Progress } from '../run/runner.ts';
 import type { Driver } from '../drivers/driver.ts';
 import { decide, exitCodeOf, SUMMARY_SCHEMA, type Summary } from '../report/summary.ts';
@@ -83,13 +84,20 @@ export async function runScenario(o: RunScenarioOptions): Promise<RunScenarioRes
   const judge = createJudge();
   const series = new DelaySeries();
   const faults = new FaultLog();
+  const broken: string[] = [];
+  const guard = (name: string, fn: (e: HistoryEvent) => void) => guardListener(name, fn, (m) => broken.push(m));
   const outcome = await runPlan({
     plan,
     runId,
     target: o.target,
     toxiproxy: o.toxiproxy,
     driver: o.driver,
-    listeners: [writer.write, (e) => judge.step(e), series.step, faults.step],
+    listeners: [
+      guard('the history writer', writer.write),
+      guard('the live judge', (e) => judge.step(e)),
+      guard('the delay series', series.step),
+      guard('the fault log', faults.step),
+    ],
     selfMonitor: { maxEventLoopMs: o.maxEventLoopMs, maxSenderLagMs: o.maxSenderLagMs },
     serverArgs: [
       ...(o.defects ?? []).flatMap((d) => ['--defect', d]),
@@ -104,7 +112,16 @@ export async function runScenario(o: RunScenarioOptions): Promise<RunScenarioRes
   } catch (err) {
     infraError ??= `could not write the history file: ${(err as Error).message}`;
   }
-  const verdict = judge.result();
+  if (broken.length > 0) {
+    infraError ??= `${broken.join('; ')} (the history file has every event; re-judge with \`chatstorm check ${dir}\`)`;
+  }
+  let verdict: Verdict;
+  try {
+    verdict = judge.result();
+  } catch (err) {
+    infraError ??= `the judge failed: ${err instanceof Error ? err.message : String(err)}`;
+    verdict = { checks: {}, metrics: {} };
+  }
   const sla = evaluateSlas(slas, verdict);
   const gate = decide(verdict, sla, infraError);
   const summary: Summary = {

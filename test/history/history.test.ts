@@ -1,0 +1,88 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { guardListener } from '../../src/history/guard.ts';
+import { HistoryWriter } from '../../src/history/writer.ts';
+import { readHistory, HistoryFileError } from '../../src/history/reader.ts';
+import { Recorder } from '../../src/history/recorder.ts';
+import type { HistoryEvent } from '../../src/history/events.ts';
+
+const lag = (atMs: number): HistoryEvent => ({ type: 'lag', atMs, eventLoopP99Ms: 1, senderLagP99Ms: 2 });
+
+async function collect(path: string): Promise<HistoryEvent[]> {
+  const out: HistoryEvent[] = [];
+  for await (const e of readHistory(path)) out.push(e);
+  return out;
+}
+
+describe('guardListener', () => {
+  it('switches a throwing listener off after reporting the first failure once', () => {
+    const seen: number[] = [];
+    const failures: string[] = [];
+    const g = guardListener('the live judge', (e) => {
+      seen.push(e.atMs);
+      if (e.atMs === 2) throw new Error('boom');
+    }, (m) => failures.push(m));
+    for (const t of [1, 2, 3, 4]) g(lag(t));
+    expect(seen).toEqual([1, 2]);
+    expect(failures).toEqual(['the live judge failed on a lag event at 2 ms: boom']);
+  });
+});
+
+describe('Recorder', () => {
+  it('stamps events on its monotonic clock, in order, for every listener', () => {
+    const r = new Recorder();
+    const a: HistoryEvent[] = [];
+    const b: HistoryEvent[] = [];
+    r.listen((e) => a.push(e));
+    r.listen((e) => b.push(e));
+    r.emit({ type: 'lag', eventLoopP99Ms: 0, senderLagP99Ms: 0 });
+    r.emit({ type: 'lag', eventLoopP99Ms: 0, senderLagP99Ms: 0 });
+    expect(a).toEqual(b);
+    expect(a).toHaveLength(2);
+    expect(a[1]!.atMs).toBeGreaterThanOrEqual(a[0]!.atMs);
+    expect(r.events).toBe(2);
+  });
+});
+
+describe('history files', () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'chatstorm-history-'));
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('reads back exactly what the writer wrote', async () => {
+    const path = join(dir, 'history.jsonl');
+    const w = new HistoryWriter(path);
+    const events = Array.from({ length: 5000 }, (_, i) => lag(i));
+    for (const e of events) w.write(e);
+    await w.close();
+    expect(await collect(path)).toEqual(events);
+  });
+
+  it('skips a torn last line, as a crashed run leaves it', async () => {
+    const path = join(dir, 'history.jsonl');
+    await writeFile(path, JSON.stringify(lag(1)) + '\n' + JSON.stringify(lag(2)).slice(0, 10));
+    expect(await collect(path)).toEqual([lag(1)]);
+  });
+
+  it('rejects a bad line in the middle, naming the line', async () => {
+    const path = join(dir, 'history.jsonl');
+    await writeFile(path, JSON.stringify(lag(1)) + '\nnot json\n' + JSON.stringify(lag(3)) + '\n');
+    await expect(collect(path)).rejects.toThrow(HistoryFileError);
+    await expect(collect(path)).rejects.toThrow(/history\.jsonl:2:/);
+  });
+
+  it('flushes while the run goes on, so a crash leaves the events written so far', async () => {
+    const path = join(dir, 'history.jsonl');
+    const w = new HistoryWriter(path, 20);
+    w.write(lag(1));
+    await new Promise((r) => setTimeout(r, 150));
+    expect((await readFile(path, 'utf8')).trim()).toBe(JSON.stringify(lag(1)));
+    await w.close();
+  });
+});
