@@ -39,8 +39,9 @@ import type { ConversationRecord, DeviceRecord, StoredMessage, Store } from './s
 import { TokenBucket } from './token-bucket.ts';
 import { WriteBatch } from './write-batch.ts';
 
-/** Messages per replay batch; the replay waits for the socket between batches. */
+/** Messages and bytes per replay batch; the replay waits for the socket between batches. */
 const REPLAY_BATCH = 256;
+const REPLAY_BATCH_BYTES = 1024 * 1024;
 
 /** A queued answer to a `send`: a fresh message (ack + fan-out) or a ready reply (dup ack, nack). */
 type Answer =
@@ -356,15 +357,23 @@ export class ChatHub {
       while (s.replayCurrent(job.conv, job.gen)) {
         const batch = this.store.after(job.conv, cursor, REPLAY_BATCH);
         let last: Promise<void> | undefined;
-        for (const m of batch) last = s.sendAndFlush(JSON.stringify(toMessageFrame(m, true)));
-        if (batch.length < REPLAY_BATCH) {
-          // Caught up in this same tick: nothing newer can have been stored in between, so the
-          // device goes live exactly after the last replayed seq.
+        let bytes = 0;
+        let sent = 0;
+        for (const m of batch) {
+          const frame = JSON.stringify(toMessageFrame(m, true));
+          last = s.sendAndFlush(frame);
+          cursor = m.seq;
+          sent++;
+          bytes += frame.length;
+          if (bytes >= REPLAY_BATCH_BYTES) break;
+        }
+        if (batch.length < REPLAY_BATCH && sent === batch.length) {
+          // Caught up in this same tick: nothing newer can have been committed in between, so
+          // the device goes live exactly after the last replayed seq.
           s.replaying.delete(job.conv);
           s.send({ t: 'synced', conv: job.conv, lastSeq: this.store.conversation(job.conv)?.lastSeq ?? cursor });
           break;
         }
-        cursor = (batch[batch.length - 1] as StoredMessage).seq;
         await last;
       }
     }

@@ -8,12 +8,12 @@
 import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
 import { CloseCode, type ServerFrame } from '../protocol/frames.ts';
-import type { WriteBatch } from './write-batch.ts';
+import type { Corkable, WriteBatch } from './write-batch.ts';
 
 const TEXT = { binary: false } as const;
 const BINARY = { binary: true } as const;
 
-export class DeviceSession {
+export class DeviceSession implements Corkable {
   /** Set when the device has sent `sync`. */
   synced = false;
   /** Conversations whose replay is in progress -> replay generation. */
@@ -69,14 +69,26 @@ export class DeviceSession {
 
   /**
    * Send an already serialized text frame. The fan-out path serializes and UTF-8 encodes a msg
-   * once and passes the same Buffer for every recipient. A device that does not read is closed
-   * with 4429 instead of growing the server's memory forever.
+   * once and passes the same Buffer for every recipient.
    */
   sendRaw(data: string | Buffer): void {
     if (this.closed) return;
-    this.batch.cork(this.socket);
+    this.batch.add(this);
     this.ws.send(data, TEXT);
-    if (this.ws.bufferedAmount > this.maxBufferedBytes) {
+  }
+
+  cork(): void {
+    this.socket.cork();
+  }
+
+  /**
+   * End of turn. What the kernel did not take stays queued; a device whose queue passes
+   * `maxBufferedBytes` is not reading and is closed with 4429 instead of growing the server's
+   * memory forever. (Checked here, not per send: within a turn everything sits in the cork.)
+   */
+  uncork(): void {
+    this.socket.uncork();
+    if (!this.closed && this.ws.bufferedAmount > this.maxBufferedBytes) {
       this.close(CloseCode.slowConsumer, `more than ${this.maxBufferedBytes} bytes queued for this device`);
     }
   }
@@ -87,7 +99,7 @@ export class DeviceSession {
    */
   sendAndFlush(data: string | Buffer): Promise<void> {
     if (this.closed) return Promise.resolve();
-    this.batch.cork(this.socket);
+    this.batch.add(this);
     return new Promise((resolve) => {
       this.ws.send(data, typeof data === 'string' ? TEXT : BINARY, () => resolve());
     });

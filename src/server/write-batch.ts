@@ -4,20 +4,26 @@
  * its ack, the coalesced unread) leave in one writev system call instead of one each. On the
  * fan-out benchmark system calls are most of the server's CPU time (docs/performance.md).
  */
-import type { Duplex } from 'node:stream';
+/** Something with a socket that can be corked for the rest of a turn. */
+export interface Corkable {
+  /** Called once per turn, when the batch first writes to it. */
+  cork(): void;
+  /** End of the turn: uncork (and check how much is still queued). */
+  uncork(): void;
+}
 
 export class WriteBatch {
-  private readonly corked = new Set<Duplex>();
+  private readonly corked = new Set<Corkable>();
   private scheduled = false;
 
   /** `beforeFlush` runs first at the end of each turn with writes (the hub's unread flush). */
   constructor(private readonly beforeFlush: () => void) {}
 
-  /** Cork `socket` until the end of this turn (idempotent within a turn). */
-  cork(socket: Duplex): void {
-    if (this.corked.has(socket)) return;
-    socket.cork();
-    this.corked.add(socket);
+  /** Cork `target` until the end of this turn (idempotent within a turn). */
+  add(target: Corkable): void {
+    if (this.corked.has(target)) return;
+    target.cork();
+    this.corked.add(target);
     this.schedule();
   }
 

@@ -134,3 +134,31 @@ describe('reference server limits and hostile input', () => {
     expect((err as Error).message).toMatch(/defectRate/);
   });
 });
+
+describe('reference server slow consumers', () => {
+  let server: ReferenceServer | undefined;
+  const pool = new ClientPool();
+  afterEach(async () => {
+    pool.closeAll();
+    await server?.close();
+  });
+
+  it('closes a device that stops reading with 4429 once its queue passes maxBufferedBytes, and keeps serving the others', async () => {
+    server = await startReferenceServer({ port: 0, store: 'memory', rateLimit: null, maxBufferedBytes: 1024 * 1024 });
+    await postJson(server.url, '/admin/provision', FIXTURE);
+    const [a1, a2, c1] = await Promise.all(['a1', 'a2', 'c1'].map((d) => pool.live(server!.url, d)));
+    (c1!.ws as unknown as { _socket: { pause(): void } })._socket.pause(); // c1 stops reading
+    const body = 'x'.repeat(60_000);
+    // Paced by acks, so a device that reads (a2) never has more than one message queued.
+    for (let i = 0; i < 300 && c1!.ws.readyState === c1!.ws.OPEN; i++) {
+      a1!.send({ t: 'send', cid: `s${i}`, conv: 'ac', kind: 'long-text', body });
+      await a1!.waitFor((f) => f.t === 'ack' && f.cid === `s${i}`);
+      await a2!.waitFor((f) => f.t === 'msg' && f.cid === `s${i}`);
+    }
+    (c1!.ws as unknown as { _socket: { resume(): void } })._socket.resume();
+    const closed = await c1!.closed;
+    expect(closed.code).toBe(4429);
+    expect(closed.reason).toContain('1048576');
+    expect(a2!.ws.readyState).toBe(a2!.ws.OPEN);
+  });
+});
