@@ -10,6 +10,7 @@
  *
  * Usage: node --import tsx bench/check-throughput.ts [--events 200000] [--time 2000]
  */
+import { numericArg } from './measure-child.ts';
 import { Bench } from 'tinybench';
 import { ChatstormJudge } from '../src/check/judge.ts';
 import { DelayMetrics } from '../src/check/delay.ts';
@@ -24,12 +25,7 @@ import { SyncChecker } from '../src/check/sync.ts';
 import type { HistoryEvent } from '../src/history/events.ts';
 import { syntheticHistory } from '../test/check/synthetic-history.ts';
 
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
-}
-
-const events: HistoryEvent[] = [...syntheticHistory(arg('events', 200_000))];
+const events: HistoryEvent[] = [...syntheticHistory(numericArg('events', 200_000))];
 const n = events.length;
 let sink = 0;
 
@@ -42,7 +38,7 @@ const fold = (make: () => Folder) => () => {
   sink += (f as { retained?: () => number }).retained?.() ?? 0;
 };
 
-const bench = new Bench({ time: arg('time', 2000), warmupIterations: 2, iterations: 5 });
+const bench = new Bench({ time: numericArg('time', 2000), warmupIterations: 2, iterations: 5 });
 bench
   .add('baseline (read events)', () => {
     let s = 0;

@@ -13,12 +13,12 @@
  *            `chatstorm run` does per message
  * Bounded: the plan is finite, every wait has a deadline.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
+import { numericArg, runMeasurementChild } from './measure-child.ts';
 import { startChild } from '../src/net/child.ts';
 import { buildPlan, type Plan } from '../src/plan/plan.ts';
 import { validateScenario } from '../src/scenario/validate.ts';
@@ -43,11 +43,6 @@ interface Measured {
   cpuMs: number;
   usPerDelivery: number;
 }
-
-const arg = (name: string, dflt: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : dflt;
-};
 
 /** Deliveries the plan implies: every device of every member but the sender's. */
 function expectedDeliveries(plan: Plan): number {
@@ -144,24 +139,10 @@ async function harness(job: Job, plan: Plan): Promise<Measured> {
   return { mode: 'harness', sends: plan.sends.length, deliveries, cpuMs: Math.round(cpuMs), usPerDelivery: Math.round((cpuMs * 1000) / deliveries) };
 }
 
-function runChild(jobFile: string): Promise<Measured> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--child', jobFile], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout.on('data', (d) => (out += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 300_000);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      if (code === 0) resolve(JSON.parse(out.slice(out.lastIndexOf('{"mode"'))) as Measured);
-      else reject(new Error(`measurement child exited ${code}: ${out}`));
-    });
-  });
-}
-
 async function parent(): Promise<void> {
-  const customers = arg('customers', 400);
-  const perCustomer = arg('messages', 10);
-  const seconds = arg('seconds', 15);
+  const customers = numericArg('customers', 400);
+  const perCustomer = numericArg('messages', 10);
+  const seconds = numericArg('seconds', 15);
   const scenario = validateScenario({
     name: 'cpu',
     seed: 3,
@@ -201,7 +182,7 @@ async function parent(): Promise<void> {
         const job: Job = { mode, planFile, server: server.url, toxiproxy, historyFile: join(dir, 'history.jsonl') };
         const jobFile = join(dir, `${mode}.json`);
         writeFileSync(jobFile, JSON.stringify(job));
-        results.push(await runChild(jobFile));
+        results.push(await runMeasurementChild<Measured>(fileURLToPath(import.meta.url), jobFile, process.env.CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir=/tmp/chatstorm-prof'] : []));
       } finally {
         await proxyApi.stop();
         await server.stop();

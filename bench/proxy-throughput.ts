@@ -14,6 +14,7 @@
  *
  * Usage: node --import tsx bench/proxy-throughput.ts [--mb 200] [--rounds 3] [--pings 5000]
  */
+import { numericArg } from './measure-child.ts';
 import { spawn } from 'node:child_process';
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { once } from 'node:events';
@@ -24,11 +25,6 @@ type PathName = 'direct' | 'relay' | 'proxy';
 interface Ports {
   sink: Record<PathName, number>;
   echo: Record<PathName, number>;
-}
-
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
 }
 
 async function listen(server: Server): Promise<number> {
@@ -115,9 +111,9 @@ function median(xs: number[]): number {
 }
 
 async function main(): Promise<void> {
-  const mb = arg('mb', 200);
-  const rounds = arg('rounds', 3);
-  const pings = arg('pings', 5000);
+  const mb = numericArg('mb', 200);
+  const rounds = numericArg('rounds', 3);
+  const pings = numericArg('pings', 5000);
   const bytes = mb * 1e6;
 
   let sinkWaiter: { left: number; resolve: () => void } | undefined;

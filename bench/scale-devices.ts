@@ -12,12 +12,12 @@
  *            recorder with the live judge listening), connected as the runner does
  * and prints KB per device for both and the ratio. Bounded: every step has a deadline.
  */
-import { spawn } from 'node:child_process';
 import { writeFileSync, readFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir, cpus } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
+import { numericArg, runMeasurementChild } from './measure-child.ts';
 import { startChild } from '../src/net/child.ts';
 import { openToxiproxy } from '../src/net/toxiproxy.ts';
 import { createNetworks, removeNetworks } from '../src/net/networks.ts';
@@ -39,11 +39,6 @@ interface Measured {
   perDeviceKB: number;
   connectSeconds: number;
 }
-
-const arg = (name: string, dflt: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : dflt;
-};
 
 async function settleRss(): Promise<number> {
   for (let i = 0; i < 3; i++) {
@@ -115,25 +110,9 @@ async function measure(job: Job): Promise<Measured> {
   };
 }
 
-function runChild(jobFile: string): Promise<Measured> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', fileURLToPath(import.meta.url), '--child', jobFile], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let out = '';
-    child.stdout.on('data', (d) => (out += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 300_000);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      if (code === 0) resolve(JSON.parse(out) as Measured);
-      else reject(new Error(`measurement child exited ${code}: ${out}`));
-    });
-  });
-}
-
 async function parent(): Promise<void> {
-  const n = arg('devices', 10_000);
-  const networks = arg('networks', 4);
+  const n = numericArg('devices', 10_000);
+  const networks = numericArg('networks', 4);
   const dir = mkdtempSync(join(tmpdir(), 'chatstorm-scale-'));
   const server = await startChild(['serve', '--port', '0', '--store', 'memory', '--rate-limit', '0'], /listening on (ws:\/\/\S+)/, 'reference server');
   const loads = new Map<string, number>();
@@ -164,7 +143,7 @@ async function parent(): Promise<void> {
       };
       const file = join(dir, `${mode}.json`);
       writeFileSync(file, JSON.stringify(job));
-      results.push(await runChild(file));
+      results.push(await runMeasurementChild<Measured>(fileURLToPath(import.meta.url), file, ['--expose-gc']));
     }
     const [bare, harness] = results as [Measured, Measured];
     console.log(`scale-devices: ${n} idle devices, ${networks} networks, ${proxy.processes} embedded proxy process(es)`);

@@ -6,12 +6,14 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createJudge, evaluateSlas } from '../check/index.ts';
+import { createJudge } from '../check/index.ts';
 import { readHistory } from '../history/reader.ts';
 import { UsageError } from '../errors.ts';
-import { decide, exitCodeOf, SUMMARY_SCHEMA, type Summary } from '../report/summary.ts';
+import { exitCodeOf, type Summary } from '../report/summary.ts';
+import { FaultLog } from '../report/fault-log.ts';
+import { summarize } from './summarize.ts';
 import { REPORT_FILES } from '../report/write.ts';
-import { FaultLog, mergeSlas } from './run-command.ts';
+import { mergeSlas } from './run-command.ts';
 
 export async function checkRun(dir: string, extraSla: string[] = []): Promise<{ summary: Summary; exitCode: number }> {
   const historyPath = join(dir, REPORT_FILES.history);
@@ -39,26 +41,15 @@ export async function checkRun(dir: string, extraSla: string[] = []): Promise<{ 
     if (e.type === 'run-end') endReason = e.reason;
   }
   const verdict = judge.result();
-  const sla = evaluateSlas(slas, verdict);
-  const infraError = saved.error ?? (endReason === 'complete' ? null : `run ended early: ${endReason}`);
-  const gate = decide(verdict, sla, infraError);
-  const summary: Summary = {
-    schema: SUMMARY_SCHEMA,
-    verdict: gate.verdict,
-    reasons: gate.reasons,
-    runId,
-    scenario,
-    seed,
-    startedAt: faults.startedAt,
-    endReason,
-    error: infraError,
-    checks: verdict.checks,
-    metrics: verdict.metrics,
-    sla,
+  const summary = summarize({
+    verdict,
+    slas,
+    infraError: saved.error ?? (endReason === 'complete' ? null : `run ended early: ${endReason}`),
+    run: { runId, scenario, seed, startedAt: faults.startedAt, endReason },
     harness: saved.harness ?? null,
     target: saved.target ?? null,
     toxiproxy: saved.toxiproxy ?? null,
     faults: faults.list(),
-  };
+  });
   return { summary, exitCode: exitCodeOf(summary.verdict) };
 }

@@ -8,16 +8,18 @@ import { loadScenario } from '../scenario/load.ts';
 import { validateScenario } from '../scenario/validate.ts';
 import type { Scenario } from '../scenario/schema.ts';
 import { buildPlan, type Plan } from '../plan/plan.ts';
-import { createJudge, evaluateSlas, parseSla, type Sla, type Verdict } from '../check/index.ts';
+import { createJudge, parseSla, type Sla, type Verdict } from '../check/index.ts';
 import { HistoryWriter } from '../history/writer.ts';
 import { guardListener } from '../history/guard.ts';
 import { runPlan, makeRunId, type Progress } from '../run/runner.ts';
 import type { Driver } from '../drivers/driver.ts';
-import { decide, exitCodeOf, SUMMARY_SCHEMA, type Summary } from '../report/summary.ts';
+import { exitCodeOf, type Summary } from '../report/summary.ts';
+import { FaultLog } from '../report/fault-log.ts';
+import { summarize } from './summarize.ts';
 import { writeReports, REPORT_FILES } from '../report/write.ts';
 import { DelaySeries } from '../report/series.ts';
 import { renderConsole } from '../report/text.ts';
-import type { HistoryEvent, FaultEvent } from '../history/events.ts';
+import type { HistoryEvent } from '../history/events.ts';
 
 export interface RunScenarioOptions {
   /** Path of a scenario file, or an already-written scenario object. */
@@ -122,52 +124,18 @@ export async function runScenario(o: RunScenarioOptions): Promise<RunScenarioRes
     infraError ??= `the judge failed: ${err instanceof Error ? err.message : String(err)}`;
     verdict = { checks: {}, metrics: {} };
   }
-  const sla = evaluateSlas(slas, verdict);
-  const gate = decide(verdict, sla, infraError);
-  const summary: Summary = {
-    schema: SUMMARY_SCHEMA,
-    verdict: gate.verdict,
-    reasons: gate.reasons,
-    runId,
-    scenario: plan.scenario,
-    seed: plan.seed,
-    startedAt: faults.startedAt,
-    endReason: outcome.endReason,
-    error: infraError,
-    checks: verdict.checks,
-    metrics: verdict.metrics,
-    sla,
+  const summary = summarize({
+    verdict,
+    slas,
+    infraError,
+    run: { runId, scenario: plan.scenario, seed: plan.seed, startedAt: faults.startedAt, endReason: outcome.endReason },
     harness: { ...outcome.self, events: outcome.events },
     target: outcome.target || null,
     toxiproxy: outcome.toxiproxy,
     faults: faults.list(),
-  };
+  });
   await writeReports(dir, summary, series.points());
   return { summary, dir, exitCode: exitCodeOf(summary.verdict) };
-}
-
-/** Pairs fault start and end events for the reports. */
-export class FaultLog {
-  startedAt: string | null = null;
-  private readonly open = new Map<string, Summary['faults'][number]>();
-  private readonly done: Summary['faults'] = [];
-  step = (e: HistoryEvent): void => {
-    if (e.type === 'run-start') this.startedAt = e.startedAt;
-    if (e.type !== 'fault') return;
-    const f = e as FaultEvent;
-    if (f.phase === 'start') {
-      const entry = { fault: f.fault, network: f.network, action: f.action, description: f.description, startMs: f.atMs, endMs: null as number | null };
-      this.open.set(f.fault, entry);
-      this.done.push(entry);
-    } else {
-      const entry = this.open.get(f.fault);
-      if (entry) entry.endMs = f.atMs;
-      this.open.delete(f.fault);
-    }
-  };
-  list(): Summary['faults'] {
-    return this.done;
-  }
 }
 
 /** Console rendering plus where the files are. */

@@ -1,0 +1,33 @@
+import { evaluateSlas, type Sla, type Verdict } from '../check/index.ts';
+import { decide, SUMMARY_SCHEMA, type Summary } from '../report/summary.ts';
+
+export interface SummarizeInput {
+  verdict: Verdict;
+  slas: readonly Sla[];
+  infraError: string | null;
+  run: Pick<Summary, 'runId' | 'scenario' | 'seed' | 'startedAt' | 'endReason'>;
+  harness: Summary['harness'];
+  target: string | null;
+  toxiproxy: Summary['toxiproxy'];
+  faults: Summary['faults'];
+}
+
+/** Judge the SLAs, apply the gate and assemble summary.json: shared by `run` and `check`. */
+export function summarize(i: SummarizeInput): Summary {
+  const sla = evaluateSlas(i.slas, i.verdict);
+  const gate = decide(i.verdict, sla, i.infraError);
+  return {
+    schema: SUMMARY_SCHEMA,
+    verdict: gate.verdict,
+    reasons: gate.reasons,
+    ...i.run,
+    error: i.infraError,
+    checks: i.verdict.checks,
+    metrics: i.verdict.metrics,
+    sla,
+    harness: i.harness,
+    target: i.target,
+    toxiproxy: i.toxiproxy,
+    faults: i.faults,
+  };
+}
