@@ -68,7 +68,12 @@ export async function preflightToxics(client: Toxiproxy, prefix: string, upstrea
         await proxy.addToxic({ name, type: p.toxic.type as never, stream: p.toxic.stream, toxicity: p.toxic.toxicity, attributes: p.toxic.attributes });
       } catch (err) {
         if (!issues.some((x) => x.path === p.field)) {
-          issues.push({ path: p.field, message: `the proxy rejected toxic ${p.toxic.type} ${JSON.stringify(p.toxic.attributes)}: ${describe(err)}` });
+          issues.push({
+            path: p.field,
+            message:
+              `the proxy rejected toxic ${p.toxic.type} ${p.toxic.stream} ${JSON.stringify(p.toxic.attributes)} (${describe(err)}); ` +
+              'check each attribute against the toxic\'s range (docs/proxy.md, Toxiproxy README)',
+          });
         }
         continue;
       }

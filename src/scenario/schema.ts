@@ -43,6 +43,9 @@ const name = z
   .string()
   .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'expected lower-case letters, digits, "-" or "_" (1–63 chars), e.g. "eu-customers"');
 
+/** Toxiproxy's attributes are Go integers; negative and fractional values make no sense for any toxic. */
+const attributeValue = z.number().int('expected a whole number (Toxiproxy attributes are integers)').min(0);
+
 /** A toxic as Toxiproxy takes it. Attribute names are checked here, ranges by the proxy before the run. */
 export const toxicSchema = z
   .object({
@@ -51,7 +54,7 @@ export const toxicSchema = z
     name: z.string().regex(/^[A-Za-z0-9_.-]{1,100}$/, 'expected 1–100 letters, digits, ".", "-" or "_"').optional(),
     stream: z.enum(['upstream', 'downstream']).default('downstream'),
     toxicity: z.number().min(0).max(1).default(1),
-    attributes: z.record(z.string(), z.number()).default({}),
+    attributes: z.record(z.string(), attributeValue).default({}),
   })
   .strict()
   .superRefine((t, ctx) => {
@@ -187,7 +190,7 @@ export const faultSchema = z.discriminatedUnion('action', [
       action: z.literal('update-toxic'),
       ...faultBase,
       toxic: toxicRef,
-      attributes: z.record(z.string(), z.number()).default({}),
+      attributes: z.record(z.string(), attributeValue).default({}),
       toxicity: z.number().min(0).max(1).optional(),
     })
     .strict(),
@@ -207,8 +210,8 @@ export const faultSchema = z.discriminatedUnion('action', [
       duration: durationSchema,
       toxic: z.union([toxicRef, toxicSchema]),
       attribute: z.string().min(1),
-      from: z.number().optional(),
-      to: z.number(),
+      from: attributeValue.optional(),
+      to: attributeValue,
       steps: z.number().int().min(1).max(1000).default(10),
       hold: durationSchema.optional(),
     })
