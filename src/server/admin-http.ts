@@ -17,6 +17,7 @@ import type { Store } from './store.ts';
 /** Largest admin body (a provision of many thousands of accounts fits). */
 const MAX_ADMIN_BODY_BYTES = 64 * 1024 * 1024;
 
+/** The HTTP request handler of the server's port (everything but the WebSocket upgrade). */
 export function adminHandler(store: Store, hub: ChatHub, defects: Defects, log: (line: string) => void) {
   return (req: IncomingMessage, res: ServerResponse): void => {
     const path = (req.url ?? '/').split('?')[0];

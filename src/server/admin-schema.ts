@@ -40,10 +40,12 @@ const preloadSchema = z.object({
 /** Outcome of validating an admin body. */
 export type AdminParse<T> = { state: 'ok'; value: T } | { state: 'invalid'; message: string };
 
+/** Validate a `POST /admin/provision` body; the message names each bad field by path. */
 export function parseProvisionRequest(raw: unknown): AdminParse<ProvisionRequest> {
   return toOutcome(provisionSchema.safeParse(raw), 'provision request');
 }
 
+/** Validate a `POST /admin/preload` body (also used for `serve --preload`). */
 export function parsePreloadRequest(raw: unknown): AdminParse<PreloadRequest> {
   return toOutcome(preloadSchema.safeParse(raw), 'preload request');
 }

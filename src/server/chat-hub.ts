@@ -53,6 +53,7 @@ interface Connection {
   transfer: AttachmentTransfer;
 }
 
+/** Connected devices and the handling of every client frame (see the diagram above). */
 export class ChatHub {
   /** account -> device -> connection. */
   private readonly byAccount = new Map<string, Map<string, Connection>>();

@@ -6,6 +6,7 @@
 import type { DefectName } from './options.ts';
 import { SeededRandom } from './seeded-random.ts';
 
+/** The enabled defects of one server and the seeded randomness that decides when they fire. */
 export class Defects {
   private readonly enabled: ReadonlySet<DefectName>;
   private readonly rng: SeededRandom;

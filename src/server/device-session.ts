@@ -13,6 +13,7 @@ import type { Corkable, WriteBatch } from './write-batch.ts';
 const TEXT = { binary: false } as const;
 const BINARY = { binary: true } as const;
 
+/** One authenticated device connection (the newest of its device; older ones are closed 4409). */
 export class DeviceSession implements Corkable {
   /** Set when the device has sent `sync`. */
   synced = false;

@@ -29,6 +29,7 @@ interface ConvState {
   read: Map<string, number>;
 }
 
+/** {@link Store} in process memory; `flush` only makes staged messages visible. */
 export class MemoryStore implements Store {
   private readonly devices = new Map<string, DeviceRecord>();
   private readonly roles = new Map<string, Role>();

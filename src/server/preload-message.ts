@@ -10,6 +10,7 @@ export interface PreloadPlan {
   message(i: number): NewMessage & { ts: number };
 }
 
+/** The deterministic plan of `req.count` preloaded messages for `conv`, ending at `nowMs`. */
 export function preloadPlan(conv: ConversationRecord, req: PreloadRequest, nowMs: number): PreloadPlan {
   const bodyLen = req.bodyBytes ?? 64;
   const spanMs = (req.spanDays ?? 90) * 86_400_000;

@@ -78,6 +78,7 @@ interface Conv {
 
 const COLS = 'conv_no, seq, from_account, from_device, cid, kind, body, ts, attachments';
 
+/** {@link Store} in a SQLite file (created if missing; schema version checked on open). */
 export class SqliteStore implements Store {
   private readonly db: Database.Database;
   private readonly devices = new Map<string, DeviceRecord>();

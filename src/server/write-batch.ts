@@ -12,6 +12,7 @@ export interface Corkable {
   uncork(): void;
 }
 
+/** Corks what is written during one event-loop turn and flushes it at the turn's end. */
 export class WriteBatch {
   private readonly corked = new Set<Corkable>();
   private scheduled = false;

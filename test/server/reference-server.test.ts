@@ -150,6 +150,28 @@ describe.each(['memory', 'sqlite'] as const)('reference server (%s store)', (sto
     expect(seqs).toEqual(Array.from({ length: 1300 }, (_, i) => i + 1));
   });
 
+  it('lets a second sync cancel an unfinished replay without a live message overtaking replayed ones', async () => {
+    const a1 = await pool.live(server.url, 'a1');
+    for (let i = 1; i <= 1200; i++) a1.send({ t: 'send', cid: `z${i}`, conv: 'ac', kind: 'text', body: `m${i}` });
+    await a1.waitFor((f) => f.t === 'ack' && f.cid === 'z1200', 10_000);
+    const c1 = await pool.connect(server.url, 'c1');
+    await c1.waitFor((f) => f.t === 'welcome');
+    c1.send({ t: 'sync', cursors: { ac: 0 } });
+    c1.send({ t: 'sync', cursors: { ac: 1100 } });
+    a1.send({ t: 'send', cid: 'live', conv: 'ac', kind: 'text', body: 'live' });
+    const live = await c1.waitFor((f) => f.t === 'msg' && f.cid === 'live', 10_000);
+    expect(live).toMatchObject({ seq: 1201 });
+    expect(live.replay).toBeUndefined();
+    const msgs = c1.all((f) => f.t === 'msg');
+    expect(msgs.at(-1)).toBe(live);
+    expect(msgs.slice(0, -1).every((m) => m.replay === true)).toBe(true);
+    const lastSynced = c1.frames.map((f) => f.t).lastIndexOf('synced');
+    expect(lastSynced).toBeLessThan(c1.frames.indexOf(live));
+    expect(c1.frames[lastSynced]).toEqual({ t: 'synced', conv: 'ac', lastSeq: 1200 });
+    // The newer replay (from 1100) ran to the end.
+    expect(msgs.slice(-101, -1).map((m) => m.seq)).toEqual(Array.from({ length: 100 }, (_, i) => 1101 + i));
+  });
+
   it('pushes unread to every device of the account on read, and to recipients on a new message', async () => {
     const [a1, a2, c1] = await Promise.all(['a1', 'a2', 'c1'].map((d) => pool.live(server.url, d)));
     c1!.send({ t: 'send', cid: 'q1', conv: 'ac', kind: 'text', body: 'question' });
