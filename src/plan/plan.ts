@@ -166,21 +166,23 @@ export function buildPlan(s: Scenario, seedOverride?: number): Plan {
         if (b > 0) now += rTalk.between(t.burst.gap.min, t.burst.gap.max);
         if (now >= s.duration) break;
         send(now, device, customer.id, conv.id, mix.draw(rTalk));
-        last = now;
+        last = Math.max(last, now);
       }
       readBy(agent, 0, now + t.readAfter, conv.id);
       if (rTalk.chance(t.agentReplyProbability)) {
         let reply = now + rTalk.between(thinkMin, thinkMax);
         const n = t.agentReplyMessages.min === t.agentReplyMessages.max ? t.agentReplyMessages.min : rTalk.int(t.agentReplyMessages.min, t.agentReplyMessages.max);
-        let replied = false;
+        let lastReply = -1;
         for (let r = 0; r < n; r++) {
           if (r > 0) reply += rTalk.between(t.burst.gap.min, t.burst.gap.max);
           if (reply >= s.duration) break;
           send(reply, (agent.devices[0] as PlannedDevice).id, agent.id, conv.id, mix.draw(rTalk));
-          last = reply;
-          replied = true;
+          lastReply = reply;
         }
-        if (replied) readBy(customer, active, last + t.readAfter, conv.id);
+        if (lastReply >= 0) {
+          last = Math.max(last, lastReply);
+          readBy(customer, active, lastReply + t.readAfter, conv.id);
+        }
       }
       now += rTalk.between(thinkMin, thinkMax);
     }

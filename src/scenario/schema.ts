@@ -15,7 +15,7 @@ import { z } from 'zod';
 import { parseDuration } from './duration.ts';
 import { parseSize } from './size.ts';
 import { TOXIC_ATTRIBUTES, TOXIC_TYPES } from './toxic-attributes.ts';
-import { MAX_ATTACHMENT_BYTES, MAX_ATTACHMENTS_PER_MESSAGE, MESSAGE_KINDS } from '../protocol/frames.ts';
+import { MAX_ATTACHMENT_BYTES, MAX_ATTACHMENTS_PER_MESSAGE, MAX_BODY_BYTES, MESSAGE_KINDS } from '../protocol/frames.ts';
 
 export { TOXIC_TYPES };
 
@@ -143,11 +143,14 @@ export const groupsSchema = z
 export const PAYLOAD_KINDS = [...MESSAGE_KINDS, 'multi-attachment'] as const;
 export type PayloadKind = (typeof PAYLOAD_KINDS)[number];
 
-/** Hard bounds per kind: bodies fit the 64 KiB protocol limit with the marker; attachments 10 MiB. */
+/**
+ * Hard bounds per kind: a body (marker included) fits the protocol's 65,536-byte limit (emoji may
+ * overshoot their size by up to 7 bytes: one more multi-byte emoji); attachments up to 10 MiB.
+ */
 export const SIZE_BOUNDS: Record<Exclude<PayloadKind, 'multi-attachment'>, [number, number]> = {
-  text: [1, 65_000],
-  emoji: [1, 65_000],
-  'long-text': [1, 65_000],
+  text: [1, MAX_BODY_BYTES],
+  emoji: [1, MAX_BODY_BYTES - 8],
+  'long-text': [1, MAX_BODY_BYTES],
   image: [1, MAX_ATTACHMENT_BYTES],
   file: [1, MAX_ATTACHMENT_BYTES],
 };
@@ -372,8 +375,8 @@ function crossCheck(raw: ScenarioShape, ctx: z.RefinementCtx): void {
   if (g) {
     const agents = s.population.agents.reduce((n, x) => n + x.count, 0);
     const customers = s.population.customers.reduce((n, x) => n + x.count, 0);
-    if (g.agents > agents) issue(['population', 'groups', 'agents'], `expected at most the ${agents} agents of the population, got ${g.agents}`);
-    if (g.customers > customers) issue(['population', 'groups', 'customers'], `expected at most the ${customers} customers of the population, got ${g.customers}`);
+    if (g.agents > agents) issue(['population', 'groups', 'agents'], `expected at most the ${agents} agents of the population`);
+    if (g.customers > customers) issue(['population', 'groups', 'customers'], `expected at most the ${customers} customers of the population`);
   }
 
   // Toxic names known per network, in timeline order (a fault may refer to a base toxic or to one

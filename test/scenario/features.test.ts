@@ -1,0 +1,155 @@
+import { describe, expect, it } from 'vitest';
+import { validateScenario } from '../../src/scenario/validate.ts';
+import { parseSize } from '../../src/scenario/size.ts';
+import { InvalidScenarioError } from '../../src/errors.ts';
+import peakSmall from '../fixtures/peak-small.ts';
+
+const minimal = {
+  name: 'mini',
+  duration: '60s',
+  networks: { eu: { toxics: [{ name: 'eu-bw', type: 'bandwidth', attributes: { rate: 500 } }] }, cn: {} },
+  population: { agents: { count: 2, network: 'cn' }, customers: { count: 4, network: 'eu' } },
+};
+
+function issuesOf(input: unknown): { path: string; message: string }[] {
+  try {
+    validateScenario(input);
+  } catch (err) {
+    expect(err).toBeInstanceOf(InvalidScenarioError);
+    return [...(err as InvalidScenarioError).issues];
+  }
+  throw new Error('expected the scenario to be rejected');
+}
+
+describe('validateScenario: population', () => {
+  it('accepts one segment or a list of segments and normalises both to a list', () => {
+    const one = validateScenario(minimal);
+    expect(one.population.customers).toEqual([{ count: 4, network: 'eu', devices: ['mobile'] }]);
+    const two = validateScenario({
+      ...minimal,
+      population: { ...minimal.population, customers: [{ name: 'eu', count: 4, network: 'eu' }, { name: 'cn', count: 2, network: 'cn', devices: ['web'] }] },
+    });
+    expect(two.population.customers.map((c) => c.network)).toEqual(['eu', 'cn']);
+  });
+
+  it('names the bad field inside the second segment of a list, not just "invalid input"', () => {
+    const issues = issuesOf({ ...minimal, population: { ...minimal.population, customers: [{ count: 4, network: 'eu' }, { count: 0, network: 'eu' }] } });
+    expect(issues).toHaveLength(1);
+    expect(issues[0]?.path).toBe('population.customers[1].count');
+    expect(issues[0]?.message).toMatch(/>=\s*1.*given 0/);
+  });
+
+  it('rejects an undeclared network in a segment with the list of declared networks', () => {
+    const issues = issuesOf({ ...minimal, population: { ...minimal.population, customers: [{ count: 4, network: 'eu' }, { count: 1, network: 'us' }] } });
+    expect(issues.map((i) => i.path)).toEqual(['population.customers[1].network']);
+    expect(issues[0]?.message).toContain('declared networks: eu, cn');
+  });
+
+  it('rejects groups larger than the population', () => {
+    const issues = issuesOf({ ...minimal, population: { ...minimal.population, groups: { count: 1, agents: 3, customers: 1 } } });
+    expect(issues.map((i) => i.path)).toEqual(['population.groups.agents']);
+    expect(issues[0]?.message).toBe('expected at most the 2 agents of the population (given 3)');
+  });
+});
+
+describe('validateScenario: traffic', () => {
+  it('parses sizes with units and rejects sizes outside the kind bounds', () => {
+    const ok = validateScenario({ ...minimal, traffic: { sizes: { image: { min: '30KB', max: '2MB' } } } });
+    expect(ok.traffic.sizes.image).toEqual({ min: 30 * 1024, max: 2 * 1024 * 1024 });
+    const issues = issuesOf({ ...minimal, traffic: { sizes: { file: { min: '1MB', max: '20MB' }, 'long-text': { min: 1, max: '65KB' } } } });
+    expect(issues.map((i) => i.path).sort()).toEqual(['traffic.sizes.file.max', 'traffic.sizes.long-text.max']);
+    expect(issues.find((i) => i.path === 'traffic.sizes.file.max')?.message).toContain('expected 1..10485760 bytes for file, got 20971520');
+  });
+
+  it('rejects a size it cannot read, saying how to write one', () => {
+    const issues = issuesOf({ ...minimal, traffic: { sizes: { image: { min: '30 kilobytes', max: '2MB' } } } });
+    expect(issues[0]?.path).toBe('traffic.sizes.image.min');
+    expect(issues[0]?.message).toContain('"30KB"');
+  });
+
+  it('rejects a multi-attachment shape over the 10-attachment protocol limit', () => {
+    const issues = issuesOf({ ...minimal, traffic: { multiAttachment: { images: { min: 2, max: 9 }, files: { min: 1, max: 2 } } } });
+    expect(issues[0]?.path).toBe('traffic.multiAttachment');
+    expect(issues[0]?.message).toContain('images.max + files.max <= 10');
+  });
+
+  it('rejects an unknown payload kind in the mix', () => {
+    const issues = issuesOf({ ...minimal, traffic: { mix: { text: 1, video: 1 } } });
+    expect(issues[0]?.path).toBe('traffic.mix');
+    expect(issues[0]?.message).toContain('Unrecognized key: "video"');
+  });
+});
+
+describe('validateScenario: faults', () => {
+  it('rejects a toxic attribute the toxic type does not have, listing the ones it has', () => {
+    const issues = issuesOf({ ...minimal, networks: { ...minimal.networks, eu: { toxics: [{ type: 'bandwidth', attributes: { ratee: 5 } }] } } });
+    expect(issues[0]?.path).toBe('networks.eu.toxics[0].attributes.ratee');
+    expect(issues[0]?.message).toContain('toxic bandwidth has no attribute "ratee"; expected one of rate');
+  });
+
+  it('rejects fractional or negative toxic attributes', () => {
+    const issues = issuesOf({ ...minimal, faults: [{ action: 'toxic', at: '1s', network: 'eu', toxic: { type: 'latency', attributes: { latency: 1.5, jitter: -1 } } }] });
+    expect(issues.map((i) => i.path).sort()).toEqual(['faults[0].toxic.attributes.jitter', 'faults[0].toxic.attributes.latency']);
+  });
+
+  it('accepts update, remove and ramp of a named base toxic or of one an earlier fault added', () => {
+    const s = validateScenario({
+      ...minimal,
+      faults: [
+        { action: 'toxic', at: '1s', network: 'cn', toxic: { name: 'spike', type: 'latency', attributes: { latency: 100 } } },
+        { action: 'update-toxic', at: '2s', network: 'cn', toxic: 'spike', attributes: { latency: 900 } },
+        { action: 'ramp', at: '3s', duration: '30s', network: 'eu', toxic: 'eu-bw', attribute: 'rate', from: 500, to: 5 },
+        { action: 'remove-toxic', at: '40s', network: 'eu', toxic: 'eu-bw' },
+      ],
+    });
+    expect(s.faults.map((f) => f.action)).toEqual(['toxic', 'update-toxic', 'ramp', 'remove-toxic']);
+  });
+
+  it('rejects a reference to a toxic the network does not have at that time, listing the known ones', () => {
+    const issues = issuesOf({
+      ...minimal,
+      faults: [
+        { action: 'update-toxic', at: '1s', network: 'cn', toxic: 'spike', attributes: { latency: 900 } },
+        { action: 'toxic', at: '2s', network: 'cn', toxic: { name: 'spike', type: 'latency', attributes: { latency: 100 } } },
+        { action: 'remove-toxic', at: '3s', network: 'eu', toxic: 'nope' },
+      ],
+    });
+    expect(issues.map((i) => i.path)).toEqual(['faults[0].toxic', 'faults[2].toxic']);
+    expect(issues[0]?.message).toContain('give the toxic a `name`');
+    expect(issues[1]?.message).toContain('known: eu-bw');
+  });
+
+  it('rejects a ramp of an existing toxic without a start value, and of an attribute the toxic lacks', () => {
+    const issues = issuesOf({ ...minimal, faults: [{ action: 'ramp', at: '1s', duration: '10s', network: 'eu', toxic: 'eu-bw', attribute: 'latency', to: 5 }] });
+    expect(issues.map((i) => i.path).sort()).toEqual(['faults[0].attribute', 'faults[0].from']);
+  });
+
+  it('rejects an unknown fault action, listing the known ones', () => {
+    const issues = issuesOf({ ...minimal, faults: [{ action: 'explode', at: '1s', network: 'eu' }] });
+    expect(issues[0]?.path).toBe('faults[0].action');
+    expect(issues[0]?.message).toContain('kill-after-send');
+  });
+});
+
+describe('validateScenario: normalised form', () => {
+  it('accepts its own output again unchanged (the CLI re-validates after overriding the duration)', () => {
+    const once = validateScenario(peakSmall);
+    expect(validateScenario(structuredClone(once))).toEqual(once);
+  });
+});
+
+describe('parseSize', () => {
+  it.each([
+    [512, 512],
+    ['512B', 512],
+    ['30KB', 30 * 1024],
+    ['2MB', 2 * 1024 * 1024],
+    ['1.5MiB', 1.5 * 1024 * 1024],
+  ])('parses %s', (input, bytes) => {
+    expect(parseSize(input)).toEqual({ ok: true, bytes });
+  });
+
+  it.each(['', '5 kilobytes', '-1KB', 1.5, -3])('rejects %j', (input) => {
+    expect(parseSize(input).ok).toBe(false);
+  });
+});
