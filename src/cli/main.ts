@@ -11,7 +11,9 @@ import { parseDuration } from '../scenario/duration.ts';
 import { renderConsole } from '../report/text.ts';
 import type { Progress } from '../run/runner.ts';
 
-const DEFECTS = ['drop-fanout', 'no-dedup', 'reorder', 'stale-unread', 'history-gap', 'leak', 'corrupt-attachment'] as const;
+import { DEFECT_NAMES } from '../server/options.ts';
+
+const DEFECTS = [...DEFECT_NAMES];
 
 function progressPrinter(): (p: Progress) => void {
   const tty = process.stderr.isTTY;
