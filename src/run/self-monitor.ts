@@ -80,7 +80,7 @@ export class SelfMonitor {
     else this.bad = 0;
     if (this.bad >= this.strikes && this.report.overloaded === null) {
       this.report.overloaded =
-        `the harness was the bottleneck for ${this.bad} s: event-loop delay p99 ${round(loopP99)} ms (limit ${this.maxLoop}), ` +
+        `the harness was the bottleneck for ${round((this.bad * this.windowMs) / 1000)} s: event-loop delay p99 ${round(loopP99)} ms (limit ${this.maxLoop}), ` +
         `sender lag p99 ${round(lagP99)} ms (limit ${this.maxLag}). Lower the load, use fewer devices per process, or raise --max-lag.`;
       this.onOverload(this.report.overloaded);
     }
