@@ -5,14 +5,14 @@
  *
  *   send:     [attachments: upload-start -> chunk* -> upload-done -> uploaded]* -> send(cid=key)
  *             one message at a time per connection while attachments upload, so the device's
- *             order on the wire is its send order
+ *             order on the wire is its send order; chunks wait for the socket (backpressure)
  *   receive:  msg -> [download -> download-start -> chunk* (hashed as they come) -> download-done]*
  *             -> handlers.message(sha256); later messages of that conversation wait behind it
  */
 import { createHash, type Hash } from 'node:crypto';
 import WebSocket from 'ws';
 import { decodeChunk, encodeChunk, type AttachmentRef, type ClientFrame, type MessageFrame, type ServerFrame, type ProvisionRequest } from '../protocol/frames.ts';
-import type { Connection, ConnectOptions, DeviceHandlers, Driver, HistoryPage, HistoryRequest, InboundMessage, OutboundMessage } from './driver.ts';
+import type { Connection, ConnectOptions, DeviceHandlers, Driver, HistoryPage, HistoryRequest, InboundMessage, OutboundAttachment, OutboundMessage } from './driver.ts';
 import type { PlannedAccount, PlannedConversation } from '../plan/plan.ts';
 import { UnreachableError, ChatstormError } from '../errors.ts';
 
@@ -25,6 +25,18 @@ export class ProvisionError extends ChatstormError {
 
 /** Upload chunk payload: well under the reference server's 1 MiB frame limit. */
 const UPLOAD_CHUNK_BYTES = 256 * 1024;
+/** Upload chunks handed to the socket and not yet written out: backpressure, and no 10 MB bursts on the event loop. */
+const UPLOAD_WINDOW = 4;
+
+/**
+ * RFC 6455 §5.3 requires clients to mask frames so that a hostile page cannot make a browser
+ * emit bytes that poison an intermediary's cache (§10.3). The harness is not a browser and sends
+ * no attacker-chosen bytes; with an all-zero key `ws` skips the XOR pass over every outgoing byte
+ * (megabytes per attachment), which is the harness's CPU, not the server's.
+ */
+function zeroMask(mask: Buffer): void {
+  mask.fill(0);
+}
 
 function httpBase(url: string): string {
   return url.replace(/^ws(s?):\/\//, 'http$1://').replace(/\/+$/, '');
@@ -61,7 +73,7 @@ export const referenceDriver: Driver = {
   connect(opts: ConnectOptions): Promise<Connection> {
     const { identity, handlers } = opts;
     const q = new URLSearchParams({ device: identity.device, token: identity.token });
-    const ws = new WebSocket(`${opts.url.replace(/\/+$/, '')}/ws?${q}`, { perMessageDeflate: false, handshakeTimeout: opts.timeoutMs });
+    const ws = new WebSocket(`${opts.url.replace(/\/+$/, '')}/ws?${q}`, { perMessageDeflate: false, handshakeTimeout: opts.timeoutMs, generateMask: zeroMask });
     const serverCursors = new Map<string, number>();
     const pendingPages = new Map<string, { resolve: (p: HistoryPage) => void; reject: (e: Error) => void }>();
     let nextReq = 1;
@@ -282,22 +294,30 @@ class Outbound {
       }
       this.current = m;
       this.refs = [];
-      const total = m.attachments.reduce((n, a) => n + a.bytes.length, 0);
-      let sent = 0;
-      for (const [slot, a] of m.attachments.entries()) {
-        const up = `u${this.nextUp++}`;
-        this.waiting.set(up, slot);
-        this.frame({ t: 'upload-start', up, name: a.name, mime: a.mime, size: a.bytes.length, sha256: a.sha256 });
-        for (let off = 0; off < a.bytes.length; off += UPLOAD_CHUNK_BYTES) {
-          const payload = a.bytes.subarray(off, Math.min(a.bytes.length, off + UPLOAD_CHUNK_BYTES));
-          this.ws.send(encodeChunk(up, payload));
-          sent += payload.length;
-          this.handlers.uploadProgress?.(m.key, sent, total);
-          if (this.gone()) return;
-        }
-        this.frame({ t: 'upload-done', up });
-      }
+      void this.upload(m, m.attachments);
       return;
+    }
+  }
+
+  /** Upload every attachment of `m`, at most UPLOAD_WINDOW chunks ahead of the socket. */
+  private async upload(m: OutboundMessage, attachments: readonly OutboundAttachment[]): Promise<void> {
+    const total = attachments.reduce((n, a) => n + a.bytes.length, 0);
+    let sent = 0;
+    const inFlight: Promise<void>[] = [];
+    for (const [slot, a] of attachments.entries()) {
+      const up = `u${this.nextUp++}`;
+      this.waiting.set(up, slot);
+      this.frame({ t: 'upload-start', up, name: a.name, mime: a.mime, size: a.bytes.length, sha256: a.sha256 });
+      for (let off = 0; off < a.bytes.length; off += UPLOAD_CHUNK_BYTES) {
+        const payload = a.bytes.subarray(off, Math.min(a.bytes.length, off + UPLOAD_CHUNK_BYTES));
+        inFlight.push(new Promise<void>((written) => this.ws.send(encodeChunk(up, payload), () => written())));
+        sent += payload.length;
+        this.handlers.uploadProgress?.(m.key, sent, total);
+        if (this.gone() || this.current !== m) return;
+        if (inFlight.length >= UPLOAD_WINDOW) await inFlight.shift();
+        if (this.gone() || this.current !== m) return;
+      }
+      this.frame({ t: 'upload-done', up });
     }
   }
 
