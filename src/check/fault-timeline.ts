@@ -62,6 +62,21 @@ export class FaultTimeline {
     return out;
   }
 
+  /**
+   * For a stretch [fromMs, toMs] on `network`: the time from which no fault of that network was
+   * active (`fromMs`, or the end of the last fault overlapping the stretch), or undefined when
+   * one is still active at `toMs`.
+   */
+  quietSince(network: string, fromMs: number, toMs: number): number | undefined {
+    let quiet = fromMs;
+    for (const iv of this.intervals) {
+      if (iv.start.network !== network || iv.start.atMs > toMs) continue;
+      if (iv.end === undefined || iv.end.atMs > toMs) return undefined;
+      if (iv.end.atMs > quiet) quiet = iv.end.atMs;
+    }
+    return quiet;
+  }
+
   phaseAt(atMs: number): FaultPhase {
     let lastEnd = -Infinity;
     for (const iv of this.intervals) {

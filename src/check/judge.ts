@@ -15,11 +15,11 @@ import { OrderingChecker } from './ordering.ts';
 import { HistoryChecker } from './history.ts';
 import { IntegrityChecker } from './integrity.ts';
 import { IsolationChecker } from './isolation.ts';
-import { SyncChecker } from './sync.ts';
+import { SyncChecker, type SyncOptions } from './sync.ts';
 import type { CheckResult, Checker, Judge, LatencySummary, Verdict } from './types.ts';
 
-/** Options of {@link createJudge}. */
-export type JudgeOptions = LedgerOptions;
+/** Options of {@link createJudge}: the ledger's retention and the sync check's staleness bound. */
+export type JudgeOptions = LedgerOptions & SyncOptions;
 
 /** A judge with internals exposed for tests of bounded memory. */
 export class ChatstormJudge implements Judge {
@@ -35,7 +35,7 @@ export class ChatstormJudge implements Judge {
     this.ledger = new Ledger(options);
     this.delay = new DelayMetrics(this.ledger);
     this.ordering = new OrderingChecker(this.ledger);
-    this.sync = new SyncChecker(this.ledger);
+    this.sync = new SyncChecker(this.ledger, { maxStaleMs: options.maxStaleMs });
     this.history = new HistoryChecker(this.ledger);
     this.isolation = new IsolationChecker(this.ledger);
     this.checkers = [

@@ -9,9 +9,11 @@
  *                                                     (settled longer than retainSettledMs) ──> retired
  *
  * Memory grows with messages in flight, not with run length: a settled record keeps only its
- * server ids and seqs (so a late copy under a new id is still caught as a duplicate), and is
- * retired `retainSettledMs` of history time later, leaving a per-sender watermark. Arrivals for
- * retired keys are classified `late` and counted, never guessed at.
+ * server ids and seqs (so a late copy under a new id is still caught as a duplicate) and a
+ * short trail of its sends, acks and nacks (so that duplicate's witness still shows them), and
+ * is retired `retainSettledMs` of history time later, leaving a per-sender watermark. Arrivals
+ * for retired keys are classified `late` and counted, never guessed at. A record's full trail
+ * is dropped one step after it settles, so checks reading the settling event still see it.
  *
  * After `step(e)`, `last` describes what the event meant (first arrival at a device, redelivery,
  * new server id, ...); checks that share the ledger read it instead of indexing again.
@@ -55,7 +57,10 @@ export interface MessageRecord {
   seen: Set<string>;
   /** sha256 list the sender recorded, when the SendEvent carries one (see integrity check). */
   sentSha256?: readonly string[];
-  /** Sends, acks, nacks and the first deliveries, for witnesses. Dropped on settle. */
+  /**
+   * Sends, acks, nacks and the first deliveries, for witnesses. Once settled, only sends, acks,
+   * nacks and the delivery that revealed each server id no ack showed, at most {@link SETTLED_TRAIL}.
+   */
   trail: HistoryEvent[];
   /** Set when the record left the in-flight table. */
   settledAtMs?: number;
@@ -94,6 +99,8 @@ export interface LedgerOptions {
 
 /** Trail events kept per message; sends, acks and nacks always, deliveries up to this many. */
 const TRAIL_DELIVERIES = 12;
+/** Trail events (sends, acks, nacks) a settled record keeps. */
+export const SETTLED_TRAIL = 6;
 
 /** Parse the per-sender counter out of a `<device>#<n>` key; NaN when malformed. */
 export function counterOf(key: string): number {
@@ -126,6 +133,8 @@ export class Ledger {
   private settleHead = 0;
   /** Highest retired counter per sender device. */
   private readonly retiredHigh = new Map<string, number>();
+  /** Records settled by the last step; their trails are compacted at the start of the next. */
+  private settledNow: MessageRecord[] = [];
 
   constructor(options: LedgerOptions = {}) {
     this.retainSettledMs = options.retainSettledMs ?? 120_000;
@@ -144,6 +153,10 @@ export class Ledger {
   step(e: HistoryEvent): void {
     this.last = undefined;
     if (this.retiredNow.length > 0) this.retiredNow = [];
+    if (this.settledNow.length > 0) {
+      for (const m of this.settledNow) compactTrail(m);
+      this.settledNow = [];
+    }
     if (e.atMs > this.nowMs) {
       this.nowMs = e.atMs;
       this.retireOld();
@@ -188,7 +201,7 @@ export class Ledger {
     if (known !== undefined) {
       known.attempts++;
       known.lastSendAtMs = e.atMs;
-      if (known.settledAtMs === undefined) known.trail.push(e);
+      this.keep(known, e);
       this.last = { type: 'send', msg: known, first: false };
       return;
     }
@@ -232,7 +245,7 @@ export class Ledger {
     msg.outcome = 'ok';
     const newId = !msg.ids.has(e.id);
     if (newId) msg.ids.set(e.id, e.seq);
-    if (msg.settledAtMs === undefined) msg.trail.push(e);
+    this.keep(msg, e);
     this.last = { type: 'ack', msg, newId, firstAck };
     this.maybeSettle(msg);
   }
@@ -241,7 +254,7 @@ export class Ledger {
     const msg = this.get(e.key);
     this.last = { type: 'nack', msg };
     if (msg === undefined) return;
-    if (msg.settledAtMs === undefined) msg.trail.push(e);
+    this.keep(msg, e);
     if (e.final && msg.outcome === 'pending') {
       msg.outcome = 'fail';
       this.totals.failed++;
@@ -277,6 +290,7 @@ export class Ledger {
       }
     } else {
       // Settled: every expected device has a copy; only unexpected devices are still tracked.
+      if (newId) this.keep(msg, e);
       expected = this.wasExpected(msg, e.device);
       if (expected) {
         cls = newId ? 'first' : 'redelivery';
@@ -289,6 +303,11 @@ export class Ledger {
     }
     this.last = { type: 'deliver', msg, cls, newId, firstForDevice, expected };
     this.maybeSettle(msg);
+  }
+
+  /** Add a send, ack, nack or id-revealing delivery to the trail (a settled record keeps a few). */
+  private keep(msg: MessageRecord, e: SendEvent | AckEvent | NackEvent | DeliverEvent): void {
+    if (msg.settledAtMs === undefined || msg.trail.length < SETTLED_TRAIL) msg.trail.push(e);
   }
 
   /** Whether `device` was an expected recipient (membership at send time approximated by now). */
@@ -313,8 +332,9 @@ export class Ledger {
     this.inFlight.delete(msg.key);
     this.settled.set(msg.key, msg);
     this.settleQueue.push(msg);
-    // Drop the bulky state: keep ids and the few unexpected devices that saw a copy.
-    msg.trail = [];
+    // Drop the bulky state: keep ids, the few unexpected devices that saw a copy, and (after
+    // this step) a compact trail.
+    this.settledNow.push(msg);
     msg.missing = new Set();
     const keep = new Set<string>();
     for (const p of msg.seen) {
@@ -349,9 +369,27 @@ export class Ledger {
   retained(): number {
     let n = this.inFlight.size + this.settled.size + (this.settleQueue.length - this.settleHead) + this.retiredHigh.size;
     for (const m of this.inFlight.values()) n += m.ids.size + m.missing.size + m.seen.size + m.trail.length;
-    for (const m of this.settled.values()) n += m.ids.size + m.seen.size;
+    for (const m of this.settled.values()) n += m.ids.size + m.seen.size + m.trail.length;
     return n + this.topology.retained() + this.faults.retained() + this.connections.retained();
   }
+}
+
+/**
+ * A settled record's trail: its sends, acks and nacks, and for each server id no ack revealed
+ * the first delivery that did (the evidence of every id a duplicate witness needs), at most
+ * {@link SETTLED_TRAIL} events.
+ */
+function compactTrail(m: MessageRecord): void {
+  const shown = new Set<string>();
+  for (const x of m.trail) if (x.type === 'ack') shown.add(x.id);
+  m.trail = m.trail
+    .filter((x) => {
+      if (x.type !== 'deliver') return true;
+      if (shown.has(x.id)) return false;
+      shown.add(x.id);
+      return true;
+    })
+    .slice(0, SETTLED_TRAIL);
 }
 
 /** A checker's handle on a ledger: its own (stepped by the checker) or a judge's shared one. */

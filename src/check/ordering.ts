@@ -9,11 +9,20 @@
  *     them in counter order), the earlier counter must get the lower seq. A message resent after a
  *     later one was sent may legitimately land after it, and is not judged;
  *   - disagreement: one key with different seqs at different devices (or vs its ack), or two
- *     keys at the same seq of one conversation.
+ *     keys at the same seq of one conversation;
+ *   - arrival order: at an expected receiving device, a *live* (non-replay) first arrival whose
+ *     seq is below the highest seq that device already received for the conversation, from any
+ *     sender (same-sender cases are counted as receiver FIFO, not twice). A conversation's order
+ *     is its seq order (docs/protocol.md §2), and a live message arrives after the device is
+ *     caught up (§4.5), so an older message pushed after a newer one is what the user sees as
+ *     "messages out of order": it appears below a newer one, or jumps above it.
  *
- * Arrivals below the device's highest seen seq of the conversation from *other* senders are
- * counted as `outOfOrder` (a metric, not a failure: interleaving across senders is not promised
- * by arrival order). Redeliveries of an id the device already had are ignored.
+ * Every first arrival below the device's highest seq, replayed or live, is also counted in the
+ * `outOfOrder` metric. A *replayed* first arrival below the highest seq is not a failure: a
+ * driver that re-syncs from an older cursor recovers a missed message that way (its lateness is
+ * the delay metrics' business, its absence would have been loss). Arrivals at devices that
+ * were not expected recipients are the isolation check's business and are not judged here.
+ * Redeliveries of an id the device already had are ignored.
  */
 import type { DeliverEvent, HistoryEvent } from '../history/events.ts';
 import { ledgerHandle, type Ledger, type LedgerHandle, type MessageRecord } from './ledger.ts';
@@ -39,15 +48,15 @@ interface Arrival {
 export class OrderingChecker implements Checker {
   readonly name = 'ordering';
   private readonly h: LedgerHandle;
-  /** device\0conv -> highest seq arrived. */
-  private readonly deviceHigh = new Map<string, number>();
+  /** device\0conv -> first arrival with the highest seq so far. */
+  private readonly deviceHigh = new Map<string, Arrival>();
   /** device\0conv\0sender -> last (highest) arrival from that sender. */
   private readonly senderHigh = new Map<string, Arrival>();
   /** sender\0conv -> recent placed messages. */
   private readonly placed = new Map<string, Placed[]>();
   /** conv -> seq -> key, for messages still held by the ledger. */
   private readonly seqOwner = new Map<string, Map<number, string>>();
-  private readonly counts = { receiverFifo: 0, serverFifo: 0, disagreement: 0, seqConflict: 0, outOfOrder: 0 };
+  private readonly counts = { receiverFifo: 0, serverFifo: 0, disagreement: 0, seqConflict: 0, arrivalOrder: 0, outOfOrder: 0 };
   private readonly witnesses = new WitnessList();
 
   constructor(ledger?: Ledger) {
@@ -80,7 +89,7 @@ export class OrderingChecker implements Checker {
         }),
       );
     }
-    if (e.type === 'deliver' && note.type === 'deliver' && note.cls === 'first') this.arrive(msg, e);
+    if (e.type === 'deliver' && note.type === 'deliver' && note.cls === 'first') this.arrive(msg, e, note.expected);
   }
 
   /** First time a key's canonical seq is known: conflicts and server FIFO. */
@@ -136,18 +145,19 @@ export class OrderingChecker implements Checker {
     if (ring.length > SENDER_WINDOW) ring.shift();
   }
 
-  /** A first arrival at a device: receiver FIFO and the out-of-order metric. */
-  private arrive(msg: MessageRecord, e: DeliverEvent): void {
+  /** A first arrival at a device: receiver FIFO, live arrival order, and the out-of-order metric. */
+  private arrive(msg: MessageRecord, e: DeliverEvent, expected: boolean): void {
+    const ledger = this.h.ledger;
     const dc = e.device + '\0' + e.conv;
     const high = this.deviceHigh.get(dc);
-    if (high !== undefined && e.seq < high) this.counts.outOfOrder++;
-    else this.deviceHigh.set(dc, e.seq);
+    const below = high !== undefined && e.seq < high.seq;
+    if (below) this.counts.outOfOrder++;
+    else this.deviceHigh.set(dc, { key: msg.key, seq: e.seq, event: e });
 
     const ds = dc + '\0' + msg.sender;
     const prev = this.senderHigh.get(ds);
     if (prev !== undefined && e.seq < prev.seq) {
       this.counts.receiverFifo++;
-      const ledger = this.h.ledger;
       this.witnesses.offer(() =>
         buildWitness(ledger, {
           summary: `${e.device} showed ${msg.key} (seq ${e.seq}) after ${prev.key} (seq ${prev.seq}) from the same sender ${msg.sender}`,
@@ -162,6 +172,23 @@ export class OrderingChecker implements Checker {
       return;
     }
     this.senderHigh.set(ds, { key: msg.key, seq: e.seq, event: e });
+    if (below && !e.replay && expected) {
+      const top = high;
+      this.counts.arrivalOrder++;
+      this.witnesses.offer(() =>
+        buildWitness(ledger, {
+          summary:
+            `${e.device} received ${msg.key} (seq ${e.seq}) live after ${top.key} (seq ${top.seq}) of ${e.conv}: ` +
+            'an older message arrived after a newer one',
+          key: msg.key,
+          device: e.device,
+          atMs: e.atMs,
+          msg,
+          events: [top.event, e],
+          devices: [e.device],
+        }),
+      );
+    }
   }
 
   private forget(m: MessageRecord): void {
@@ -171,7 +198,8 @@ export class OrderingChecker implements Checker {
   }
 
   result(): CheckResult {
-    const violations = this.counts.receiverFifo + this.counts.serverFifo + this.counts.disagreement + this.counts.seqConflict;
+    const { receiverFifo, serverFifo, disagreement, seqConflict, arrivalOrder } = this.counts;
+    const violations = receiverFifo + serverFifo + disagreement + seqConflict + arrivalOrder;
     const metrics = { ...this.counts };
     if (this.h.ledger.totals.messages === 0) {
       return { name: this.name, status: 'not-checked', count: 0, witnesses: [], metrics, note: 'no sends in the history' };

@@ -68,7 +68,8 @@ describe('ordering', () => {
     expect(r.metrics?.['seqConflict']).toBe(1);
   });
 
-  it('counts arrivals below the device\'s highest seq from another sender as out-of-order without failing', () => {
+  it('fails when a device receives live an older message of another sender after a newer one', () => {
+    // The `reorder` defect's cross-sender swap: c1#1 (seq 1) held back and pushed after a1#1 (seq 2).
     const r = run([
       ...population(),
       send('c1#1', 10),
@@ -79,8 +80,44 @@ describe('ordering', () => {
       deliver('a2', 'c1#1', 'm1', 1, 31),
       runEnd(100),
     ]);
+    expect(r).toMatchObject({ status: 'fail', count: 1 });
+    expect(r.metrics).toMatchObject({ arrivalOrder: 1, receiverFifo: 0, outOfOrder: 1 });
+    const w = r.witnesses[0]!;
+    expect(w.device).toBe('a2');
+    expect(w.summary).toMatch(/a2 received c1#1 \(seq 1\) live after a1#1 \(seq 2\)/);
+    expect(w.trail.filter((e) => e.type === 'deliver').map((e) => (e as { key: string }).key)).toEqual(['a1#1', 'c1#1']);
+  });
+
+  it('counts a replayed older message arriving after a newer one as out-of-order without failing', () => {
+    const r = run([
+      ...population(),
+      send('c1#1', 10),
+      send('a1#1', 11),
+      ack('c1#1', 'm1', 1, 20),
+      ack('a1#1', 'm2', 2, 21),
+      deliver('a2', 'a1#1', 'm2', 2, 30),
+      deliver('a2', 'c1#1', 'm1', 1, 31, { replay: true }),
+      runEnd(100),
+    ]);
     expect(r.status).toBe('pass');
-    expect(r.metrics?.['outOfOrder']).toBe(1);
+    expect(r.metrics).toMatchObject({ arrivalOrder: 0, outOfOrder: 1 });
+  });
+
+  it('leaves arrivals at a device outside the conversation to the isolation check', () => {
+    const r = run([
+      ...population(),
+      send('c1#1', 10),
+      send('a1#1', 11),
+      ack('c1#1', 'm1', 1, 20),
+      ack('a1#1', 'm2', 2, 21),
+      deliver('a2', 'c1#1', 'm1', 1, 22),
+      deliver('a2', 'a1#1', 'm2', 2, 23),
+      deliver('o1', 'a1#1', 'm2', 2, 30),
+      deliver('o1', 'c1#1', 'm1', 1, 31),
+      runEnd(100),
+    ]);
+    expect(r.status).toBe('pass');
+    expect(r.metrics).toMatchObject({ arrivalOrder: 0, outOfOrder: 1 });
   });
 
   it('ignores a replayed redelivery of a message the device already had', () => {

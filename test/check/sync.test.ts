@@ -83,3 +83,188 @@ describe('sync observation', () => {
     expect(r.metrics?.['unobserved']).toBe(1);
   });
 });
+
+const disconnect = (device: string, atMs: number): HistoryEvent => ({ type: 'disconnect', atMs, device, reason: 'closed 1006', intentional: false });
+const connect = (device: string, atMs: number): HistoryEvent => ({ type: 'connect', atMs, device, attempt: 1 });
+const connected = (device: string, atMs: number): HistoryEvent => ({ type: 'connected', atMs, device, tookMs: 50 });
+const agentFault = (phase: 'start' | 'end', atMs: number): HistoryEvent => ({
+  type: 'fault',
+  atMs,
+  phase,
+  fault: 'f0',
+  network: 'cn-agents',
+  action: 'toxic',
+  description: 'bandwidth downstream rate=1',
+});
+
+describe('sync staleness', () => {
+  it('fails a device that keeps a count the conversation no longer has for longer than the bound, even if a later push corrects it', () => {
+    // The `stale-unread` defect: a2 misses the push after a1's read and shows 1 until the next
+    // message's push, 7 s later. The final counts are right, so only the staleness rule sees it.
+    const { r } = run([
+      ...population(),
+      send('c1#1', 0),
+      ack('c1#1', 'm1', 1, 10),
+      unread('a1', 'agent', 1, 30),
+      unread('a2', 'agent', 1, 30),
+      read('a1', 'agent', 1, 1_000),
+      unread('a1', 'agent', 0, 1_010),
+      send('c1#2', 8_000),
+      ack('c1#2', 'm2', 2, 8_010),
+      unread('a1', 'agent', 1, 8_030),
+      unread('a2', 'agent', 1, 8_030),
+      runEnd(9_000),
+    ]);
+    expect(r).toMatchObject({ status: 'fail', count: 1 });
+    expect(r.metrics).toMatchObject({ staleStretches: 1, wrongAtEnd: 0 });
+    const w = r.witnesses[0]!;
+    expect(w.device).toBe('a2');
+    expect(w.summary).toMatch(/a2 \(account agent\) showed unread 1 for conv1 for 7\d{3} ms while connected \(bound 5000 ms\) while the right value was 0/);
+    expect(w.trail.map((e) => e.type)).toEqual(['unread', 'read', 'unread', 'ack']);
+  });
+
+  it('honours a stated bound', () => {
+    const c = new SyncChecker(undefined, { maxStaleMs: 10_000 });
+    for (const e of [
+      ...population(),
+      send('c1#1', 0),
+      ack('c1#1', 'm1', 1, 10),
+      unread('a1', 'agent', 1, 30),
+      unread('a2', 'agent', 1, 30),
+      read('a1', 'agent', 1, 1_000),
+      unread('a1', 'agent', 0, 1_010),
+      send('c1#2', 8_000),
+      ack('c1#2', 'm2', 2, 8_010),
+      unread('a1', 'agent', 1, 8_030),
+      unread('a2', 'agent', 1, 8_030),
+      runEnd(9_000),
+    ]) {
+      c.step(e);
+    }
+    expect(c.result()).toMatchObject({ status: 'pass', metrics: { staleStretches: 0, longestStaleMs: 7_000 } });
+  });
+
+  it('passes a device that lags one push behind a busy conversation for longer than the bound', () => {
+    // A message every 100 ms for 8 s; a2's push for each lands 150 ms after the ack, when the
+    // next message is already stored: a2 is never exactly right, but never more than 150 ms old.
+    const events: HistoryEvent[] = [...population()];
+    for (let n = 1; n <= 80; n++) {
+      const t = n * 100;
+      events.push(send(`c1#${n}`, t), ack(`c1#${n}`, `m${n}`, n, t + 5));
+      if (n > 1) events.push(unread('a2', 'agent', n - 1, t + 55));
+      events.push(unread('a1', 'agent', n, t + 10));
+    }
+    events.push(unread('a2', 'agent', 80, 8_200), runEnd(9_000));
+    const { r } = run(events.sort((a, b) => a.atMs - b.atMs));
+    expect(r).toMatchObject({ status: 'pass', metrics: { staleStretches: 0 } });
+    expect(r.metrics?.['longestStaleMs']).toBeLessThan(200);
+  });
+
+  it('does not count time while a fault of the device\'s network is active', () => {
+    const { r } = run([
+      ...population(),
+      send('c1#1', 0),
+      ack('c1#1', 'm1', 1, 10),
+      unread('a1', 'agent', 1, 30),
+      unread('a2', 'agent', 1, 30),
+      agentFault('start', 500),
+      read('a1', 'agent', 1, 1_000),
+      unread('a1', 'agent', 0, 1_010),
+      agentFault('end', 6_000),
+      unread('a2', 'agent', 0, 9_000),
+      runEnd(10_000),
+    ]);
+    // 8 s stale, but only 3 s of it after the fault ended.
+    expect(r).toMatchObject({ status: 'pass', metrics: { staleStretches: 0, longestStaleMs: 3_000 } });
+  });
+
+  it('still fails a stale count that outlasts the fault by more than the bound', () => {
+    const { r } = run([
+      ...population(),
+      send('c1#1', 0),
+      ack('c1#1', 'm1', 1, 10),
+      unread('a1', 'agent', 1, 30),
+      unread('a2', 'agent', 1, 30),
+      agentFault('start', 500),
+      read('a1', 'agent', 1, 1_000),
+      unread('a1', 'agent', 0, 1_010),
+      agentFault('end', 2_000),
+      unread('a2', 'agent', 0, 9_000),
+      runEnd(10_000),
+    ]);
+    expect(r).toMatchObject({ status: 'fail', count: 1, metrics: { staleStretches: 1 } });
+    expect(r.witnesses[0]!.trail.map((e) => e.type)).toContain('fault');
+  });
+});
+
+describe('sync across reconnects and unknown reads', () => {
+  it('does not judge the count of a device that reconnected and has not reported since (welcome is not recorded)', () => {
+    // a2 is offline during a1's read; the server tells it 0 in `welcome` on reconnect.
+    const { r } = run([
+      ...population(),
+      send('c1#1', 0),
+      ack('c1#1', 'm1', 1, 10),
+      unread('a1', 'agent', 1, 30),
+      unread('a2', 'agent', 1, 30),
+      disconnect('a2', 500),
+      read('a1', 'agent', 1, 1_000),
+      unread('a1', 'agent', 0, 1_010),
+      connect('a2', 2_000),
+      connected('a2', 2_100),
+      runEnd(10_000),
+    ]);
+    expect(r).toMatchObject({ status: 'pass', metrics: { unknownAtEnd: 1, wrongAtEnd: 0 } });
+    expect(r.note).toMatch(/welcome/);
+  });
+
+  it('judges a reconnected device again once it reports', () => {
+    const { r } = run([
+      ...population(),
+      send('c1#1', 0),
+      ack('c1#1', 'm1', 1, 10),
+      unread('a1', 'agent', 1, 30),
+      unread('a2', 'agent', 1, 30),
+      disconnect('a2', 500),
+      read('a1', 'agent', 1, 1_000),
+      unread('a1', 'agent', 0, 1_010),
+      connect('a2', 2_000),
+      unread('a2', 'agent', 1, 2_050),
+      connected('a2', 2_100),
+      runEnd(3_000),
+    ]);
+    expect(r).toMatchObject({ status: 'fail', count: 1, metrics: { wrongAtEnd: 1, unknownAtEnd: 0 } });
+  });
+
+  it('accepts either count after a read whose reader lost its connection before the server answered', () => {
+    const { r } = run([
+      ...population(),
+      send('c1#1', 0),
+      ack('c1#1', 'm1', 1, 10),
+      unread('a1', 'agent', 1, 30),
+      unread('a2', 'agent', 1, 30),
+      read('a1', 'agent', 1, 1_000),
+      disconnect('a1', 1_001),
+      connect('a1', 1_500),
+      unread('a1', 'agent', 1, 1_550),
+      connected('a1', 1_600),
+      runEnd(10_000),
+    ]);
+    expect(r).toMatchObject({ status: 'pass', metrics: { unknownReads: 1, staleStretches: 0, wrongAtEnd: 0 } });
+  });
+
+  it('does not call a sibling stale while the reader has not had the server\'s answer yet', () => {
+    const { r } = run([
+      ...population(),
+      send('c1#1', 0),
+      ack('c1#1', 'm1', 1, 10),
+      unread('a1', 'agent', 1, 30),
+      unread('a2', 'agent', 1, 30),
+      read('a1', 'agent', 1, 1_000),
+      // The read crawls upstream for 7 s (say, a stalled link); nothing is wrong meanwhile.
+      unread('a1', 'agent', 0, 8_000),
+      unread('a2', 'agent', 0, 8_000),
+      runEnd(9_000),
+    ]);
+    expect(r).toMatchObject({ status: 'pass', metrics: { staleStretches: 0 } });
+  });
+});

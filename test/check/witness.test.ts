@@ -30,4 +30,58 @@ describe('witnesses', () => {
     expect(loss.count).toBe(25);
     expect(loss.witnesses).toHaveLength(MAX_WITNESSES);
   });
+
+  it('show the original send and the first copy of each server id in the trail of a duplicate found after the message settled', () => {
+    // The `no-dedup` case: a1#1 stored and delivered everywhere (settled), then a1 is killed
+    // before the ack and resends after reconnecting; the server stores it again.
+    const v = judgeAll([
+      ...population(),
+      send('a1#1', 10),
+      deliver('c1', 'a1#1', 'm1', 1, 15),
+      deliver('a2', 'a1#1', 'm1', 1, 16),
+      { type: 'disconnect', atMs: 20, device: 'a1', reason: 'killed by fault f0', intentional: true },
+      { type: 'connect', atMs: 400, device: 'a1', attempt: 1 },
+      { type: 'connected', atMs: 450, device: 'a1', tookMs: 430 },
+      send('a1#1', 451, { attempt: 2, intendedMs: 10 }),
+      ack('a1#1', 'm2', 2, 460),
+      deliver('c1', 'a1#1', 'm2', 2, 465),
+      deliver('a2', 'a1#1', 'm2', 2, 466),
+      runEnd(1000),
+    ]);
+    const w = v.checks['duplicates']!.witnesses[0]!;
+    expect(w.trail.map((e) => [e.type, e.atMs])).toEqual([
+      ['send', 10],
+      ['deliver', 15],
+      ['disconnect', 20],
+      ['connect', 400],
+      ['connected', 450],
+      ['send', 451],
+      ['ack', 460],
+    ]);
+  });
+
+  it('show the sends of a message that settles on the very delivery that breaks its order', () => {
+    const v = judgeAll([
+      ...population(),
+      send('a1#1', 10),
+      send('a1#2', 11),
+      ack('a1#1', 'm1', 1, 15),
+      ack('a1#2', 'm2', 2, 16),
+      deliver('a2', 'a1#1', 'm1', 1, 20),
+      deliver('c1', 'a1#2', 'm2', 2, 21),
+      deliver('a2', 'a1#2', 'm2', 2, 22),
+      // c1 is the last device a1#1 was missing: this delivery settles it.
+      deliver('c1', 'a1#1', 'm1', 1, 23),
+      runEnd(100),
+    ]);
+    const ordering = v.checks['ordering']!;
+    expect(ordering.metrics?.['receiverFifo']).toBe(1);
+    expect(ordering.witnesses[0]!.trail.map((e) => [e.type, e.atMs])).toEqual([
+      ['send', 10],
+      ['ack', 15],
+      ['deliver', 20],
+      ['deliver', 21],
+      ['deliver', 23],
+    ]);
+  });
 });
