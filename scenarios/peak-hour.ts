@@ -2,7 +2,8 @@
  * Peak hour at a cross-border shop, two minutes of it: agents in China on desktop and phone,
  * customers in Europe and the US on their phones and laptops, group chats with suppliers, text,
  * emoji, images, files and multi-attachment bursts. Arrivals ramp up to the evening peak; then the
- * European link's bandwidth collapses over a minute (the incident of 20:00), a few phones drop
+ * European link's bandwidth collapses over a minute (the incident of 20:00: expect delays of tens of
+ * seconds behind large attachments), a few phones drop
  * right after sending, one mid-upload, a third of the US connections reconnect at once, and the
  * agents' network is out for three seconds.
  *
@@ -14,7 +15,7 @@ export default defineScenario({
   name: 'peak-hour',
   seed: 2000,
   duration: '2m',
-  grace: '30s',
+  grace: '45s',
   networks: {
     'eu-customers': {
       toxics: [
@@ -28,8 +29,8 @@ export default defineScenario({
   population: {
     agents: { count: 30, devices: ['desktop', 'mobile'], network: 'cn-agents', maxConcurrent: 8 },
     customers: [
-      { name: 'eu', count: 400, devices: ['mobile', 'web'], network: 'eu-customers' },
-      { name: 'us', count: 200, devices: ['mobile', 'desktop'], network: 'us-customers' },
+      { name: 'eu', count: 300, devices: ['mobile', 'web'], network: 'eu-customers' },
+      { name: 'us', count: 150, devices: ['mobile', 'desktop'], network: 'us-customers' },
     ],
     groups: { count: 8, agents: 2, customers: 4, messagesPerMinute: 4 },
   },
@@ -49,17 +50,17 @@ export default defineScenario({
     agentReplyMessages: { min: 1, max: 2 },
     burst: { probability: 0.25, size: { min: 2, max: 4 }, gap: { min: '300ms', max: '1.5s' } },
     wrapUp: '5s',
-    mix: { text: 0.62, emoji: 0.15, 'long-text': 0.04, image: 0.12, file: 0.04, 'multi-attachment': 0.03 },
-    sizes: { image: { min: '30KB', max: '2MB' }, file: { min: '100KB', max: '10MB' } },
-    multiAttachment: { images: { min: 2, max: 5 }, files: { min: 1, max: 1 } },
+    mix: { text: 0.67, emoji: 0.15, 'long-text': 0.04, image: 0.09, file: 0.03, 'multi-attachment': 0.02 },
+    sizes: { image: { min: '30KB', max: '1MB' }, file: { min: '100KB', max: '5MB' } },
+    multiAttachment: { images: { min: 2, max: 4 }, files: { min: 1, max: 1 } },
     multiDevice: { switchProbability: 0.1, readOnOtherDevice: 0.2 },
     readAfter: '3s',
   },
   faults: [
     { action: 'kill-after-send', at: '25s', network: 'eu-customers', count: 5 },
     { action: 'kill-during-upload', at: '30s', network: 'us-customers' },
-    // 20:00: the European link collapses from 4 MB/s to 40 KB/s over a minute, then recovers.
-    { action: 'ramp', at: '40s', duration: '1m', network: 'eu-customers', toxic: 'eu-link', attribute: 'rate', from: 4000, to: 40, steps: 12, hold: '10s' },
+    // 20:00: the European link collapses from 4 MB/s to 200 KB/s per connection over a minute, then recovers.
+    { action: 'ramp', at: '40s', duration: '1m', network: 'eu-customers', toxic: 'eu-link', attribute: 'rate', from: 4000, to: 200, steps: 12, hold: '10s' },
     { action: 'update-toxic', at: '50s', duration: '20s', network: 'eu-customers', toxic: 'eu-latency', attributes: { latency: 600, jitter: 300 } },
     { action: 'kill', at: '75s', network: 'us-customers', share: 0.3 },
     { action: 'outage', at: '100s', duration: '3s', network: 'cn-agents' },
