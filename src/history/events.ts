@@ -78,6 +78,7 @@ export interface SendEvent extends At {
   conv: string;
   key: string;
   kind: MessageKind;
+  /** Payload bytes: the body (marker included) plus every attachment. */
   bytes: number;
   intendedMs: number;
   attempt: number;
@@ -152,7 +153,10 @@ export interface PageEvent extends At {
 export interface FaultEvent extends At {
   type: 'fault';
   phase: 'start' | 'end';
-  /** Stable id of the timeline entry (index-based), pairs start and end. */
+  /**
+   * Stable id of the timeline entry (index-based, `f<i>`), pairs start and end. A message-aware
+   * kill that fires for several sends uses `f<i>.<n>` for its n-th kill.
+   */
   fault: string;
   network: string;
   action: string;
