@@ -47,7 +47,10 @@ export interface DeviceOptions {
   /** Called each time the device is live. */
   onLive?: (d: VirtualDevice) => void;
   hooks?: DeviceHooks;
-  /** Download inbound attachments and record their sha256 (default true). */
+  /**
+   * Download inbound attachments and record their sha256 (default true). When false, sends do not
+   * record sha256 either, so the integrity check says "not checked" instead of failing.
+   */
   downloadAttachments?: boolean;
   /** Reconnect backoff ceiling, ms (default 5000). */
   backoffMaxMs?: number;
@@ -184,7 +187,10 @@ export class VirtualDevice {
       bytes,
       intendedMs: p.intendedMs,
       attempt: p.attempts,
-      ...(att && att.length > 0 ? { sha256: att.map((a) => a.sha256), attachmentBytes: att.map((a) => a.bytes.length) } : {}),
+      // Hashes only when recipients download and hash too: otherwise integrity is "not checked", not failed.
+      ...(att && att.length > 0
+        ? { attachmentBytes: att.map((a) => a.bytes.length), ...(this.o.downloadAttachments === false ? {} : { sha256: att.map((a) => a.sha256) }) }
+        : {}),
     });
     this.conn.send({ key: p.key, conv: p.conv, kind: p.kind, body: p.body, ...(att ? { attachments: att } : {}) });
     this.o.hooks?.afterWrite?.(this, p);
