@@ -9,13 +9,14 @@ import { join } from 'node:path';
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startReferenceServer, type ReferenceServer } from '../../src/server/index.ts';
+import { startEmbeddedToxiproxy } from '../../src/proxy/index.ts';
 import type { Summary } from '../../src/report/summary.ts';
 
 const BIN = new URL('../../bin/chatstorm.js', import.meta.url).pathname;
 
-function chatstorm(args: string[], timeoutMs = 90_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function chatstorm(args: string[], env: Record<string, string> = {}, timeoutMs = 90_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TOXIPROXY_URL: '' } });
+    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TOXIPROXY_URL: '', ...env } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -109,6 +110,38 @@ describe('chatstorm run (end to end)', () => {
     } finally {
       await server.close();
     }
+  });
+
+  it('uses the Toxiproxy named by TOXIPROXY_URL when it answers, and removes its proxies afterwards', async () => {
+    const proxy = await startEmbeddedToxiproxy({ port: 0 });
+    try {
+      const dir = join(out, 'env-proxy');
+      const r = await chatstorm(['run', 'test/fixtures/small.ts', '--out', dir, '--quiet', '--duration', '2s'], { TOXIPROXY_URL: proxy.url });
+      expect(r.code).toBe(0);
+      const summary = JSON.parse(await readFile(join(await onlyRunDir(dir), 'summary.json'), 'utf8')) as Summary;
+      expect(summary.toxiproxy).toEqual({ url: proxy.url, kind: 'external' });
+      const left = (await (await fetch(`${proxy.url}/proxies`)).json()) as Record<string, unknown>;
+      expect(Object.keys(left)).toEqual([]);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('falls back to the embedded proxy, saying so, when TOXIPROXY_URL does not answer', async () => {
+    const port = await deadPort();
+    const dir = join(out, 'env-dead');
+    const r = await chatstorm(['run', 'test/fixtures/small.ts', '--out', dir, '--quiet', '--duration', '1s'], { TOXIPROXY_URL: `http://127.0.0.1:${port}` });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain(`TOXIPROXY_URL=http://127.0.0.1:${port} does not answer; using the embedded proxy instead`);
+    const summary = JSON.parse(await readFile(join(await onlyRunDir(dir), 'summary.json'), 'utf8')) as Summary;
+    expect(summary.toxiproxy?.kind).toBe('embedded');
+  });
+
+  it('exits 3 when an explicit --toxiproxy URL does not answer, rather than replacing it', async () => {
+    const port = await deadPort();
+    const r = await chatstorm(['run', 'test/fixtures/small.ts', '--out', join(out, 'dead-proxy'), '--quiet', '--toxiproxy', `http://127.0.0.1:${port}`]);
+    expect(r.code).toBe(3);
+    expect(r.stdout).toContain(`Toxiproxy API at http://127.0.0.1:${port} is unreachable`);
   });
 
   it('exits 3 with a clear message when the server is unreachable', async () => {
