@@ -13,7 +13,7 @@ function chart(points: TimelinePoint[], s: Summary): string {
   if (points.length === 0) return '<p>No deliveries were recorded.</p>';
   const W = 900;
   const H = 260;
-  const P = { l: 60, r: 10, t: 10, b: 30 };
+  const P = { l: 60, r: 24, t: 10, b: 30 };
   const t0 = 0;
   const t1 = Math.max(...points.map((p) => p.tS + 1), ...s.faults.map((f) => (f.endMs ?? f.startMs) / 1000));
   const yMax = Math.max(1, ...points.map((p) => p.maxMs)) * 1.05;
@@ -54,6 +54,7 @@ export function renderHtml(s: Summary, points: TimelinePoint[]): string {
     .join('');
   const metrics = Object.entries(s.metrics)
     .filter(([, m]) => m.count > 0)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([k, m]) => `<tr><td>${esc(k)}</td><td>${m.count}</td><td>${fmt(m.p50Ms)}</td><td>${fmt(m.p90Ms)}</td><td>${fmt(m.p99Ms)}</td><td>${fmt(m.p999Ms)}</td><td>${fmt(m.maxMs)}</td></tr>`)
     .join('');
   const sla = s.sla.map((r) => `<tr class="${r.pass ? 'pass' : 'fail'}"><td><code>${esc(r.expr)}</code></td><td>${r.actual ?? 'no data'}</td><td>${r.pass ? 'pass' : 'FAIL'}</td></tr>`).join('');

@@ -17,7 +17,9 @@ function latencyLine(name: string, l: LatencySummary): string {
 
 /** Metric families shown by default (the rest are in summary.json). */
 function shownMetrics(s: Summary): [string, LatencySummary][] {
-  return Object.entries(s.metrics).filter(([k, v]) => v.count > 0 && !k.includes('{'));
+  return Object.entries(s.metrics)
+    .filter(([k, v]) => v.count > 0 && !k.includes('{'))
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
 export function renderConsole(s: Summary): string {
