@@ -13,7 +13,8 @@
  *   connect / reconnect   connected.tookMs of a device's first connection / of later ones
  */
 import type { HistoryEvent } from '../history/events.ts';
-import { HistogramSet } from '../stats/hdr.ts';
+import { HistogramSet, LatencyHistogram } from '../stats/hdr.ts';
+import type { DelayPoint } from './types.ts';
 import { ledgerHandle, type Ledger, type LedgerHandle } from './ledger.ts';
 
 export class DelayMetrics {
@@ -21,6 +22,11 @@ export class DelayMetrics {
   readonly histograms = new HistogramSet();
   private readonly h: LedgerHandle;
   private readonly everConnected = new Set<string>();
+  /**
+   * `delivery` per second of arrival, for the report's chart. One digit of precision and a
+   * 0.1 ms floor keep each second under about 1 KB, so an hour costs a few MB.
+   */
+  private readonly perSecond = new Map<number, LatencyHistogram>();
 
   constructor(ledger?: Ledger) {
     this.h = ledgerHandle(ledger);
@@ -42,12 +48,26 @@ export class DelayMetrics {
       const msg = note.msg;
       const ms = e.atMs - msg.intendedMs;
       this.histograms.recordMs('delivery', ms);
+      const second = Math.floor(e.atMs / 1000);
+      let h = this.perSecond.get(second);
+      if (!h) this.perSecond.set(second, (h = new LatencyHistogram({ digits: 1, lowestUs: 100 })));
+      h.recordMs(ms);
       this.histograms.recordMs(`delivery[${msg.kind}]`, ms);
       this.histograms.recordMs(`delivery{${ledger.topology.networkOf(e.device)}}`, ms);
       this.histograms.recordMs(`delivery@${ledger.faults.phaseAt(msg.intendedMs)}`, ms);
     } else if (note.type === 'ack' && note.firstAck && e.type === 'ack') {
       this.histograms.recordMs('ack', e.atMs - note.msg.intendedMs);
     }
+  }
+
+  /** Delivery delay per second, in time order. */
+  series(): DelayPoint[] {
+    return [...this.perSecond.entries()]
+      .sort((a, b) => a[0] - b[0])
+      .map(([tS, h]) => {
+        const s = h.summary();
+        return { tS, count: s.count, p50Ms: s.p50Ms, p99Ms: s.p99Ms, maxMs: s.maxMs };
+      });
   }
 
   retained(): number {

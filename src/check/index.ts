@@ -1,9 +1,9 @@
 /** Checkers: pure folds over the history that judge a run, and the SLA gate. */
-export type { CheckStatus, Witness, CheckResult, Checker, LatencySummary, Verdict, Judge, CheckName } from './types.ts';
+export type { CheckStatus, Witness, CheckResult, Checker, LatencySummary, Verdict, Judge, CheckName, DelayPoint } from './types.ts';
 export { MAX_WITNESSES, CHECK_NAMES } from './types.ts';
 export { createJudge, judgeAll, ChatstormJudge } from './judge.ts';
 export type { JudgeOptions } from './judge.ts';
-export { parseSla, evaluateSlas } from './sla.ts';
+export { parseSla, evaluateSlas, validateSlaMetric, LATENCY_FAMILIES } from './sla.ts';
 export type { Sla, SlaOp, SlaResult } from './sla.ts';
 export { Ledger, counterOf } from './ledger.ts';
 export type { LedgerOptions, MessageRecord, LedgerNote, Outcome } from './ledger.ts';

@@ -63,7 +63,7 @@ export class ChatstormJudge implements Judge {
       ...this.sync.histograms.summaries(),
       ...this.history.histograms.summaries(),
     };
-    return { checks, metrics };
+    return { checks, metrics, series: this.delay.series() };
   }
 
   /** Entries held in all internal tables; grows with messages in flight, not with run length. */

@@ -161,6 +161,38 @@ function compare(actual: number, op: SlaOp, value: number): boolean {
   }
 }
 
+/** Latency families the judge produces (see delay.ts); only `delivery` has [kind], {network} and @phase splits. */
+export const LATENCY_FAMILIES = ['delivery', 'ack', 'connect', 'reconnect', 'sync', 'history.page'] as const;
+
+/**
+ * Check that an SLA names something the judge can produce, before a run starts: a misspelled
+ * metric must be a usage error (exit 2), not a failed run after the fact. Throws InvalidSlaError.
+ */
+export function validateSlaMetric(sla: Sla): void {
+  const base = sla.metric.split(/[[{@]/, 1)[0] as string;
+  const latency = (LATENCY_FAMILIES as readonly string[]).includes(base);
+  if (latency) {
+    if (base !== 'delivery' && base !== sla.metric) {
+      throw new InvalidSlaError(sla.expr, base.length, `no split after ${base} (only delivery has [kind], {network} and @phase)`);
+    }
+    if (sla.stat === null) {
+      throw new InvalidSlaError(sla.expr, sla.metric.length, `a statistic after ${sla.metric}: .${STATS.join(', .')}`);
+    }
+    return;
+  }
+  const checkName = base.split('.', 1)[0] as string;
+  if (!(CHECK_NAMES as readonly string[]).includes(checkName)) {
+    throw new InvalidSlaError(
+      sla.expr,
+      0,
+      `a known metric: ${LATENCY_FAMILIES.join(', ')} (latencies) or ${CHECK_NAMES.join(', ')} (anomaly counts)`,
+    );
+  }
+  if (sla.stat !== null && sla.stat !== 'count') {
+    throw new InvalidSlaError(sla.expr, sla.metric.length, `no time statistic on ${checkName}: it is a count (e.g. "${checkName} == 0")`);
+  }
+}
+
 /** Resolve the number an SLA talks about, or why there is none. */
 function actualOf(sla: Sla, verdict: Verdict): { actual: number } | { note: string } {
   const latency = verdict.metrics[sla.metric];

@@ -37,10 +37,21 @@ export interface Checker {
   result(): CheckResult;
 }
 
+/** One second of the run: delivery delay percentiles of the first arrivals in that second. */
+export interface DelayPoint {
+  tS: number;
+  count: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+}
+
 /** All checks plus latency metrics (`delivery`, `delivery[text]`, `delivery@fault`, `ack`, ...). */
 export interface Verdict {
   checks: Record<string, CheckResult>;
   metrics: Record<string, LatencySummary>;
+  /** Delivery delay per second of the run (`delivery`'s samples, bucketed by arrival time), for charts. */
+  series?: DelayPoint[];
 }
 
 /** Every check and the delay metrics composed into one fold. */

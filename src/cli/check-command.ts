@@ -44,7 +44,7 @@ export async function checkRun(dir: string, extraSla: string[] = []): Promise<{ 
   const summary = summarize({
     verdict,
     slas,
-    infraError: saved.error ?? (endReason === 'complete' ? null : `run ended early: ${endReason}`),
+    infraError: saved.error ?? null,
     run: { runId, scenario, seed, startedAt: faults.startedAt, endReason },
     harness: saved.harness ?? null,
     target: saved.target ?? null,

@@ -6,7 +6,7 @@
  * harness failure.
  */
 import yargs from 'yargs';
-import { ChatstormError, ExitCode, UsageError, exitCodeFor } from '../errors.ts';
+import { ChatstormError, ExitCode, HarnessError, UsageError, exitCodeFor } from '../errors.ts';
 import { parseDuration } from '../scenario/duration.ts';
 import { renderConsole } from '../report/text.ts';
 import type { Progress } from '../run/runner.ts';
@@ -26,6 +26,31 @@ function progressPrinter(): (p: Progress) => void {
       process.stderr.write(line + '\n');
     }
   };
+}
+
+/** A `--target` must be a plain ws:// URL with a host (the proxies carry TCP; TLS is not supported yet). */
+function checkTarget(target: string): void {
+  let url: URL;
+  try {
+    url = new URL(target);
+  } catch {
+    throw new UsageError(`--target must be a URL such as ws://127.0.0.1:7420, got ${JSON.stringify(target)}`);
+  }
+  if (url.protocol === 'wss:') {
+    throw new UsageError(`--target ${target}: wss:// is not supported yet (devices speak plain ws through TCP proxies); use the server's ws:// address`);
+  }
+  if (url.protocol !== 'ws:' || url.hostname === '') {
+    throw new UsageError(`--target must be a ws://HOST:PORT URL such as ws://127.0.0.1:7420, got ${JSON.stringify(target)}`);
+  }
+}
+
+/** Parse an optional duration flag that must be above zero. */
+function positiveDuration(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const d = parseDuration(value);
+  if (!d.ok) throw new UsageError(`${flag}: ${d.message}`);
+  if (d.ms <= 0) throw new UsageError(`${flag} must be above zero, got ${JSON.stringify(value)}`);
+  return d.ms;
 }
 
 /** Run the CLI; resolves with the exit code (never calls process.exit itself). */
@@ -60,42 +85,58 @@ export async function main(argv: string[]): Promise<number> {
           throw new UsageError(`--defect-rate must be in (0, 1], got ${a['defect-rate']}`);
         }
         if (a.target !== undefined && a.defect?.length) throw new UsageError('--defect applies to the built-in server only; drop --target or start `chatstorm serve --defect ...` yourself');
+        if (a.target !== undefined) checkTarget(a.target);
         if (a.seed !== undefined && (!Number.isInteger(a.seed) || a.seed < 0)) throw new UsageError(`--seed must be a non-negative integer, got ${a.seed}`);
-        const dur = a.duration === undefined ? undefined : parseDuration(a.duration);
-        if (dur && !dur.ok) throw new UsageError(`--duration: ${dur.message}`);
-        const lag = a['max-lag'] === undefined ? undefined : parseDuration(a['max-lag']);
-        if (lag && !lag.ok) throw new UsageError(`--max-lag: ${lag.message}`);
+        const dur = positiveDuration('--duration', a.duration);
+        const lag = positiveDuration('--max-lag', a['max-lag']);
         const { runScenario, describeResult } = await import('./run-command.ts');
         const ac = new AbortController();
         let interrupts = 0;
         const onSignal = () => {
-          if (++interrupts > 1) process.exit(130);
+          if (++interrupts > 1) {
+            process.stderr.write(
+              'chatstorm: quitting at once; on an external Toxiproxy, proxies named chatstorm-<run-id>-* may remain (remove them with DELETE /proxies/<name>)\n',
+            );
+            process.exit(130);
+          }
           process.stderr.write('\nchatstorm: stopping — removing toxics and proxies, writing the report (Ctrl-C again to quit at once)\n');
           ac.abort();
         };
+        // A bug that throws from a timer or socket callback ends the run like Ctrl-C does, with
+        // the crash as its infrastructure error, so the proxies are removed and a report written.
+        const onCrash = (err: unknown) => {
+          const msg = err instanceof Error ? (err.stack ?? err.message) : String(err);
+          process.stderr.write(`chatstorm: internal error, ending the run: ${msg}\n`);
+          if (!ac.signal.aborted) ac.abort(new HarnessError(`harness crash: ${err instanceof Error ? err.message : String(err)}`));
+        };
         process.on('SIGINT', onSignal);
         process.on('SIGTERM', onSignal);
+        process.on('uncaughtException', onCrash);
+        process.on('unhandledRejection', onCrash);
         try {
           const r = await runScenario({
             scenario: a.scenario,
             target: a.target,
             toxiproxy: a.toxiproxy,
             seed: a.seed,
-            durationMs: dur?.ok ? dur.ms : undefined,
+            durationMs: dur,
             out: a.out,
             sla: a.sla,
             defects: a.defect,
             defectRate: a['defect-rate'],
-            maxSenderLagMs: lag?.ok ? lag.ms : undefined,
+            maxSenderLagMs: lag,
             signal: ac.signal,
             onProgress: a.quiet ? undefined : progressPrinter(),
           });
           if (!a.quiet && process.stderr.isTTY) process.stderr.write('\n');
+          for (const n of r.notes) process.stderr.write(`chatstorm: note: ${n}\n`);
           process.stdout.write(describeResult(r) + '\n');
           code = r.exitCode;
         } finally {
           process.off('SIGINT', onSignal);
           process.off('SIGTERM', onSignal);
+          process.off('uncaughtException', onCrash);
+          process.off('unhandledRejection', onCrash);
         }
       },
     )

@@ -2,22 +2,22 @@
  * `chatstorm run`: scenario -> plan -> runner (history streamed to disk, judged live) -> SLA gate
  * -> reports. Also the library entry point (`runScenario`), with the same options as the CLI.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { loadScenario } from '../scenario/load.ts';
 import { validateScenario } from '../scenario/validate.ts';
 import type { Scenario } from '../scenario/schema.ts';
 import { buildPlan, type Plan } from '../plan/plan.ts';
-import { createJudge, parseSla, type Sla, type Verdict } from '../check/index.ts';
+import { createJudge, parseSla, validateSlaMetric, type Sla, type Verdict } from '../check/index.ts';
 import { HistoryWriter } from '../history/writer.ts';
 import { guardListener } from '../history/guard.ts';
-import { runPlan, makeRunId, type Progress } from '../run/runner.ts';
+import { runPlan, makeRunId, type Progress, type RunOutcome } from '../run/runner.ts';
+import { HarnessError, InvalidScenarioError } from '../errors.ts';
 import type { Driver } from '../drivers/driver.ts';
 import { exitCodeOf, type Summary } from '../report/summary.ts';
 import { FaultLog } from '../report/fault-log.ts';
 import { summarize } from './summarize.ts';
 import { writeReports, REPORT_FILES } from '../report/write.ts';
-import { DelaySeries } from '../report/series.ts';
 import { renderConsole } from '../report/text.ts';
 import type { HistoryEvent } from '../history/events.ts';
 
@@ -50,13 +50,17 @@ export interface RunScenarioResult {
   summary: Summary;
   dir: string;
   exitCode: number;
+  /** Things the user should know about how options changed the scenario (printed by the CLI). */
+  notes: string[];
 }
 
 /** Merge CLI SLAs over the scenario's: same metric and statistic replaces, others add. */
 export function mergeSlas(fromScenario: readonly string[], fromCli: readonly string[]): Sla[] {
   const parsed = fromScenario.map(parseSla);
+  for (const s of parsed) validateSlaMetric(s);
   for (const expr of fromCli) {
     const s = parseSla(expr);
+    validateSlaMetric(s);
     const i = parsed.findIndex((p) => p.metric === s.metric && p.stat === s.stat);
     if (i >= 0) parsed[i] = s;
     else parsed.push(s);
@@ -65,18 +69,28 @@ export function mergeSlas(fromScenario: readonly string[], fromCli: readonly str
 }
 
 /** Validate everything that can be wrong before anything starts (exit 2 on failure). */
-export async function prepare(o: RunScenarioOptions): Promise<{ scenario: Scenario; plan: Plan; slas: Sla[] }> {
+export async function prepare(o: RunScenarioOptions): Promise<{ scenario: Scenario; plan: Plan; slas: Sla[]; notes: string[] }> {
   let scenario = typeof o.scenario === 'string' ? (await loadScenario(o.scenario)).scenario : validateScenario(o.scenario);
+  const notes: string[] = [];
   if (o.durationMs !== undefined) {
-    scenario = validateScenario({ ...scenario, duration: o.durationMs, faults: scenario.faults.filter((f) => f.at <= o.durationMs!) });
+    const limit = o.durationMs;
+    const dropped = scenario.faults.map((f, i) => ({ f, i })).filter(({ f }) => f.at > limit);
+    if (dropped.length > 0) {
+      notes.push(
+        `--duration ${limit} ms drops ${dropped.length} fault(s) scheduled after it: ` +
+          dropped.map(({ f, i }) => `faults[${i}] at ${f.at} ms on ${f.network}`).join(', ') +
+          '; the remaining faults are numbered anew in this run',
+      );
+    }
+    scenario = validateScenario({ ...scenario, duration: limit, faults: scenario.faults.filter((f) => f.at <= limit) });
   }
   const slas = mergeSlas(scenario.sla, o.sla ?? []);
   const plan = buildPlan(scenario, o.seed);
-  return { scenario, plan, slas };
+  return { scenario, plan, slas, notes };
 }
 
 export async function runScenario(o: RunScenarioOptions): Promise<RunScenarioResult> {
-  const { plan, slas } = await prepare(o);
+  const { plan, slas, notes } = await prepare(o);
   const runId = o.runId ?? makeRunId(plan.scenario);
   const dir = resolve(o.out ?? 'reports', runId);
   await mkdir(dir, { recursive: true });
@@ -84,11 +98,22 @@ export async function runScenario(o: RunScenarioOptions): Promise<RunScenarioRes
 
   const writer = new HistoryWriter(join(dir, REPORT_FILES.history));
   const judge = createJudge();
-  const series = new DelaySeries();
   const faults = new FaultLog();
+  // One controller ends the run: the caller's signal (Ctrl-C, a crash handler) or a broken
+  // listener. The reason, when it is an Error, becomes the run's infrastructure error.
+  const ac = new AbortController();
+  const forward = () => ac.abort(o.signal?.reason);
+  if (o.signal?.aborted) forward();
+  else o.signal?.addEventListener('abort', forward, { once: true });
   const broken: string[] = [];
-  const guard = (name: string, fn: (e: HistoryEvent) => void) => guardListener(name, fn, (m) => broken.push(m));
-  const outcome = await runPlan({
+  const guard = (name: string, fn: (e: HistoryEvent) => void) =>
+    guardListener(name, fn, (m) => {
+      broken.push(m);
+      ac.abort(new HarnessError(m));
+    });
+  let outcome: RunOutcome;
+  try {
+    outcome = await runPlan({
     plan,
     runId,
     target: o.target,
@@ -97,7 +122,6 @@ export async function runScenario(o: RunScenarioOptions): Promise<RunScenarioRes
     listeners: [
       guard('the history writer', writer.write),
       guard('the live judge', (e) => judge.step(e)),
-      guard('the delay series', series.step),
       guard('the fault log', faults.step),
     ],
     selfMonitor: { maxEventLoopMs: o.maxEventLoopMs, maxSenderLagMs: o.maxSenderLagMs },
@@ -105,10 +129,22 @@ export async function runScenario(o: RunScenarioOptions): Promise<RunScenarioRes
       ...(o.defects ?? []).flatMap((d) => ['--defect', d]),
       ...(o.defectRate === undefined ? [] : ['--defect-rate', String(o.defectRate)]),
     ],
-    signal: o.signal,
+    signal: ac.signal,
     onProgress: o.onProgress,
   });
+  } catch (err) {
+    // The proxy refused a toxic of the scenario before anything ran: a bad scenario (exit 2),
+    // so no half-written run folder is left behind.
+    await writer.close().catch(() => {});
+    if (err instanceof InvalidScenarioError) await rm(dir, { recursive: true, force: true });
+    throw err;
+  } finally {
+    o.signal?.removeEventListener('abort', forward);
+  }
   let infraError = outcome.infraError;
+  if (ac.signal.aborted && ac.signal.reason instanceof Error && ac.signal.reason.name !== 'AbortError') {
+    infraError ??= ac.signal.reason.message;
+  }
   try {
     await writer.close();
   } catch (err) {
@@ -134,8 +170,8 @@ export async function runScenario(o: RunScenarioOptions): Promise<RunScenarioRes
     toxiproxy: outcome.toxiproxy,
     faults: faults.list(),
   });
-  await writeReports(dir, summary, series.points());
-  return { summary, dir, exitCode: exitCodeOf(summary.verdict) };
+  await writeReports(dir, summary, verdict.series ?? []);
+  return { summary, dir, exitCode: exitCodeOf(summary.verdict), notes };
 }
 
 /** Console rendering plus where the files are. */

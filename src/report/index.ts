@@ -3,5 +3,4 @@ export { renderJunit } from './junit.ts';
 export { renderConsole, renderMarkdown } from './text.ts';
 export { renderHtml } from './html.ts';
 export { writeReports, REPORT_FILES, type TimelinePoint } from './write.ts';
-export { DelaySeries } from './series.ts';
 export { FaultLog } from './fault-log.ts';

@@ -35,9 +35,12 @@ export function renderJunit(s: Summary): string {
       cases.push(`${head}\n      <failure message="${esc(`actual ${r.actual ?? 'no data'}${r.note ? ` (${r.note})` : ''}`)}" type="sla"/>\n    </testcase>`);
     }
   }
-  if (s.error) {
+  // Any `error` verdict (harness failure, or a required check that could not run) is a JUnit
+  // error, so a CI page never shows such a run as green.
+  if (s.verdict === 'error') {
     errors++;
-    cases.push(`    <testcase classname="chatstorm.harness" name="run">\n      <error message="${esc(s.error)}" type="${esc(s.endReason)}"/>\n    </testcase>`);
+    const why = s.error ?? s.reasons.join('; ');
+    cases.push(`    <testcase classname="chatstorm.harness" name="run">\n      <error message="${esc(why)}" type="${esc(s.endReason)}"/>\n    </testcase>`);
   }
   const total = cases.length;
   return (

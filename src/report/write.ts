@@ -1,6 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Summary } from './summary.ts';
+import type { DelayPoint } from '../check/index.ts';
 import { renderJunit } from './junit.ts';
 import { renderMarkdown } from './text.ts';
 import { renderHtml } from './html.ts';
@@ -26,11 +27,5 @@ export async function writeReports(dir: string, s: Summary, timeline?: TimelineP
   ]);
 }
 
-/** One second of the run for the HTML chart: delivery delay percentiles per second. */
-export interface TimelinePoint {
-  tS: number;
-  count: number;
-  p50Ms: number;
-  p99Ms: number;
-  maxMs: number;
-}
+/** One second of the run for the HTML chart (computed by the judge, only drawn here). */
+export type TimelinePoint = DelayPoint;

@@ -24,6 +24,8 @@ export interface LatencyHistogramOptions {
   highestUs?: number;
   /** Significant decimal digits kept. Default 3 (0.1 % relative error). */
   digits?: 1 | 2 | 3 | 4 | 5;
+  /** Smallest value told apart from 0, default 1 us. A coarser floor makes the histogram smaller. */
+  lowestUs?: number;
 }
 
 /** Default upper bound: one hour. A chat message later than that is lost for any practical purpose. */
@@ -47,7 +49,7 @@ export class LatencyHistogram {
   constructor(options: LatencyHistogramOptions = {}) {
     this.highestUs = options.highestUs ?? DEFAULT_HIGHEST_US;
     this.hist = build({
-      lowestDiscernibleValue: 1,
+      lowestDiscernibleValue: options.lowestUs ?? 1,
       highestTrackableValue: this.highestUs,
       numberOfSignificantValueDigits: options.digits ?? 3,
       autoResize: false,

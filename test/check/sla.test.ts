@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { evaluateSlas, parseSla } from '../../src/check/sla.ts';
+import { evaluateSlas, parseSla, validateSlaMetric } from '../../src/check/sla.ts';
 import type { Verdict } from '../../src/check/types.ts';
 import { InvalidSlaError } from '../../src/errors.ts';
 
@@ -92,5 +92,41 @@ describe('evaluateSlas', () => {
   it('fails with a note on an unknown metric', () => {
     const [r] = evaluateSlas([parseSla('bogus == 0')], verdict());
     expect(r).toMatchObject({ actual: null, pass: false, note: 'unknown metric bogus' });
+  });
+});
+
+describe('validateSlaMetric', () => {
+  it.each(['delivery.p99 < 3s', 'delivery[image]@fault.p95 < 8s', 'delivery{eu-customers}.max < 20s', 'history.page.p95 < 500ms', 'loss == 0', 'duplicates.redelivery < 5', 'sync.p99 < 2s', 'duplicates.count <= 0'])(
+    'accepts %s',
+    (expr) => {
+      expect(() => validateSlaMetric(parseSla(expr))).not.toThrow();
+    },
+  );
+
+  it('rejects a misspelled metric at column 1, listing the known ones', () => {
+    const err = (() => {
+      try {
+        validateSlaMetric(parseSla('delivry.p99 < 3s'));
+      } catch (e) {
+        return e as InvalidSlaError;
+      }
+      throw new Error('expected a rejection');
+    })();
+    expect(err).toBeInstanceOf(InvalidSlaError);
+    expect(err.code).toBe('CHATSTORM_ERR_INVALID_SLA');
+    expect(err.position).toBe(0);
+    expect(err.message).toContain('a known metric: delivery, ack');
+  });
+
+  it('rejects a latency without a statistic, pointing after the metric', () => {
+    expect(() => validateSlaMetric(parseSla('delivery < 3'))).toThrow(/column 9: expected a statistic after delivery/);
+  });
+
+  it('rejects a time statistic on an anomaly count', () => {
+    expect(() => validateSlaMetric(parseSla('loss.p99 < 3s'))).toThrow(/no time statistic on loss/);
+  });
+
+  it('rejects a split on a family that has none', () => {
+    expect(() => validateSlaMetric(parseSla('ack[text].p99 < 3s'))).toThrow(/only delivery has/);
   });
 });

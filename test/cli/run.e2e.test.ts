@@ -10,6 +10,8 @@ import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startReferenceServer, type ReferenceServer } from '../../src/server/index.ts';
 import { startEmbeddedToxiproxy } from '../../src/proxy/index.ts';
+import { runScenario } from '../../src/cli/run-command.ts';
+import { checkRun } from '../../src/cli/check-command.ts';
 import type { Summary } from '../../src/report/summary.ts';
 
 const BIN = new URL('../../bin/chatstorm.js', import.meta.url).pathname;
@@ -166,6 +168,36 @@ describe('chatstorm run (end to end)', () => {
     const r = await chatstorm(['run', 'test/fixtures/small.ts', '--sla', 'delivery.p99 < fast', '--out', join(out, 'sla')]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/column 16/);
+  });
+
+  it.each([
+    [['--target', 'notaurl'], '--target must be a URL'],
+    [['--target', 'wss://127.0.0.1:1'], 'wss:// is not supported yet'],
+    [['--target', 'http://127.0.0.1:1'], '--target must be a ws://HOST:PORT URL'],
+    [['--duration', '0s'], '--duration must be above zero'],
+    [['--max-lag', '0ms'], '--max-lag must be above zero'],
+    [['--sla', 'delivry.p99 < 3s'], 'expected a known metric'],
+  ])('exits 2 before starting anything for %j', async (args, message) => {
+    const r = await chatstorm(['run', 'test/fixtures/small.ts', '--out', join(out, 'bad-args'), ...args]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(message);
+    await expect(readdir(join(out, 'bad-args'))).rejects.toThrow();
+  });
+
+  it('ends an interrupted run as an error (exit 3), not as the server losing messages, and check agrees', async () => {
+    const ac = new AbortController();
+    const dir = join(out, 'abort');
+    setTimeout(() => ac.abort(), 3000);
+    const r = await runScenario({ scenario: 'test/fixtures/small.ts', out: dir, signal: ac.signal });
+    expect(r.exitCode).toBe(3);
+    expect(r.summary.verdict).toBe('error');
+    expect(r.summary.endReason).toBe('interrupted');
+    expect(r.summary.error).toBe('run ended early: interrupted');
+    const again = await checkRun(r.dir);
+    expect(again.exitCode).toBe(3);
+    expect(again.summary.verdict).toBe('error');
+    const junit = await readFile(join(r.dir, 'junit.xml'), 'utf8');
+    expect(junit).toContain('errors="1"');
   });
 
   it('exits 2 on an unknown option', async () => {
