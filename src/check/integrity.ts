@@ -1,8 +1,7 @@
 /**
  * Integrity: attachments arrive byte-identical — the sha256 list on each delivery equals, in
- * order, the list the sender recorded. The contract's SendEvent has no sha256 yet; the check
- * reads an optional `sha256: string[]` on send events when present (the proposed field) and says
- * `not-checked` while no send carries it.
+ * order, the list the sender recorded (`SendEvent.sha256`). The runner records hashes only when
+ * devices download attachments; without any hashed send the check says `not-checked`.
  */
 import type { HistoryEvent } from '../history/events.ts';
 import { ledgerHandle, type Ledger, type LedgerHandle } from './ledger.ts';
@@ -29,7 +28,7 @@ export class IntegrityChecker implements Checker {
     if (this.h.owned) ledger.step(e);
     const note = ledger.last;
     if (e.type === 'send' && note?.type === 'send' && note.first) {
-      if (e.kind === 'image' || e.kind === 'file') this.attachmentSends++;
+      if ((e.attachmentBytes?.length ?? 0) > 0 || e.kind === 'image' || e.kind === 'file') this.attachmentSends++;
       if (note.msg.sentSha256 !== undefined) this.sendsWithSha++;
       return;
     }

@@ -207,7 +207,7 @@ export class Ledger {
     }
     this.totals.messages++;
     const expected = this.topology.expectedRecipients(e.conv, e.device);
-    const sha = (e as SendEvent & { sha256?: unknown }).sha256;
+    const sha = e.sha256;
     const msg: MessageRecord = {
       key: e.key,
       sender: e.device,

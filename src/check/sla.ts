@@ -35,7 +35,7 @@ export interface SlaResult {
   note?: string;
 }
 
-const TIME_STATS: Record<string, keyof LatencySummary> = {
+const TIME_STATS: Record<string, Exclude<keyof LatencySummary, 'outOfRange' | 'count'>> = {
   p50: 'p50Ms',
   p90: 'p90Ms',
   p95: 'p95Ms',

@@ -36,6 +36,8 @@ export function renderConsole(s: Summary): string {
     lines.push('');
     lines.push('latency (from intended send time)');
     for (const [k, v] of metrics) lines.push('  ' + latencyLine(k, v));
+    const odd = metrics.filter(([, v]) => (v.outOfRange ?? 0) > 0);
+    for (const [k, v] of odd) lines.push(`  warning: ${k} had ${v.outOfRange} out-of-range value(s) (negative, non-finite or above the bound): a clock or driver bug`);
   }
   if (s.sla.length > 0) {
     lines.push('');

@@ -16,6 +16,11 @@ export interface LatencySummary {
   p999Ms: number;
   maxMs: number;
   meanMs: number;
+  /**
+   * Values that could not be kept as they were (above the bound: clamped; below zero: recorded
+   * as 0; not a number: dropped). Present only when non-zero: a sign of a clock or driver bug.
+   */
+  outOfRange?: number;
 }
 
 /** Options of {@link LatencyHistogram}. */
@@ -45,6 +50,8 @@ export class LatencyHistogram {
   clampedCount = 0;
   /** Negative values, recorded as 0. */
   negativeCount = 0;
+  /** NaN or infinite values, not recorded. */
+  nonFiniteCount = 0;
 
   constructor(options: LatencyHistogramOptions = {}) {
     this.highestUs = options.highestUs ?? DEFAULT_HIGHEST_US;
@@ -65,7 +72,10 @@ export class LatencyHistogram {
   /** Record one latency given in (fractional) milliseconds. */
   recordMs(latencyMs: number): void {
     let us = Math.round(latencyMs * 1000);
-    if (!Number.isFinite(us)) return;
+    if (!Number.isFinite(us)) {
+      this.nonFiniteCount++;
+      return;
+    }
     if (us < 0) {
       this.negativeCount++;
       us = 0;
@@ -93,6 +103,7 @@ export class LatencyHistogram {
     this.sumUs += other.sumUs;
     this.clampedCount += other.clampedCount;
     this.negativeCount += other.negativeCount;
+    this.nonFiniteCount += other.nonFiniteCount;
   }
 
   /** Summary in milliseconds. The mean is exact (kept beside the histogram), percentiles are HDR. */
@@ -107,6 +118,9 @@ export class LatencyHistogram {
       p999Ms: this.percentileMs(99.9),
       maxMs: count === 0 ? 0 : this.hist.maxValue / 1000,
       meanMs: count === 0 ? 0 : this.sumUs / count / 1000,
+      ...(this.clampedCount + this.negativeCount + this.nonFiniteCount > 0
+        ? { outOfRange: this.clampedCount + this.negativeCount + this.nonFiniteCount }
+        : {}),
     };
   }
 }

@@ -66,3 +66,16 @@ describe('LatencyHistogram percentiles', () => {
     expect(s.maxMs).toBeCloseTo(5, 2);
   });
 });
+
+describe('out-of-range values', () => {
+  it('counts negative, non-finite and clamped values in the summary instead of hiding them', () => {
+    const h = new LatencyHistogram({ highestUs: 1_000_000 });
+    h.recordMs(5);
+    expect(h.summary().outOfRange).toBeUndefined();
+    h.recordMs(-1);
+    h.recordMs(Number.NaN);
+    h.recordMs(5000);
+    expect(h.summary().outOfRange).toBe(3);
+    expect(h.count).toBe(3);
+  });
+});
