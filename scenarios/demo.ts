@@ -1,7 +1,8 @@
 /**
  * The demo: an evening at a small cross-border shop, 30 seconds of it. 20 agents on desktop and
  * phone, 200 customers on their phones over a long-distance link with latency and jitter, and a
- * latency spike on that link half-way through.
+ * latency spike on that link half-way through. Every account opens a conversation's history every
+ * 8 s and scrolls back two pages.
  */
 import { defineScenario } from '../src/scenario/index.ts';
 
@@ -24,6 +25,9 @@ export default defineScenario({
     thinkTime: { min: '1s', max: '4s' },
     agentReplyProbability: 0.8,
     mix: { text: 0.75, emoji: 0.2, 'long-text': 0.05 },
+    // Everyone scrolls back through a conversation now and then (three pages of 20), and a device
+    // that lost its link catches up on its conversations' history: the history check is judged.
+    history: { every: '8s', pageSize: 20, pages: 3, onReconnect: true },
   },
   faults: [
     {

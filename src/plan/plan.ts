@@ -9,7 +9,7 @@
  *                        group:  members -> Poisson messages over the window
  *                                     |
  *                                     v
- *                    sends (per-device counters) + reads + fault timeline
+ *                    sends (per-device counters) + reads + history loads + fault timeline
  *
  * Each part draws from its own forked generator, and optional behaviours draw only when enabled,
  * so adding a feature to a scenario does not reshuffle the rest of its plan.
@@ -22,8 +22,10 @@ import { arrivalTimes } from './arrivals.ts';
 import { AgentPool } from './agent-pool.ts';
 import { PayloadMix, type Payload } from './payload.ts';
 import { planFaults, type PlannedFault } from './faults.ts';
+import { planHistoryLoads, type PlannedHistoryLoad } from './history-loads.ts';
 
 export type { PlannedFault, FaultAction } from './faults.ts';
+export type { PlannedHistoryLoad } from './history-loads.ts';
 
 export interface PlannedDevice {
   id: string;
@@ -67,6 +69,13 @@ export interface PlannedRead {
   account: string;
   conv: string;
 }
+/** History loading of a plan: page walk shape and the reconnect rule (periodic loads are planned). */
+export interface PlannedHistoryPolicy {
+  who: 'all' | 'agents' | 'customers';
+  onReconnect: boolean;
+  pageSize: number;
+  pages: number;
+}
 export interface Plan {
   scenario: string;
   seed: number;
@@ -81,6 +90,13 @@ export interface Plan {
   sends: PlannedSend[];
   /** Sorted by atMs, then device. */
   reads: PlannedRead[];
+  /**
+   * How devices load history pages; absent when the scenario loads none (so plans of scenarios
+   * without `traffic.history` keep their bytes).
+   */
+  history?: PlannedHistoryPolicy;
+  /** Periodic history loads, sorted by atMs, then device (present with `history`). */
+  historyLoads?: PlannedHistoryLoad[];
   faults: PlannedFault[];
   sla: string[];
 }
@@ -231,6 +247,14 @@ export function buildPlan(s: Scenario, seedOverride?: number): Plan {
     devicesByNetwork.set(a.network, list);
   }
   const faults = planFaults(s, { devicesByNetwork, sends, networkOfDevice: (d) => networkOfDevice.get(d) }, rFaults);
+  // Forked only when used, after every other fork: plans without history are unchanged.
+  const h = t.history;
+  const history = h
+    ? {
+        history: { who: h.who, onReconnect: h.onReconnect, pageSize: h.pageSize, pages: h.pages },
+        historyLoads: planHistoryLoads(h, { accounts, conversations, sends, durationMs: s.duration }, root.fork('history')),
+      }
+    : {};
 
   return {
     scenario: s.name,
@@ -243,6 +267,7 @@ export function buildPlan(s: Scenario, seedOverride?: number): Plan {
     conversations,
     sends,
     reads: reads.filter((r) => r.atMs <= s.duration + s.grace / 2),
+    ...history,
     faults,
     sla: s.sla,
   };

@@ -54,6 +54,18 @@ export interface DeviceOptions {
   downloadAttachments?: boolean;
   /** Reconnect backoff ceiling, ms (default 5000). */
   backoffMaxMs?: number;
+  /** How this device loads history pages (absent: `loadHistory` does nothing). */
+  history?: DeviceHistoryOptions;
+}
+
+/** History loading of one device. */
+export interface DeviceHistoryOptions {
+  /** Messages per page. */
+  pageSize: number;
+  /** Pages per load, newest first, each `before` the oldest seq of the previous one. */
+  pages: number;
+  /** After a reconnect, load every conversation the device has messages in, one after another. */
+  onReconnect: boolean;
 }
 
 export type DeviceState = 'offline' | 'connecting' | 'live' | 'stopped';
@@ -70,6 +82,9 @@ export class VirtualDevice {
   private attempt = 0;
   private downSince: number | null = null;
   private retryTimer: NodeJS.Timeout | null = null;
+  private wasLive = false;
+  /** History loads under way (the runner's drain waits for them). */
+  historyLoads = 0;
 
   constructor(private readonly o: DeviceOptions) {
     this.id = o.identity.device;
@@ -106,6 +121,8 @@ export class VirtualDevice {
         this.o.onLive?.(this);
         this.o.hooks?.onLive?.(this);
         this.flushOutbox();
+        if (this.wasLive && this.o.history?.onReconnect) void this.loadAfterReconnect(conn);
+        this.wasLive = true;
         return true;
       } catch (err) {
         if (this.stopped) return false;
@@ -134,6 +151,65 @@ export class VirtualDevice {
     this.conn.markRead(conv, seq);
     this.o.recorder.emit({ type: 'read', device: this.id, account: this.account, conv, seq });
     return true;
+  }
+
+  /**
+   * Load history of `conv` as the app does when it is opened: the newest page, then older pages
+   * (`before` the oldest seq seen) until `pages` pages or the server has no more. Each page is a
+   * `page` event timed from request to answer. A load stops silently when the connection changes
+   * or the request fails (the device is then reconnecting; nothing was shown). Resolves with the
+   * pages loaded; 0 when not live.
+   */
+  async loadHistory(conv: string): Promise<number> {
+    const h = this.o.history;
+    const conn = this.conn;
+    if (!h || this.state !== 'live' || !conn) return 0;
+    const { recorder } = this.o;
+    this.historyLoads++;
+    let loaded = 0;
+    try {
+      let before: number | undefined;
+      while (loaded < h.pages && this.conn === conn) {
+        const t0 = recorder.now();
+        let page;
+        try {
+          page = await conn.history(before === undefined ? { conv, limit: h.pageSize } : { conv, before, limit: h.pageSize });
+        } catch {
+          return loaded;
+        }
+        const tookMs = Math.round((recorder.now() - t0) * 1000) / 1000;
+        const n = page.messages.length;
+        const seqs = new Array<number>(n);
+        const keys = new Array<string>(n);
+        let oldest = Infinity;
+        for (let i = 0; i < n; i++) {
+          const m = page.messages[i] as { key: string; seq: number };
+          seqs[i] = m.seq;
+          keys[i] = m.key;
+          if (m.seq < oldest) oldest = m.seq;
+        }
+        recorder.emit(
+          before === undefined
+            ? { type: 'page', device: this.id, conv, limit: h.pageSize, seqs, keys, hasMore: page.hasMore, tookMs }
+            : { type: 'page', device: this.id, conv, before, limit: h.pageSize, seqs, keys, hasMore: page.hasMore, tookMs },
+        );
+        loaded++;
+        if (!page.hasMore || n === 0) break;
+        before = oldest;
+      }
+      return loaded;
+    } finally {
+      this.historyLoads--;
+    }
+  }
+
+  /** After a reconnect: catch up on the history of every conversation with messages, one at a time. */
+  private async loadAfterReconnect(conn: Connection): Promise<void> {
+    const convs = [...this.cursors].filter(([, seq]) => seq > 0).map(([conv]) => conv);
+    for (const conv of convs) {
+      if (this.conn !== conn) return;
+      await this.loadHistory(conv);
+    }
   }
 
   /** State is changed by socket callbacks while `connect()` awaits, hence a getter. */

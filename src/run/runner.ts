@@ -6,8 +6,9 @@
  *             -> provision -> connect every device (through its network) -> run-start
  *             (before the networks: every toxic of the scenario is tried on a scratch proxy,
  *             a rejected one is a bad scenario, exit 2)
- *   play:     timeline (sends, reads, faults) at planned times, open model
- *   drain:    faults lifted; wait until every send is acknowledged and deliveries go quiet,
+ *   play:     timeline (sends, reads, history loads, faults) at planned times, open model
+ *   drain:    faults lifted; wait until every send is acknowledged, history loads are done and
+ *             deliveries go quiet,
  *             at most the grace period
  *   teardown: close devices -> run-end -> remove proxies -> stop children (always, also on error)
  */
@@ -191,6 +192,7 @@ export async function runPlan(opts: RunOptions): Promise<RunOutcome> {
     });
     const hooks = faults.hooks;
     const downloadAttachments = plan.downloadAttachments ?? true;
+    const history = plan.history;
     for (const a of plan.accounts) {
       const net = nets.get(a.network) as Network;
       for (const d of a.devices) {
@@ -204,6 +206,7 @@ export async function runPlan(opts: RunOptions): Promise<RunOutcome> {
           connectTimeoutMs: 10_000,
           hooks,
           downloadAttachments,
+          ...(history && historyFor(history.who, a.role) ? { history } : {}),
         });
         devices.push(dev);
         byId.set(d.id, dev);
@@ -250,6 +253,10 @@ export async function runPlan(opts: RunOptions): Promise<RunOutcome> {
       const dev = byId.get(r.device) as VirtualDevice;
       timeline.at(r.atMs, () => dev.markRead(r.conv));
     }
+    for (const l of plan.historyLoads ?? []) {
+      const dev = byId.get(l.device) as VirtualDevice;
+      timeline.at(l.atMs, () => void dev.loadHistory(l.conv));
+    }
     faults.schedule(timeline, plan.faults, plan.sendWindowMs);
     const origin = recorder.now();
     await timeline.start(origin);
@@ -268,7 +275,7 @@ export async function runPlan(opts: RunOptions): Promise<RunOutcome> {
           lastDelivered = counters.delivered;
           quietSince = recorder.now();
         }
-        const outstanding = preparing.size > 0 || devices.some((d) => d.outbox.size > 0 || d.state !== 'live');
+        const outstanding = preparing.size > 0 || devices.some((d) => d.outbox.size > 0 || d.state !== 'live' || d.historyLoads > 0);
         if (!outstanding && recorder.now() - quietSince >= 1000) break;
       }
     }
@@ -323,6 +330,11 @@ async function connectAll(devices: VirtualDevice[], concurrency: number, deadlin
         'is the server up and accepting WebSocket connections at /ws?',
     );
   }
+}
+
+/** Whether accounts of `role` load history under the plan's `who`. */
+function historyFor(who: 'all' | 'agents' | 'customers', role: 'agent' | 'customer'): boolean {
+  return who === 'all' || (who === 'agents') === (role === 'agent');
 }
 
 function sleep(ms: number): Promise<void> {

@@ -12,6 +12,9 @@ export {
   agentSegmentSchema,
   customerSegmentSchema,
   groupsSchema,
+  historySchema,
+  MAX_PAGE_SIZE,
+  MIN_HISTORY_EVERY_MS,
   TOXIC_TYPES,
   PAYLOAD_KINDS,
   SIZE_BOUNDS,
@@ -22,4 +25,5 @@ export {
   type AgentSegment,
   type CustomerSegment,
   type PayloadKind,
+  type HistorySpec,
 } from './schema.ts';

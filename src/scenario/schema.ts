@@ -7,7 +7,8 @@
  *   scenario
  *     ├─ networks        one Toxiproxy proxy each, with base toxics
  *     ├─ population      agent and customer segments (each on its network), devices, groups
- *     ├─ traffic         arrivals, conversation shape, payload mix and sizes, multi-device habits
+ *     ├─ traffic         arrivals, conversation shape, payload mix and sizes, multi-device habits,
+ *     │                  history page loads
  *     ├─ faults          timeline: toxics (add/update/remove/ramp), outages, connection kills
  *     └─ sla
  */
@@ -180,6 +181,37 @@ const sizesSchema = z
     }
   });
 
+/** Most messages one history page may ask for (the reference protocol's `history.limit` bound). */
+export const MAX_PAGE_SIZE = 200;
+/** Shortest period of periodic history loads: below it a plan of many accounts explodes. */
+export const MIN_HISTORY_EVERY_MS = 100;
+
+/**
+ * History page loads: what an app does when a user opens a conversation or comes back online —
+ * load the newest page, then scroll back page by page (each page `before` the oldest seq seen).
+ * The `history` check judges every page (complete, contiguous, right content) and times it.
+ */
+export const historySchema = z
+  .object({
+    /** Whose devices load history: `all` (default), `agents` or `customers`. */
+    who: z.enum(['all', 'agents', 'customers']).default('all'),
+    /** After a device reconnects, it loads the history of each conversation it has messages in, one after another (default false). */
+    onReconnect: z.boolean().default(false),
+    /**
+     * Each account opens the history of one of its conversations (one that has started) this
+     * often, on one of its devices, at a seeded phase; absent: no periodic loads.
+     */
+    every: durationSchema.refine((ms) => ms >= MIN_HISTORY_EVERY_MS, { message: `expected at least ${MIN_HISTORY_EVERY_MS} ms` }).optional(),
+    /** Messages per page, 1..200 (default 50). */
+    pageSize: z.number().int().min(1).max(MAX_PAGE_SIZE).default(50),
+    /** Pages per load, newest first, walking back; a load stops early when the server has no more (default 1). */
+    pages: z.number().int().min(1).max(1000).default(1),
+  })
+  .strict()
+  .refine((h) => h.onReconnect || h.every !== undefined, {
+    message: 'expected `every` (periodic loads) or `onReconnect: true`; leave `history` out to load no pages',
+  });
+
 const faultBase = { at: durationSchema, network: name, duration: durationSchema.optional() };
 const toxicRef = z.string().min(1);
 
@@ -333,6 +365,8 @@ export const scenarioSchema = z
           .prefault({}),
         /** Delay before the receiving side marks a conversation read. */
         readAfter: durationSchema.default(2000),
+        /** History page loads (absent: none, and the `history` check says "not checked"). */
+        history: historySchema.optional(),
       })
       .strict()
       .prefault({}),
@@ -465,3 +499,4 @@ export type ToxicSpec = z.output<typeof toxicSchema>;
 export type FaultSpec = z.output<typeof faultSchema>;
 export type AgentSegment = z.output<typeof agentSegmentSchema>;
 export type CustomerSegment = z.output<typeof customerSegmentSchema>;
+export type HistorySpec = z.output<typeof historySchema>;

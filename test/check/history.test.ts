@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { HistoryChecker } from '../../src/check/history.ts';
 import type { HistoryEvent, PageEvent } from '../../src/history/events.ts';
-import { ack, clean, population, runEnd, send } from './fixtures.ts';
+import { ack, clean, deliver, population, runEnd, send } from './fixtures.ts';
 
 function page(seqs: number[], o: Partial<PageEvent> = {}): PageEvent {
   return { type: 'page', atMs: 1000, device: 'c1', conv: 'conv1', limit: 50, seqs, keys: seqs.map((s) => `a1#${s}`), hasMore: false, tookMs: 40, ...o };
@@ -65,5 +65,22 @@ describe('history', () => {
     ]);
     expect(r.count).toBe(3);
     expect(r.metrics).toMatchObject({ duplicate: 1, order: 1, wrongContent: 1 });
+  });
+
+  it('passes a page showing twice a message the server stored twice (that is the duplicates check), but fails a key repeated at an unseen seq', () => {
+    // a1#3 was resent after a lost ack and stored again under m4 at seq 4.
+    const twice: HistoryEvent[] = [
+      ...stored(2),
+      send('a1#3', 30),
+      deliver('c1', 'a1#3', 'm3', 3, 40),
+      send('a1#3', 50, { attempt: 2 }),
+      ack('a1#3', 'm4', 4, 60),
+      deliver('c1', 'a1#3', 'm4', 4, 65),
+    ];
+    const keys = ['a1#1', 'a1#2', 'a1#3', 'a1#3'];
+    expect(run([...twice, page([1, 2, 3, 4], { keys }), runEnd(2000)]).r).toMatchObject({ status: 'pass', count: 0 });
+    const { r } = run([...stored(3), page([1, 2, 3, 4], { keys: ['a1#1', 'a1#2', 'a1#3', 'a1#3'] }), runEnd(2000)]);
+    expect(r.status).toBe('fail');
+    expect(r.metrics).toMatchObject({ duplicate: 1 });
   });
 });

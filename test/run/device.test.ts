@@ -10,7 +10,7 @@ import { referenceDriver } from '../../src/drivers/reference.ts';
 import { encodeMarker } from '../../src/drivers/marker.ts';
 import { Recorder } from '../../src/history/recorder.ts';
 import type { HistoryEvent } from '../../src/history/events.ts';
-import { VirtualDevice, type DeviceHooks } from '../../src/run/device.ts';
+import { VirtualDevice, type DeviceHistoryOptions, type DeviceHooks } from '../../src/run/device.ts';
 import type { PlannedAccount } from '../../src/plan/plan.ts';
 import { startRelay, type Relay } from './relay.ts';
 
@@ -36,7 +36,7 @@ describe('VirtualDevice with the reference driver', () => {
   let recorder: Recorder;
   const devices: VirtualDevice[] = [];
 
-  const device = (account: string, id: string, url: string, hooks?: DeviceHooks) => {
+  const device = (account: string, id: string, url: string, hooks?: DeviceHooks, history?: DeviceHistoryOptions) => {
     const a = accounts.find((x) => x.id === account) as PlannedAccount;
     const d = a.devices.find((x) => x.id === id)!;
     const dev = new VirtualDevice({
@@ -48,6 +48,7 @@ describe('VirtualDevice with the reference driver', () => {
       random: () => 0.5,
       connectTimeoutMs: 2000,
       hooks,
+      ...(history ? { history } : {}),
     });
     devices.push(dev);
     return dev;
@@ -104,6 +105,74 @@ describe('VirtualDevice with the reference driver', () => {
     const page = await a1.connection!.history({ conv: 'dm', limit: 50 });
     expect(page.messages.filter((m) => m.key === key)).toHaveLength(1);
     expect(c1.outbox.size).toBe(0);
+  });
+
+  const sendTexts = (dev: VirtualDevice, n: number) => {
+    for (let i = 1; i <= n; i++) {
+      const key = `${dev.id}#${i}`;
+      dev.send({ key, conv: 'dm', kind: 'text', body: encodeMarker({ runId: 't', key, intendedMs: 0 }) + ' hi', bytes: 50, intendedMs: 0 });
+    }
+  };
+
+  it('loads the newest page, then walks back before the oldest seq until the server has no more', async () => {
+    const c1 = device('C', 'c1', server.url);
+    const a1 = device('A', 'a1', server.url, undefined, { pageSize: 5, pages: 4, onReconnect: false });
+    await c1.connect();
+    await a1.connect();
+    sendTexts(c1, 12);
+    await until(() => of('ack').length === 12, 'twelve acks');
+
+    // Four pages allowed, but the third is the last: 12 messages in pages of 5.
+    expect(await a1.loadHistory('dm')).toBe(3);
+    const pages = of('page');
+    expect(pages.map((p) => [p.device, p.conv, p.before, p.limit, p.seqs, p.hasMore])).toEqual([
+      ['a1', 'dm', undefined, 5, [8, 9, 10, 11, 12], true],
+      ['a1', 'dm', 8, 5, [3, 4, 5, 6, 7], true],
+      ['a1', 'dm', 3, 5, [1, 2], false],
+    ]);
+    expect(pages[0]!.keys).toEqual(['c1#8', 'c1#9', 'c1#10', 'c1#11', 'c1#12']);
+    expect('before' in pages[0]!).toBe(false);
+    for (const p of pages) {
+      expect(p.tookMs).toBeGreaterThanOrEqual(0);
+      // The request went out after every ack it should reflect.
+      expect(p.atMs - p.tookMs).toBeGreaterThanOrEqual(of('ack').at(-1)!.atMs - 0.002);
+    }
+    expect(a1.historyLoads).toBe(0);
+  });
+
+  it('stops after `pages` pages, and loads nothing when not live or without history options', async () => {
+    const c1 = device('C', 'c1', server.url);
+    const a1 = device('A', 'a1', server.url, undefined, { pageSize: 2, pages: 2, onReconnect: false });
+    expect(await a1.loadHistory('dm')).toBe(0);
+    await c1.connect();
+    await a1.connect();
+    sendTexts(c1, 7);
+    await until(() => of('ack').length === 7, 'seven acks');
+    expect(await a1.loadHistory('dm')).toBe(2);
+    expect(of('page').map((p) => [p.before, p.seqs, p.hasMore])).toEqual([
+      [undefined, [6, 7], true],
+      [6, [4, 5], true],
+    ]);
+    expect(await c1.loadHistory('dm')).toBe(0);
+    expect(of('page')).toHaveLength(2);
+  });
+
+  it('after a reconnect, loads the history of every conversation it has messages in', async () => {
+    const c1 = device('C', 'c1', server.url);
+    const a1 = device('A', 'a1', relay.url, undefined, { pageSize: 50, pages: 1, onReconnect: true });
+    await c1.connect();
+    await a1.connect();
+    sendTexts(c1, 3);
+    await until(() => of('deliver').filter((d) => d.device === 'a1').length === 3, 'a1 to get three messages');
+    // The first connection loads nothing by itself.
+    expect(of('page')).toHaveLength(0);
+    a1.kill();
+    await until(() => of('page').length === 1, 'a page after the reconnect');
+    const [p] = of('page');
+    expect([p!.device, p!.conv, p!.seqs, p!.hasMore]).toEqual(['a1', 'dm', [1, 2, 3], false]);
+    const live = of('connected').filter((e) => e.device === 'a1');
+    expect(live).toHaveLength(2);
+    expect(p!.atMs).toBeGreaterThan(live[1]!.atMs);
   });
 
   it('syncs from the last sequence it saw after a reconnect and gets what it missed', async () => {

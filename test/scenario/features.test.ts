@@ -131,6 +131,36 @@ describe('validateScenario: faults', () => {
   });
 });
 
+describe('validateScenario: history', () => {
+  it('fills in the defaults of a history load and parses `every` as a duration', () => {
+    const s = validateScenario({ ...minimal, traffic: { history: { every: '10s' } } });
+    expect(s.traffic.history).toEqual({ who: 'all', onReconnect: false, every: 10_000, pageSize: 50, pages: 1 });
+    expect(validateScenario(minimal).traffic.history).toBeUndefined();
+  });
+
+  it('names each bad field of a history load by its path', () => {
+    const issues = issuesOf({ ...minimal, traffic: { history: { every: '50ms', pageSize: 500, pages: 0, who: 'bots' } } });
+    expect(issues.map((i) => i.path).sort()).toEqual([
+      'traffic.history.every',
+      'traffic.history.pageSize',
+      'traffic.history.pages',
+      'traffic.history.who',
+    ]);
+    expect(issues.find((i) => i.path === 'traffic.history.every')?.message).toMatch(/at least 100 ms/);
+    expect(issues.find((i) => i.path === 'traffic.history.pageSize')?.message).toMatch(/<=\s*200/);
+    expect(issues.find((i) => i.path === 'traffic.history.who')?.message).toMatch(/agents/);
+  });
+
+  it('rejects a history load that never happens, and an unknown field', () => {
+    const none = issuesOf({ ...minimal, traffic: { history: { pageSize: 20 } } });
+    expect(none.map((i) => i.path)).toEqual(['traffic.history']);
+    expect(none[0]?.message).toMatch(/expected `every` \(periodic loads\) or `onReconnect: true`/);
+    const extra = issuesOf({ ...minimal, traffic: { history: { onReconnect: true, limit: 20 } } });
+    expect(extra.map((i) => i.path)).toEqual(['traffic.history']);
+    expect(extra[0]?.message).toContain('limit');
+  });
+});
+
 describe('validateScenario: normalised form', () => {
   it('accepts its own output again unchanged (the CLI re-validates after overriding the duration)', () => {
     const once = validateScenario(peakSmall);
