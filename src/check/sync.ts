@@ -8,9 +8,11 @@
  * device of the account marks the conversation read.
  *
  * A `read` is fire-and-forget, so its outcome is three-valued, as sends are: *pending* from the
- * `read` event until the reading device's next `unread` report for the conversation (the
- * server's answer, docs/protocol.md §5 `read`), then *applied*; if the reader loses its
- * connection first, *unknown* for good (the server may or may not have got it). While reads are
+ * `read` event until it is known applied, then *applied*; if the reader loses its connection
+ * first, *unknown* (the server may or may not have got it). A report carrying the server's
+ * `readSeq` (docs/protocol.md §5 `read`, §6 `unread`, `welcome`) applies every read up to that
+ * seq, pending or unknown, whichever device sent it; a report without one applies the reading
+ * device's own pending read (its next report is taken as the server's answer). While reads are
  * pending or unknown, any count between the value with all of them applied and the value with
  * none applied is accepted. Only applied reads move the account's read seq for judging.
  *
@@ -34,11 +36,13 @@
  *     reported fails too unless the accepted value is 0. A stretch still open at `run-end` is
  *     judged by this rule only, so it is not counted twice.
  *
- * After a device reconnects, the count it shows is unknown to the harness (the server sends it
- * in `welcome`, which the history does not record) until its next `unread` report: it is not
- * judged meanwhile, and a device still unknown at `run-end` is counted as `unknownAtEnd`, not
- * failed. Accounts never observed for a conversation are counted (`unobserved`), not judged.
- * Without `run-end` the check says `not-checked`.
+ * After a device reconnects, the count it shows is unknown until its next report. Drivers that
+ * record the counts of the server's greeting (`unread` with `source: 'welcome'`, on every
+ * connect) make that report come at once, so a reconnected device is judged from its welcome
+ * count on; with a driver that does not, the device is not judged until its next push, and one
+ * still unknown at `run-end` is counted as `unknownAtEnd`, not failed. Accounts never observed
+ * for a conversation are counted (`unobserved`), not judged. Without `run-end` the check says
+ * `not-checked`.
  *
  * Convergence time (`sync` histogram): from the latest change of the right value (all reads
  * taken as applied) to the moment every device of the account last reported it. A change
@@ -192,7 +196,8 @@ export class SyncChecker implements Checker {
         return;
       case 'connect':
         if (this.offline.delete(e.device)) {
-          // A reconnection: the server tells the device its counts in `welcome`, unrecorded.
+          // A reconnection: what the device shows is unknown until it reports (its welcome counts,
+          // when the driver records them, come right after this event).
           this.reconnected.add(e.device);
           for (const d of this.byDevice.get(e.device) ?? []) {
             d.shown = undefined;
@@ -211,13 +216,22 @@ export class SyncChecker implements Checker {
     const d = this.deviceConv(e.device, s);
     d.shown = e.count;
     d.last = e;
-    const asked = s.pending.get(e.device);
-    if (asked !== undefined) {
-      // The server's answer to this device's read: the read is applied.
-      s.pending.delete(e.device);
-      this.pendingBy.get(e.device)?.delete(s);
-      this.applyRead(s, asked.seq);
-      this.changed(s, e, false);
+    if (e.readSeq !== undefined) {
+      // The server says which read seq the count goes with: every read up to it is applied
+      // (pending or of unknown outcome, from any device), none above it yet.
+      if (e.readSeq > s.floor) {
+        this.applyRead(s, e.readSeq);
+        this.changed(s, e, false);
+      }
+    } else {
+      const asked = s.pending.get(e.device);
+      if (asked !== undefined) {
+        // Without a read seq, the reader's next report is taken as the server's answer to its read.
+        s.pending.delete(e.device);
+        this.pendingBy.get(e.device)?.delete(s);
+        this.applyRead(s, asked.seq);
+        this.changed(s, e, false);
+      }
     }
     this.evaluate(d, e.atMs, e, true);
     this.tryConverge(s, e.atMs);
@@ -446,7 +460,7 @@ export class SyncChecker implements Checker {
     const count = wrong + this.staleStretches;
     const out: CheckResult = { name: this.name, status: count > 0 ? 'fail' : 'pass', count, witnesses: witnesses.items, metrics };
     if (unknownAtEnd > 0) {
-      out.note = `${unknownAtEnd} device count(s) unknown at the end: the device reconnected and got its counts in \`welcome\`, which the history does not record`;
+      out.note = `${unknownAtEnd} device count(s) unknown at the end: the device reconnected and reported no count after that (its driver records no welcome counts)`;
     }
     return out;
   }

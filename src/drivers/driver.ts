@@ -68,12 +68,27 @@ export interface HistoryPage {
   hasMore: boolean;
 }
 
+/** An unread count the server told a device. */
+export interface UnreadReport {
+  conv: string;
+  count: number;
+  /** The account's read seq on the server with this count, when the protocol has it. */
+  readSeq?: number;
+  /** `welcome`: reported at connect time (before the connection is live), not pushed. */
+  source?: 'welcome';
+}
+
 /** What a device's connection reports. Called synchronously from socket callbacks. */
 export interface DeviceHandlers {
   message(m: InboundMessage): void;
   ack(a: { key: string; conv: string; id: string; seq: number }): void;
   nack(n: { key: string; conv: string; code: string; retryAfterMs?: number }): void;
-  unread(u: { conv: string; count: number }): void;
+  /**
+   * The account's unread count for `conv`: each push, and (when the protocol says it at connect)
+   * every conversation's count at connect time with `source: 'welcome'`, so a reconnected device's
+   * badge is known before the next push.
+   */
+  unread(u: UnreadReport): void;
   /** The connection is gone (not called after `close()` by the runner). */
   closed(reason: string): void;
   /**

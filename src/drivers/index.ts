@@ -9,6 +9,7 @@ export type {
   InboundMessage,
   HistoryRequest,
   HistoryPage,
+  UnreadReport,
 } from './driver.ts';
 export { referenceDriver, ProvisionError } from './reference.ts';
 export { encodeMarker, decodeMarker, type Marker } from './marker.ts';

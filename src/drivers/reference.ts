@@ -6,6 +6,8 @@
  *   send:     [attachments: upload-start -> chunk* -> upload-done -> uploaded]* -> send(cid=key)
  *             one message at a time per connection while attachments upload, so the device's
  *             order on the wire is its send order; chunks wait for the socket (backpressure)
+ *   connect:  welcome (unread counts of every conversation -> handlers.unread, source 'welcome')
+ *             -> sync(cursors) -> synced per conversation -> live
  *   receive:  msg -> [download -> download-start -> chunk* (hashed as they come) -> download-done]*
  *             -> handlers.message(sha256); later messages of that conversation wait behind it
  */
@@ -160,6 +162,7 @@ export const referenceDriver: Driver = {
             for (const c of f.convs) {
               serverCursors.set(c.conv, c.lastSeq);
               cursors[c.conv] = opts.cursors.get(c.conv) ?? c.lastSeq;
+              handlers.unread({ conv: c.conv, count: c.unread, readSeq: c.readSeq, source: 'welcome' });
             }
             awaitingSync = new Set(Object.keys(cursors));
             frame({ t: 'sync', cursors });
@@ -179,7 +182,7 @@ export const referenceDriver: Driver = {
             handlers.nack({ key: f.cid, conv: f.conv, code: f.code, retryAfterMs: f.retryAfterMs });
             break;
           case 'unread':
-            handlers.unread({ conv: f.conv, count: f.count });
+            handlers.unread({ conv: f.conv, count: f.count, readSeq: f.readSeq });
             break;
           case 'page': {
             const p = pendingPages.get(f.req);

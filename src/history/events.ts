@@ -127,6 +127,13 @@ export interface UnreadEvent extends At {
   account: string;
   conv: string;
   count: number;
+  /** The account's read seq on the server with this count, when the protocol reports it. */
+  readSeq?: number;
+  /**
+   * `welcome`: the count came with the connection's greeting (every conversation of the account,
+   * on each connect and reconnect). Absent: a push (after new messages or a read).
+   */
+  source?: 'welcome';
 }
 /** A device marked a conversation read up to `seq`. */
 export interface ReadEvent extends At {

@@ -7,8 +7,8 @@
  *                                               |
  *                                          stop() --> stopped
  */
-import type { Connection, Driver, DeviceIdentity, InboundMessage, OutboundAttachment } from '../drivers/driver.ts';
-import type { Recorder } from '../history/recorder.ts';
+import type { Connection, Driver, DeviceIdentity, InboundMessage, OutboundAttachment, UnreadReport } from '../drivers/driver.ts';
+import type { EventInput, Recorder } from '../history/recorder.ts';
 import type { MessageKind } from '../protocol/frames.ts';
 import { backoffMs } from './backoff.ts';
 
@@ -324,8 +324,11 @@ export class VirtualDevice {
         if (this.state === 'live' && this.outbox.has(n.key)) this.write(p);
       }, Math.max(10, n.retryAfterMs ?? 1000));
     },
-    unread: (u: { conv: string; count: number }) => {
-      this.o.recorder.emit({ type: 'unread', device: this.id, account: this.account, conv: u.conv, count: u.count });
+    unread: (u: UnreadReport) => {
+      const e: EventInput = { type: 'unread', device: this.id, account: this.account, conv: u.conv, count: u.count };
+      if (u.readSeq !== undefined) e.readSeq = u.readSeq;
+      if (u.source !== undefined) e.source = u.source;
+      this.o.recorder.emit(e);
     },
     closed: (reason: string) => this.lost(reason, false),
     uploadProgress: (key: string, sent: number, total: number) => this.o.hooks?.uploadProgress?.(this, key, sent, total),

@@ -3,7 +3,15 @@ import { SyncChecker } from '../../src/check/sync.ts';
 import type { HistoryEvent, ReadEvent, UnreadEvent } from '../../src/history/events.ts';
 import { ack, population, runEnd, send } from './fixtures.ts';
 
-const unread = (device: string, account: string, count: number, atMs: number): UnreadEvent => ({ type: 'unread', atMs, device, account, conv: 'conv1', count });
+const unread = (device: string, account: string, count: number, atMs: number, o: Partial<UnreadEvent> = {}): UnreadEvent => ({
+  type: 'unread',
+  atMs,
+  device,
+  account,
+  conv: 'conv1',
+  count,
+  ...o,
+});
 const read = (device: string, account: string, seq: number, atMs: number): ReadEvent => ({ type: 'read', atMs, device, account, conv: 'conv1', seq });
 
 function run(events: HistoryEvent[]) {
@@ -250,6 +258,63 @@ describe('sync across reconnects and unknown reads', () => {
       runEnd(10_000),
     ]);
     expect(r).toMatchObject({ status: 'pass', metrics: { unknownReads: 1, staleStretches: 0, wrongAtEnd: 0 } });
+  });
+
+  it('judges a reconnected device from its welcome count at once: right passes, wrong fails', () => {
+    const upTo = (welcome: number): HistoryEvent[] => [
+      ...population(),
+      send('c1#1', 0),
+      ack('c1#1', 'm1', 1, 10),
+      unread('a1', 'agent', 1, 30),
+      unread('a2', 'agent', 1, 30),
+      disconnect('a2', 500),
+      read('a1', 'agent', 1, 1_000),
+      unread('a1', 'agent', 0, 1_010, { readSeq: 1 }),
+      connect('a2', 2_000),
+      unread('a2', 'agent', welcome, 2_050, { readSeq: 1, source: 'welcome' }),
+      connected('a2', 2_100),
+      runEnd(10_000),
+    ];
+    expect(run(upTo(0)).r).toMatchObject({ status: 'pass', metrics: { unknownAtEnd: 0, wrongAtEnd: 0 } });
+    expect(run(upTo(0)).r.note).toBeUndefined();
+    // The server greets a2 with the count from before the read: stale for 8 s, and wrong at the end.
+    const { r } = run(upTo(1));
+    expect(r).toMatchObject({ status: 'fail', metrics: { unknownAtEnd: 0, wrongAtEnd: 1 } });
+    expect(r.witnesses.some((w) => w.device === 'a2' && /ends with unread 1 .*expected 0/.test(w.summary))).toBe(true);
+  });
+
+  it('settles a read of unknown outcome by the read seq a later report carries', () => {
+    const { r } = run([
+      ...population(),
+      send('c1#1', 0),
+      ack('c1#1', 'm1', 1, 10),
+      unread('a1', 'agent', 1, 30, { readSeq: 0 }),
+      unread('a2', 'agent', 1, 30, { readSeq: 0 }),
+      read('a1', 'agent', 1, 1_000),
+      disconnect('a1', 1_001),
+      // Unknown outcome: a2 showing 1 is accepted... until the welcome says the read was applied.
+      connect('a1', 1_500),
+      unread('a1', 'agent', 0, 1_550, { readSeq: 1, source: 'welcome' }),
+      connected('a1', 1_600),
+      runEnd(3_000),
+    ]);
+    expect(r).toMatchObject({ status: 'fail', count: 1, metrics: { unknownReads: 1, wrongAtEnd: 1 } });
+    expect(r.witnesses[0]!.device).toBe('a2');
+  });
+
+  it('does not take a push sent before the read was handled (read seq below it) as the answer to that read', () => {
+    const { r } = run([
+      ...population(),
+      send('c1#1', 0),
+      ack('c1#1', 'm1', 1, 10),
+      unread('a1', 'agent', 1, 30, { readSeq: 0 }),
+      unread('a2', 'agent', 1, 30, { readSeq: 0 }),
+      read('a1', 'agent', 1, 1_000),
+      // Coalesced with an earlier burst, this push predates the read: the read is still pending.
+      unread('a1', 'agent', 1, 1_005, { readSeq: 0 }),
+      runEnd(1_100),
+    ]);
+    expect(r).toMatchObject({ status: 'pass', metrics: { wrongAtEnd: 0 } });
   });
 
   it('does not call a sibling stale while the reader has not had the server\'s answer yet', () => {

@@ -78,6 +78,18 @@ describe('chaos against the correct reference server', () => {
     expect(r.summary.checks['sync']!.metrics?.['unreadEvents']).toBeGreaterThan(0);
   });
 
+  it('judged the unread counts of reconnected devices from their welcome counts, none left unknown', () => {
+    const welcome = history.filter((e) => e.type === 'unread' && e.source === 'welcome');
+    const reconnects = history.filter((e) => e.type === 'connect' && e.atMs > 0 && history.some((d) => d.type === 'disconnect' && d.device === e.device && d.atMs < e.atMs));
+    expect(reconnects.length).toBeGreaterThan(0);
+    for (const c of reconnects) {
+      if (c.type !== 'connect') continue;
+      expect(welcome.some((w) => w.type === 'unread' && w.device === c.device && w.atMs > c.atMs), `${c.device} reported no welcome counts`).toBe(true);
+    }
+    expect(history.some((e) => e.type === 'unread' && e.source === undefined && e.readSeq !== undefined)).toBe(true);
+    expect(r.summary.checks['sync']!.metrics?.['unknownAtEnd']).toBe(0);
+  });
+
   it('loaded history pages periodically and after reconnects, walking back page by page', () => {
     const pages = history.filter((e): e is Extract<HistoryEvent, { type: 'page' }> => e.type === 'page');
     expect(r.summary.checks['history']!.metrics?.['pages']).toBe(pages.length);

@@ -173,6 +173,13 @@ describe('VirtualDevice with the reference driver', () => {
     const live = of('connected').filter((e) => e.device === 'a1');
     expect(live).toHaveLength(2);
     expect(p!.atMs).toBeGreaterThan(live[1]!.atMs);
+    // Each connection reports the unread counts the server greeted it with, before it is live.
+    const welcome = of('unread').filter((e) => e.device === 'a1' && e.source === 'welcome');
+    expect(welcome.map((e) => [e.conv, e.count, e.readSeq])).toEqual([
+      ['dm', 0, 0],
+      ['dm', 3, 0],
+    ]);
+    expect(welcome[1]!.atMs).toBeLessThan(live[1]!.atMs);
   });
 
   it('syncs from the last sequence it saw after a reconnect and gets what it missed', async () => {
