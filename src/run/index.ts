@@ -6,3 +6,4 @@ export { backoffMs, type BackoffOptions } from './backoff.ts';
 export { FaultPlayer, type FaultPlayerOptions } from './fault-player.ts';
 export { preflightToxics, toxicProbes } from './toxic-preflight.ts';
 export { attachmentsFor } from './attachment-content.ts';
+export { devicesPerNetwork, proxyProcessesFor } from './proxy-load.ts';

@@ -2,7 +2,9 @@
  * The runner: plays a plan against a chat server through Toxiproxy networks and records the
  * history. It never judges; the live judge only listens to the recorder.
  *
- *   setup:    server (given or child) -> Toxiproxy (given or embedded child) -> networks
+ *   setup:    Toxiproxy (given, or embedded children: as many as the open-file limit needs for the
+ *             devices per network; a load that cannot fit is refused here) -> server (given or
+ *             child) -> networks (each on its proxy process)
  *             -> provision -> connect every device (through its network) -> run-start
  *             (before the networks: every toxic of the scenario is tried on a scratch proxy,
  *             a rejected one is a bad scenario, exit 2)
@@ -31,6 +33,7 @@ import { Timeline } from './timeline.ts';
 import { FaultPlayer } from './fault-player.ts';
 import { preflightToxics } from './toxic-preflight.ts';
 import { attachmentsFor } from './attachment-content.ts';
+import { devicesPerNetwork } from './proxy-load.ts';
 
 export interface RunOptions {
   plan: Plan;
@@ -54,6 +57,11 @@ export interface RunOptions {
   onProgress?: (p: Progress) => void;
   /** Aborts the run (Ctrl-C): it still tears down and ends its history. */
   signal?: AbortSignal;
+  /**
+   * Open-file limit the embedded proxy is planned with (default: this process's soft limit,
+   * which its children inherit): networks are spread over as many proxy processes as it needs.
+   */
+  fileLimit?: number | null;
 }
 
 export interface Progress {
@@ -74,7 +82,10 @@ export interface RunOutcome {
   infraError: string | null;
   self: SelfReport;
   target: string;
+  /** The Toxiproxy API used (the first one when the embedded proxy runs in several processes). */
   toxiproxy: { url: string; kind: 'external' | 'embedded' } | null;
+  /** Toxiproxy processes the networks were spread over (1 for an external server, 0 when none opened). */
+  proxyProcesses: number;
   events: number;
 }
 
@@ -147,6 +158,8 @@ export async function runPlan(opts: RunOptions): Promise<RunOutcome> {
 
   try {
     // ---------------------------------------------------------------- setup
+    // First, because a load the open-file limit cannot carry is refused before anything starts.
+    proxy = await openToxiproxy(opts.toxiproxy, { devicesPerNetwork: devicesPerNetwork(plan), ...(opts.fileLimit === undefined ? {} : { fileLimit: opts.fileLimit }) });
     let target = opts.target;
     if (target === undefined) {
       server = await startChild(['serve', '--port', '0', ...(opts.serverArgs ?? [])], /listening on (ws:\/\/\S+)/, 'reference chat server');
@@ -157,10 +170,10 @@ export async function runPlan(opts: RunOptions): Promise<RunOutcome> {
       throw new HarnessError(`--target must be a ws:// URL such as ws://127.0.0.1:7420, got ${target}`);
     }
     await driver.provision(target, plan.accounts, plan.conversations);
-    proxy = await openToxiproxy(opts.toxiproxy);
     const upstream = `${targetUrl.hostname}:${targetUrl.port || (targetUrl.protocol === 'wss:' ? 443 : 80)}`;
     await preflightToxics(proxy.client, `chatstorm-${runId}`, upstream, plan);
-    nets = await createNetworks(proxy.client, runId, upstream, plan.networks, proxyAddressing(proxy.url));
+    // Each network on the proxy process planned for it.
+    nets = await createNetworks(proxy, runId, upstream, plan.networks, proxyAddressing(proxy.url));
 
     recorder.append({
       type: 'run-start',
@@ -304,6 +317,7 @@ export async function runPlan(opts: RunOptions): Promise<RunOutcome> {
     self,
     target: opts.target ?? server?.url ?? '',
     toxiproxy: proxy ? { url: proxy.url, kind: proxy.kind } : null,
+    proxyProcesses: proxy?.processes ?? 0,
     events: recorder.events,
   };
 }
