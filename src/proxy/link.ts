@@ -12,7 +12,15 @@
  *                      │ Stage latency │──▶│ Stage slicer  │──▶ … ──▶│ Sink │──▶ dest.write()
  *                      │ queue + pipe()│   │ queue + pipe()│         └──────┘    dest.end()
  *                      └───────────────┘   └───────────────┘
- *     flow control: pause source while (bytes inside the chain + dest.writableLength) > HIGH_WATER
+ *     flow control: pause source when held() > HIGH_WATER, resume when held() <= LOW_WATER, where
+ *       held() = bytes inside the chain + dest's write buffer while dest owes a 'drain'
+ *     and held() is re-checked on every decrease: a chunk leaving the chain for dest (toDest),
+ *     bytes dropped by a toxic (released), a stage removed, and dest's 'drain'.
+ *
+ *     Why not just wait for 'drain': Node emits 'drain' only after a write() that returned false.
+ *     A write the kernel takes at once leaves dest's buffer empty and returns true (Writable's
+ *     writeOrBuffer: `length < highWaterMark || length === 0`), so a fast reader never causes a
+ *     'drain'. The chain empties into such a dest without one, so the chain itself must resume.
  *
  * Live changes keep every byte, in order:
  *  - add:    the new stage is appended before the sink. A stage's output reaches the sink (and
@@ -150,13 +158,23 @@ export class Link implements StageHost {
     }
     this.inflightBytes += buf.length;
     first.push({ kind: 'data', data: buf, ts: performance.now() });
-    if (this.inflightBytes + this.dest.writableLength > HIGH_WATER_BYTES) this.pause();
+    if (this.heldBytes() > HIGH_WATER_BYTES) this.pause();
+  }
+
+  /**
+   * Bytes the link answers for. dest's buffer counts only while dest owes a 'drain' (a write
+   * returned false): otherwise it is below dest's own high-water mark and Node will not say when
+   * it empties, so waiting on it could wait forever.
+   */
+  private heldBytes(): number {
+    return this.inflightBytes + (this.dest.writableNeedDrain ? this.dest.writableLength : 0);
   }
 
   private toDest(item: Item): void {
     if (item.kind === 'data') {
       this.inflightBytes -= item.data.length;
       if (!this.finished && !this.dest.destroyed) this.dest.write(item.data);
+      this.resumeIfRoom();
       return;
     }
     if (this.finished) return;
@@ -181,7 +199,7 @@ export class Link implements StageHost {
 
   private resumeIfRoom(): void {
     if (!this.paused || this.inputDone) return;
-    if (this.inflightBytes + this.dest.writableLength > LOW_WATER_BYTES) return;
+    if (this.heldBytes() > LOW_WATER_BYTES) return;
     this.paused = false;
     this.source.resume();
   }
