@@ -101,6 +101,8 @@ interface DeviceConv {
   /** Last count reported; undefined when never reported or unknown since a reconnect. */
   shown?: number;
   last?: UnreadEvent;
+  /** Time of the report before `last`: a new wrong value is never dated back past it. */
+  prevReportMs?: number;
   /** Start of the current stretch showing a count outside the accepted values. */
   wrongSinceMs?: number;
   /** The change that started the stretch (for the witness). */
@@ -214,6 +216,7 @@ export class SyncChecker implements Checker {
     this.unreadEvents++;
     const s = this.state(this.accountOf(e.device, e.account), e.conv);
     const d = this.deviceConv(e.device, s);
+    d.prevReportMs = d.last?.atMs;
     d.shown = e.count;
     d.last = e;
     if (e.readSeq !== undefined) {
@@ -344,8 +347,12 @@ export class SyncChecker implements Checker {
     d.wrongRight = this.describeAccepted(s);
     for (let i = s.log.length - 2; i >= 0; i--) {
       const a = s.log[i]!;
+      const next = s.log[i + 1]!;
+      // The device reported something else after the right value stopped being this one: it is
+      // not lagging on an old value but showing this one anew (e.g. an unread push recorded a
+      // moment before the message it counts, whose attachment was still downloading).
+      if (reported && d.prevReportMs !== undefined && next.atMs <= d.prevReportMs) break;
       if (d.shown >= a.lo && d.shown <= a.hi) {
-        const next = s.log[i + 1]!;
         d.wrongSinceMs = Math.min(atMs, next.atMs);
         if (next.cause !== undefined) d.wrongCause = next.cause;
         break;

@@ -332,4 +332,32 @@ describe('sync across reconnects and unknown reads', () => {
     ]);
     expect(r).toMatchObject({ status: 'pass', metrics: { staleStretches: 0 } });
   });
+
+  it('does not date a count back past the device\'s previous report when the count runs a moment ahead of the history', () => {
+    const { r } = run([
+      ...population(),
+      send('c1#1', 0),
+      ack('c1#1', 'm1', 1, 10),
+      send('c1#2', 15),
+      ack('c1#2', 'm2', 2, 20),
+      unread('a1', 'agent', 2, 30),
+      unread('a2', 'agent', 2, 30),
+      read('a1', 'agent', 2, 100),
+      unread('a1', 'agent', 0, 110),
+      unread('a2', 'agent', 0, 110),
+      send('c1#3', 4990),
+      ack('c1#3', 'm3', 3, 5000),
+      unread('a1', 'agent', 1, 5010),
+      unread('a2', 'agent', 1, 5010),
+      // The push for message 4 is recorded 10 ms before the message itself: a count of 2 is
+      // new here, not the stale 2 of before the read at 100 ms.
+      send('c1#4', 11_900),
+      unread('a1', 'agent', 2, 11_990),
+      unread('a2', 'agent', 2, 11_990),
+      ack('c1#4', 'm4', 4, 12_000),
+      runEnd(13_000),
+    ]);
+    expect(r.status).toBe('pass');
+    expect(r.count).toBe(0);
+  });
 });
