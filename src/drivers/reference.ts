@@ -136,10 +136,10 @@ export const referenceDriver: Driver = {
       };
       const deliver = (f: Omit<MessageFrame, 't'>) => {
         const m: InboundMessage = { key: f.cid, conv: f.conv, id: f.id, seq: f.seq, from: f.from.device, kind: f.kind, replay: f.replay === true };
-        const atts = f.attachments ?? [];
-        if ((atts.length > 0 && opts.downloadAttachments !== false) || inbound?.holds(f.conv)) {
+        const atts = f.attachments;
+        if ((atts !== undefined && atts.length > 0 && opts.downloadAttachments !== false) || inbound?.holds(f.conv)) {
           inbound ??= new Inbound(frame, handlers);
-          inbound.add(m, opts.downloadAttachments === false ? [] : atts);
+          inbound.add(m, opts.downloadAttachments === false || atts === undefined ? [] : atts);
         } else {
           handlers.message(m);
         }

@@ -8,7 +8,8 @@
  *                                          stop() --> stopped
  */
 import type { Connection, Driver, DeviceIdentity, InboundMessage, OutboundAttachment, UnreadReport } from '../drivers/driver.ts';
-import type { EventInput, Recorder } from '../history/recorder.ts';
+import type { Recorder } from '../history/recorder.ts';
+import type { DeliverEvent, SendEvent, UnreadEvent } from '../history/events.ts';
 import type { MessageKind } from '../protocol/frames.ts';
 import { backoffMs } from './backoff.ts';
 
@@ -69,6 +70,9 @@ export interface DeviceHistoryOptions {
 }
 
 export type DeviceState = 'offline' | 'connecting' | 'live' | 'stopped';
+
+type SendInput = Omit<SendEvent, 'atMs'>;
+type DeliverInput = Omit<DeliverEvent, 'atMs'>;
 
 export class VirtualDevice {
   readonly id: string;
@@ -138,8 +142,10 @@ export class VirtualDevice {
   }
 
   /** Queue a planned message; written now when live, else after the next reconnect. */
-  send(m: Omit<PendingMessage, 'attempts'>): void {
-    const p: PendingMessage = { ...m, attempts: 0 };
+  send(m: Omit<PendingMessage, 'attempts'> & { attempts?: number }): void {
+    // The device takes the object over (no copy on the send path).
+    const p = m as PendingMessage;
+    p.attempts = 0;
     this.outbox.set(p.key, p);
     if (this.state === 'live') this.write(p);
   }
@@ -253,7 +259,7 @@ export class VirtualDevice {
     const att = p.attachments;
     let bytes = Buffer.byteLength(p.body);
     if (att) for (const a of att) bytes += a.bytes.length;
-    this.o.recorder.emit({
+    const e: SendInput = {
       type: 'send',
       device: this.id,
       account: this.account,
@@ -263,12 +269,15 @@ export class VirtualDevice {
       bytes,
       intendedMs: p.intendedMs,
       attempt: p.attempts,
+    };
+    if (att && att.length > 0) {
+      e.attachmentBytes = att.map((a) => a.bytes.length);
       // Hashes only when recipients download and hash too: otherwise integrity is "not checked", not failed.
-      ...(att && att.length > 0
-        ? { attachmentBytes: att.map((a) => a.bytes.length), ...(this.o.downloadAttachments === false ? {} : { sha256: att.map((a) => a.sha256) }) }
-        : {}),
-    });
-    this.conn.send({ key: p.key, conv: p.conv, kind: p.kind, body: p.body, ...(att ? { attachments: att } : {}) });
+      if (this.o.downloadAttachments !== false) e.sha256 = att.map((a) => a.sha256);
+    }
+    this.o.recorder.emit(e);
+    // A PendingMessage is an OutboundMessage (key, conv, kind, body, attachments?): no copy.
+    this.conn.send(p);
     this.o.hooks?.afterWrite?.(this, p);
   }
 
@@ -291,9 +300,9 @@ export class VirtualDevice {
 
   private readonly handlers = {
     message: (m: InboundMessage) => {
-      const prev = this.cursors.get(m.conv) ?? 0;
-      if (m.seq > prev) this.cursors.set(m.conv, m.seq);
-      this.o.recorder.emit({
+      const prev = this.cursors.get(m.conv);
+      if (prev === undefined || m.seq > prev) this.cursors.set(m.conv, m.seq);
+      const e: DeliverInput = {
         type: 'deliver',
         device: this.id,
         account: this.account,
@@ -303,13 +312,14 @@ export class VirtualDevice {
         seq: m.seq,
         from: m.from,
         replay: m.replay,
-        ...(m.sha256 ? { sha256: m.sha256 } : {}),
-      });
+      };
+      if (m.sha256) e.sha256 = m.sha256;
+      this.o.recorder.emit(e);
     },
     ack: (a: { key: string; conv: string; id: string; seq: number }) => {
       this.outbox.delete(a.key);
-      const prev = this.cursors.get(a.conv) ?? 0;
-      if (a.seq > prev) this.cursors.set(a.conv, a.seq);
+      const prev = this.cursors.get(a.conv);
+      if (prev === undefined || a.seq > prev) this.cursors.set(a.conv, a.seq);
       this.o.recorder.emit({ type: 'ack', device: this.id, conv: a.conv, key: a.key, id: a.id, seq: a.seq });
     },
     nack: (n: { key: string; conv: string; code: string; retryAfterMs?: number }) => {
@@ -325,7 +335,7 @@ export class VirtualDevice {
       }, Math.max(10, n.retryAfterMs ?? 1000));
     },
     unread: (u: UnreadReport) => {
-      const e: EventInput = { type: 'unread', device: this.id, account: this.account, conv: u.conv, count: u.count };
+      const e: Omit<UnreadEvent, 'atMs'> = { type: 'unread', device: this.id, account: this.account, conv: u.conv, count: u.count };
       if (u.readSeq !== undefined) e.readSeq = u.readSeq;
       if (u.source !== undefined) e.source = u.source;
       this.o.recorder.emit(e);

@@ -236,7 +236,7 @@ export async function runPlan(opts: RunOptions): Promise<RunOutcome> {
       timeline.at(s.atMs, (intendedMs) => {
         const marker = encodeMarker({ runId, key: s.key, intendedMs });
         const n = Number(s.key.slice(s.key.indexOf('#') + 1));
-        const msg = { key: s.key, conv: s.conv, kind: s.kind, body: messageBody(marker, s.kind, s.bytes, n), bytes: s.bytes, intendedMs };
+        const msg = { key: s.key, conv: s.conv, kind: s.kind, body: messageBody(marker, s.kind, s.bytes, n), bytes: s.bytes, intendedMs, attempts: 0 };
         const before = preparing.get(s.device);
         if (!s.attachments && !before) {
           // Sender lag is the harness's own delay in handing a planned send to its device, not
