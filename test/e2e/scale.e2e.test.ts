@@ -55,21 +55,24 @@ describe('embedded proxy processes and the open-file limit (end to end)', () => 
 
   it('exits 3 with the limit and how to raise it when `ulimit -n` is too low for the scenario', async () => {
     const dir = join(out, 'ulimit');
-    const r = await new Promise<{ code: number | null; stdout: string }>((resolve) => {
-      const child = spawn('sh', ['-c', `ulimit -n 60 && exec "${process.execPath}" "${BIN}" run test/fixtures/small.ts --out "${dir}" --quiet`], {
+    // test/fixtures/crowded.ts: 200 devices on one network, 140 per proxy process under 300 files.
+    const r = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+      const child = spawn('sh', ['-c', `ulimit -n 300 && exec "${process.execPath}" "${BIN}" run test/fixtures/crowded.ts --out "${dir}" --quiet`], {
         stdio: ['ignore', 'pipe', 'pipe'],
         env: { ...process.env, TOXIPROXY_URL: '' },
       });
       let stdout = '';
+      let stderr = '';
       child.stdout.on('data', (d) => (stdout += d));
+      child.stderr.on('data', (d) => (stderr += d));
       const t = setTimeout(() => child.kill('SIGKILL'), 30_000);
       child.on('exit', (code) => {
         clearTimeout(t);
-        resolve({ code, stdout });
+        resolve({ code, stdout, stderr });
       });
     });
-    expect(r.code).toBe(3);
-    expect(r.stdout).toContain('network customers has 24 devices, but one proxy process holds at most 20 connections under the open-file limit of 60');
+    expect(r.code, r.stderr).toBe(3);
+    expect(r.stdout).toContain('network customers has 200 devices, but one proxy process holds at most 140 connections under the open-file limit of 300');
     expect(r.stdout).toContain('ulimit -n 65536');
     const [run] = await readdir(dir);
     const summary = JSON.parse(await readFile(join(dir, run as string, 'summary.json'), 'utf8')) as Summary;
