@@ -55,6 +55,8 @@ export default defineScenario({
     multiAttachment: { images: { min: 2, max: 4 }, files: { min: 1, max: 1 } },
     multiDevice: { switchProbability: 0.1, readOnOtherDevice: 0.2 },
     readAfter: '3s',
+    // Agents scroll back through conversations, and every device reloads after a reconnect.
+    history: { who: 'all', every: '20s', onReconnect: true, pageSize: 50, pages: 3 },
   },
   faults: [
     { action: 'kill-after-send', at: '25s', network: 'eu-customers', count: 5 },
