@@ -89,6 +89,13 @@ export interface DeviceHandlers {
    * badge is known before the next push.
    */
   unread(u: UnreadReport): void;
+  /**
+   * Optional, for drivers that hold inbound messages back (see `InboundMessage.sha256`): message
+   * `seq` of `conv` arrived but is held until `message` hands it over. The device keeps its sync
+   * cursor for `conv` below every held message, so a reconnect replays a message the device was
+   * never handed instead of syncing past it. A driver that holds messages must call this.
+   */
+  holding?(conv: string, seq: number): void;
   /** The connection is gone (not called after `close()` by the runner). */
   closed(reason: string): void;
   /**
@@ -102,7 +109,10 @@ export interface ConnectOptions {
   /** Base URL of the server as seen through this device's network, e.g. `ws://127.0.0.1:PORT`. */
   url: string;
   identity: DeviceIdentity;
-  /** Last sequence seen per conversation; the driver syncs from there before resolving. */
+  /**
+   * Per conversation, the sequence to sync from before resolving: the device has been handed
+   * everything up to it (its own messages count as seen once acknowledged).
+   */
   cursors: ReadonlyMap<string, number>;
   handlers: DeviceHandlers;
   /** Give up connecting after this long. */

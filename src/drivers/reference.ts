@@ -370,6 +370,8 @@ class Inbound {
     if (q) q.push(held);
     else this.byConv.set(m.conv, [held]);
     if (atts.length > 0) held.m.sha256 = held.hashes;
+    // Before any download: the device's sync cursor must not pass a message it was not handed.
+    this.handlers.holding?.(m.conv, m.seq);
     for (const [slot, a] of atts.entries()) {
       const req = `d${this.nextReq++}`;
       this.downloads.set(req, { held, slot, hash: createHash('sha256'), bytes: 0 });

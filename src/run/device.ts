@@ -3,6 +3,11 @@
  * its network, an outbox of unacknowledged messages (resent with the same key after a
  * reconnect), and the last sequence it saw per conversation (to sync from after a reconnect).
  *
+ * Sync cursor: the highest seq handed over or acknowledged (own messages are never delivered back
+ * to the sending device, so the ack is what lets a sync skip them), capped below the lowest
+ * message the driver still holds (e.g. attachments downloading). Held messages stay on record
+ * across a lost connection until they are handed over, so a reconnect replays them.
+ *
  *   offline --connect--> connecting --live--> live --closed--> offline (backoff) --> connecting
  *                                               |
  *                                          stop() --> stopped
@@ -80,8 +85,13 @@ export class VirtualDevice {
   state: DeviceState = 'offline';
   /** Unacknowledged messages by key, in send order. */
   readonly outbox = new Map<string, PendingMessage>();
-  /** Highest seq seen per conversation. */
+  /** Highest seq seen per conversation (handed over, or acknowledged for own messages). */
   readonly cursors = new Map<string, number>();
+  /**
+   * Messages the driver reported holding and has not handed over yet: conv -> seqs. Null while
+   * none (the common case: a device stays small and the deliver path does one null check).
+   */
+  private held: Map<string, Set<number>> | null = null;
   private conn: Connection | null = null;
   private attempt = 0;
   private downSince: number | null = null;
@@ -107,7 +117,7 @@ export class VirtualDevice {
         const conn = await driver.connect({
           url: this.o.url,
           identity: this.o.identity,
-          cursors: this.cursors,
+          cursors: this.syncCursors(),
           timeoutMs: this.o.connectTimeoutMs,
           handlers: this.handlers,
           downloadAttachments: this.o.downloadAttachments ?? true,
@@ -218,6 +228,23 @@ export class VirtualDevice {
     }
   }
 
+  /**
+   * The cursors to sync from: `cursors`, each capped below the lowest message of its conversation
+   * still held (received by a driver, never handed over), so the sync replays it.
+   */
+  syncCursors(): ReadonlyMap<string, number> {
+    if (this.held === null) return this.cursors;
+    const out = new Map(this.cursors);
+    for (const [conv, seqs] of this.held) {
+      let lowest = Infinity;
+      for (const seq of seqs) if (seq < lowest) lowest = seq;
+      const cap = Math.max(0, lowest - 1);
+      const cur = out.get(conv);
+      if (cur === undefined || cur > cap) out.set(conv, cap);
+    }
+    return out;
+  }
+
   /** State is changed by socket callbacks while `connect()` awaits, hence a getter. */
   private get stopped(): boolean {
     return this.state === 'stopped';
@@ -289,6 +316,13 @@ export class VirtualDevice {
     }
   }
 
+  private handedOver(conv: string, seq: number): void {
+    const seqs = this.held?.get(conv);
+    if (!seqs?.delete(seq) || seqs.size > 0) return;
+    this.held?.delete(conv);
+    if (this.held?.size === 0) this.held = null;
+  }
+
   private lost(reason: string, intentional: boolean): void {
     if (this.state !== 'live') return;
     this.conn = null;
@@ -300,6 +334,7 @@ export class VirtualDevice {
 
   private readonly handlers = {
     message: (m: InboundMessage) => {
+      if (this.held !== null) this.handedOver(m.conv, m.seq);
       const prev = this.cursors.get(m.conv);
       if (prev === undefined || m.seq > prev) this.cursors.set(m.conv, m.seq);
       const e: DeliverInput = {
@@ -339,6 +374,12 @@ export class VirtualDevice {
       if (u.readSeq !== undefined) e.readSeq = u.readSeq;
       if (u.source !== undefined) e.source = u.source;
       this.o.recorder.emit(e);
+    },
+    holding: (conv: string, seq: number) => {
+      this.held ??= new Map();
+      let seqs = this.held.get(conv);
+      if (seqs === undefined) this.held.set(conv, (seqs = new Set()));
+      seqs.add(seq);
     },
     closed: (reason: string) => this.lost(reason, false),
     uploadProgress: (key: string, sent: number, total: number) => this.o.hooks?.uploadProgress?.(this, key, sent, total),

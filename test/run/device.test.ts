@@ -209,6 +209,51 @@ describe('VirtualDevice with the reference driver', () => {
     ]);
   });
 
+  it('keeps its sync cursor below a message held for its attachment download, so a reconnect replays it', async () => {
+    const c1 = device('C', 'c1', server.url);
+    const a1 = device('A', 'a1', relay.url);
+    await c1.connect();
+    await a1.connect();
+    // a1 gets the image message but never the answer to its download: the driver holds it.
+    let downloadsDropped = 0;
+    relay.dropDownstream = (opcode, payload) => {
+      const drop = opcode === 2 || (opcode === 1 && /"t":"download-(start|done)"/.test(payload.toString()));
+      if (drop) downloadsDropped++;
+      return drop;
+    };
+    const img = Buffer.alloc(50_000, 9);
+    const sha = createHash('sha256').update(img).digest('hex');
+    const key = 'c1#1';
+    c1.send({ key, conv: 'dm', kind: 'image', body: encodeMarker({ runId: 't', key, intendedMs: 0 }), bytes: 40, intendedMs: 0, attachments: [{ name: 'p.png', mime: 'image/png', bytes: img, sha256: sha }] });
+    await until(() => downloadsDropped >= 2, 'a1 to have asked for the download');
+    // Its own message is acknowledged with a later seq while the image is still held.
+    const own = 'a1#1';
+    a1.send({ key: own, conv: 'dm', kind: 'text', body: encodeMarker({ runId: 't', key: own, intendedMs: 0 }) + ' one moment', bytes: 50, intendedMs: 0 });
+    await until(() => of('ack', own).length === 1, 'the ack of its own message');
+    expect([of('ack', key)[0]!.seq, of('ack', own)[0]!.seq]).toEqual([1, 2]);
+    expect(of('deliver', key)).toHaveLength(0);
+    expect(a1.syncCursors().get('dm')).toBe(0);
+
+    relay.dropDownstream = null;
+    a1.kill();
+    await until(() => of('deliver', key).length === 1, 'the held message to be replayed after the reconnect');
+    expect(of('deliver', key)[0]).toMatchObject({ device: 'a1', seq: 1, replay: true, sha256: [sha] });
+    await until(() => a1.state === 'live', 'a1 to be live');
+    // Handed over: the cursor is free again and includes the own message.
+    expect(a1.syncCursors().get('dm')).toBe(2);
+
+    // A second reconnect syncs from 2: nothing is replayed again (c1#2 arrives as the next message).
+    a1.kill();
+    await until(() => a1.state === 'live', 'a1 to be live again');
+    const next = 'c1#2';
+    c1.send({ key: next, conv: 'dm', kind: 'text', body: encodeMarker({ runId: 't', key: next, intendedMs: 0 }) + ' thanks', bytes: 50, intendedMs: 0 });
+    await until(() => of('deliver', next).length === 1, 'the next message');
+    expect(of('deliver').filter((d) => d.device === 'a1' && d.key !== own).map((d) => [d.key, d.seq, d.replay])).toEqual([
+      [key, 1, true],
+      [next, 3, false],
+    ]);
+  });
+
   it('uploads attachments, records their sha256 on the send, and each recipient records the sha256 it downloaded', async () => {
     const c1 = device('C', 'c1', server.url);
     const c2 = device('C', 'c2', server.url);
