@@ -5,6 +5,13 @@
  */
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import type { Recorder } from '../history/recorder.ts';
+import { LatencyHistogram, type LatencyHistogramOptions } from '../stats/hdr.ts';
+
+/**
+ * Sender-lag histogram bounds: 10 us to 1 h, 3 digits. A lag is judged against limits of hundreds
+ * of ms, so this is far finer than needed and still small enough to replace once a window.
+ */
+const LAG_HISTOGRAM: LatencyHistogramOptions = { lowestUs: 10, highestUs: 3_600_000_000, digits: 3 };
 
 export interface SelfMonitorOptions {
   /** Event-loop delay p99 limit per window, default 250 ms. */
@@ -25,7 +32,8 @@ export interface SelfReport {
 
 export class SelfMonitor {
   private readonly loop: IntervalHistogram;
-  private lags: number[] = [];
+  /** Sender lags of the current window: recording is O(1) and allocates nothing on the send path. */
+  private lags = new LatencyHistogram(LAG_HISTOGRAM);
   private timer: NodeJS.Timeout | null = null;
   private bad = 0;
   private readonly report: SelfReport = { worstEventLoopP99Ms: 0, worstSenderLagP99Ms: 0, senderLagMaxMs: 0, overloaded: null };
@@ -48,7 +56,7 @@ export class SelfMonitor {
 
   /** Record one send's lag (actual − intended, ms). Cheap: called on the send path. */
   senderLag(ms: number): void {
-    this.lags.push(ms);
+    this.lags.recordMs(ms);
     if (ms > this.report.senderLagMaxMs) this.report.senderLagMaxMs = ms;
   }
 
@@ -68,10 +76,10 @@ export class SelfMonitor {
     const loopP99 = this.loop.percentile(99) / 1e6;
     this.loop.reset();
     let lagP99 = 0;
-    if (this.lags.length > 0) {
-      this.lags.sort((a, b) => a - b);
-      lagP99 = this.lags[Math.min(this.lags.length - 1, Math.floor(this.lags.length * 0.99))] as number;
-      this.lags = [];
+    if (this.lags.count > 0) {
+      lagP99 = this.lags.percentileMs(99);
+      // A fresh histogram per window that had sends (the histogram API has no reset).
+      this.lags = new LatencyHistogram(LAG_HISTOGRAM);
     }
     this.report.worstEventLoopP99Ms = Math.max(this.report.worstEventLoopP99Ms, loopP99);
     this.report.worstSenderLagP99Ms = Math.max(this.report.worstSenderLagP99Ms, lagP99);
