@@ -5,11 +5,15 @@
 import type { Proxy, Toxiproxy } from 'toxiproxy-node-client';
 import type { ToxicSpec } from '../scenario/schema.ts';
 import { ChatstormError } from '../errors.ts';
+import { describeToxiproxyError as describe } from './toxiproxy-error.ts';
 
 /** The proxy rejected an operation (bad toxic attributes, name clash, ...). */
 export class NetworkError extends ChatstormError {
-  constructor(message: string, options?: { cause?: unknown }) {
+  /** The proxy's own words, without the context this message adds (for callers that rephrase). */
+  readonly reason: string;
+  constructor(message: string, options?: { cause?: unknown; reason?: string }) {
     super('CHATSTORM_ERR_NETWORK', message, options);
+    this.reason = options?.reason ?? message;
   }
 }
 
@@ -18,11 +22,6 @@ export interface Network {
   /** `ws://127.0.0.1:PORT` — the server as seen through this network. */
   url: string;
   proxy: Proxy;
-}
-
-function describe(err: unknown): string {
-  const e = err as { response?: { data?: { error?: string } }; message?: string };
-  return e?.response?.data?.error ?? e?.message ?? String(err);
 }
 
 /**
@@ -76,10 +75,12 @@ export async function addToxic(proxy: Proxy, t: ToxicSpec, name: string, field: 
   try {
     await proxy.addToxic({ name, type: t.type as never, stream: t.stream, toxicity: t.toxicity, attributes: t.attributes });
   } catch (err) {
-    throw new NetworkError(`${field}: the proxy rejected toxic ${t.type}: ${describe(err)}`, { cause: err });
+    const reason = describe(err);
+    throw new NetworkError(`${field}: the proxy rejected toxic ${t.type}: ${reason}`, { cause: err, reason });
   }
 }
 
+/** Remove a toxic by name. */
 export async function removeToxic(proxy: Proxy, name: string): Promise<void> {
   const toxic = await proxy.getToxic(name);
   await toxic.remove();

@@ -6,6 +6,7 @@
  */
 import type { Toxiproxy, Proxy } from 'toxiproxy-node-client';
 import { InvalidScenarioError } from '../errors.ts';
+import { addToxic, NetworkError, removeToxic } from '../net/networks.ts';
 import type { Plan } from '../plan/plan.ts';
 import type { ToxicSpec } from '../scenario/schema.ts';
 
@@ -47,11 +48,6 @@ export function toxicProbes(plan: Plan): Probe[] {
   return probes;
 }
 
-function describe(err: unknown): string {
-  const e = err as { response?: { data?: { error?: string } }; message?: string };
-  return e?.response?.data?.error ?? e?.message ?? String(err);
-}
-
 /**
  * Try every probe on a scratch proxy named `<prefix>-preflight` (removed afterwards). Throws
  * InvalidScenarioError listing each rejected toxic.
@@ -65,19 +61,20 @@ export async function preflightToxics(client: Toxiproxy, prefix: string, upstrea
     for (const [i, p] of probes.entries()) {
       const name = `chatstorm_preflight_${i}`;
       try {
-        await proxy.addToxic({ name, type: p.toxic.type as never, stream: p.toxic.stream, toxicity: p.toxic.toxicity, attributes: p.toxic.attributes });
+        await addToxic(proxy, p.toxic, name, p.field);
       } catch (err) {
+        if (!(err instanceof NetworkError)) throw err;
         if (!issues.some((x) => x.path === p.field)) {
           issues.push({
             path: p.field,
             message:
-              `the proxy rejected toxic ${p.toxic.type} ${p.toxic.stream} ${JSON.stringify(p.toxic.attributes)} (${describe(err)}); ` +
+              `the proxy rejected toxic ${p.toxic.type} ${p.toxic.stream} ${JSON.stringify(p.toxic.attributes)} (${err.reason}); ` +
               'check each attribute against the toxic\'s range (docs/proxy.md, Toxiproxy README)',
           });
         }
         continue;
       }
-      await (await proxy.getToxic(name)).remove();
+      await removeToxic(proxy, name);
     }
   } finally {
     await proxy.remove().catch(() => {});
