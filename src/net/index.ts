@@ -1,4 +1,20 @@
 export { openToxiproxy, type ToxiproxyHandle } from './toxiproxy.ts';
-export { createNetworks, proxyAddressing, removeNetworks, addToxic, removeToxic, setEnabled, NetworkError, type Network } from './networks.ts';
+export {
+  createNetworks,
+  createProxy,
+  proxyAddressing,
+  removeNetworks,
+  removeProxy,
+  leftBehind,
+  addToxic,
+  removeToxic,
+  readToxic,
+  updateToxic,
+  setEnabled,
+  NetworkError,
+  type Network,
+  type ToxicSnapshot,
+} from './networks.ts';
 export { describeToxiproxyError } from './toxiproxy-error.ts';
+export { toxiproxyCall, ToxiproxyTimeoutError, TOXIPROXY_TIMEOUT_MS } from './toxiproxy-call.ts';
 export { startChild, type ChildService } from './child.ts';

@@ -1,11 +1,13 @@
 /**
  * Network profiles: one Toxiproxy proxy per network of the scenario, created for the run and
  * removed afterwards (also when the run fails). Every device connects through its network's proxy.
+ * Every call to the Toxiproxy API is bounded by `timeoutMs` (default TOXIPROXY_TIMEOUT_MS).
  */
 import type { Proxy, Toxiproxy } from 'toxiproxy-node-client';
 import type { ToxicSpec } from '../scenario/schema.ts';
 import { ChatstormError } from '../errors.ts';
 import { describeToxiproxyError as describe } from './toxiproxy-error.ts';
+import { TOXIPROXY_TIMEOUT_MS, ToxiproxyTimeoutError, toxiproxyCall } from './toxiproxy-call.ts';
 
 /** The proxy rejected an operation (bad toxic attributes, name clash, ...). */
 export class NetworkError extends ChatstormError {
@@ -45,6 +47,7 @@ export async function createNetworks(
   upstream: string,
   networks: Record<string, { toxics: ToxicSpec[] }>,
   addressing?: { listenHost: string; connectHost: string },
+  timeoutMs = TOXIPROXY_TIMEOUT_MS,
 ): Promise<Map<string, Network>> {
   const out = new Map<string, Network>();
   try {
@@ -53,45 +56,99 @@ export async function createNetworks(
       const client = api?.client ?? (host as Toxiproxy);
       addressing ??= api ? proxyAddressing(api.url) : { listenHost: '127.0.0.1', connectHost: '127.0.0.1' };
       const proxyName = `chatstorm-${runId}-${name}`;
-      let proxy: Proxy;
-      try {
-        proxy = await client.createProxy({ name: proxyName, listen: `${addressing.listenHost}:0`, upstream });
-      } catch (err) {
-        throw new NetworkError(`could not create proxy ${proxyName} for network ${name}: ${describe(err)}`, { cause: err });
-      }
+      const proxy = await createProxy(client, { name: proxyName, listen: `${addressing.listenHost}:0`, upstream }, `network ${name}`, timeoutMs);
       const port = proxy.listen.slice(proxy.listen.lastIndexOf(':') + 1);
       out.set(name, { name, url: `ws://${addressing.connectHost}:${port}`, proxy });
-      for (const [i, t] of profile.toxics.entries()) await addToxic(proxy, t, t.name ?? `chatstorm_base${i}_${t.type}`, `networks.${name}.toxics[${i}]`);
+      for (const [i, t] of profile.toxics.entries()) await addToxic(proxy, t, t.name ?? `chatstorm_base${i}_${t.type}`, `networks.${name}.toxics[${i}]`, timeoutMs);
     }
   } catch (err) {
-    await removeNetworks(out);
+    const left = await removeNetworks(out, timeoutMs);
+    if (left.length > 0 && err instanceof Error) err.message += `; ${leftBehind(left)}`;
     throw err;
   }
   return out;
 }
 
-/** Add a toxic; a rejection names the scenario field it came from. */
-export async function addToxic(proxy: Proxy, t: ToxicSpec, name: string, field: string): Promise<void> {
+/** Create one proxy (`purpose` names it in errors, e.g. `network eu`). */
+export async function createProxy(
+  client: Toxiproxy,
+  body: { name: string; listen: string; upstream: string },
+  purpose: string,
+  timeoutMs = TOXIPROXY_TIMEOUT_MS,
+): Promise<Proxy> {
   try {
-    await proxy.addToxic({ name, type: t.type as never, stream: t.stream, toxicity: t.toxicity, attributes: t.attributes });
+    return await toxiproxyCall(`create proxy ${body.name}`, client.host, () => client.createProxy(body), timeoutMs);
   } catch (err) {
+    if (err instanceof ToxiproxyTimeoutError) throw err;
+    throw new NetworkError(`could not create proxy ${body.name} for ${purpose}: ${describe(err)}`, { cause: err, reason: describe(err) });
+  }
+}
+
+/** Add a toxic; a rejection names the scenario field it came from (a timeout is not a rejection). */
+export async function addToxic(proxy: Proxy, t: ToxicSpec, name: string, field: string, timeoutMs = TOXIPROXY_TIMEOUT_MS): Promise<void> {
+  try {
+    await toxiproxyCall(`add toxic ${name} to ${proxy.name}`, proxy.getHost(), () =>
+      proxy.addToxic({ name, type: t.type as never, stream: t.stream, toxicity: t.toxicity, attributes: t.attributes }), timeoutMs);
+  } catch (err) {
+    if (err instanceof ToxiproxyTimeoutError) throw err;
     const reason = describe(err);
     throw new NetworkError(`${field}: the proxy rejected toxic ${t.type}: ${reason}`, { cause: err, reason });
   }
 }
 
 /** Remove a toxic by name. */
-export async function removeToxic(proxy: Proxy, name: string): Promise<void> {
-  const toxic = await proxy.getToxic(name);
-  await toxic.remove();
+export async function removeToxic(proxy: Proxy, name: string, timeoutMs = TOXIPROXY_TIMEOUT_MS): Promise<void> {
+  await toxiproxyCall(`remove toxic ${name} from ${proxy.name}`, proxy.getHost(), async () => (await proxy.getToxic(name)).remove(), timeoutMs);
+}
+
+/** A toxic as it is on the proxy now. */
+export type ToxicSnapshot = ToxicSpec & { name: string };
+
+/** Read a toxic by name. */
+export async function readToxic(proxy: Proxy, name: string, timeoutMs = TOXIPROXY_TIMEOUT_MS): Promise<ToxicSnapshot> {
+  const t = await toxiproxyCall(`read toxic ${name} of ${proxy.name}`, proxy.getHost(), () => proxy.getToxic(name), timeoutMs);
+  return {
+    name: t.name,
+    type: t.type as ToxicSpec['type'],
+    stream: t.stream,
+    toxicity: t.toxicity,
+    attributes: { ...(t.attributes as Record<string, number>) },
+  };
+}
+
+/** Set a toxic's attributes and toxicity (type and stream stay). */
+export async function updateToxic(proxy: Proxy, t: ToxicSnapshot, attributes: Record<string, number>, toxicity: number, timeoutMs = TOXIPROXY_TIMEOUT_MS): Promise<void> {
+  await toxiproxyCall(`update toxic ${t.name} of ${proxy.name}`, proxy.getHost(), async () => {
+    const toxic = await proxy.getToxic(t.name);
+    await toxic.update({ name: t.name, type: t.type as never, stream: t.stream, toxicity, attributes: attributes as never });
+  }, timeoutMs);
 }
 
 /** Disable (outage) or re-enable a network's proxy. Disabling drops every connection. */
-export async function setEnabled(net: Network, enabled: boolean): Promise<void> {
-  net.proxy = await net.proxy.update({ enabled, listen: net.proxy.listen, upstream: net.proxy.upstream });
+export async function setEnabled(net: Network, enabled: boolean, timeoutMs = TOXIPROXY_TIMEOUT_MS): Promise<void> {
+  const p = net.proxy;
+  net.proxy = await toxiproxyCall(`${enabled ? 'enable' : 'disable'} proxy ${p.name}`, p.getHost(), () => p.update({ enabled, listen: p.listen, upstream: p.upstream }), timeoutMs);
 }
 
-/** Remove the run's proxies; errors are swallowed (best effort, also used on failure paths). */
-export async function removeNetworks(nets: Map<string, Network>): Promise<void> {
-  await Promise.all([...nets.values()].map((n) => n.proxy.remove().catch(() => {})));
+/**
+ * Remove the run's proxies, every one even when some fail (also used on failure paths). Resolves
+ * with the proxies it could not remove, each with why, e.g. `chatstorm-r1-eu at http://h:8474 (...)`.
+ */
+export async function removeNetworks(nets: ReadonlyMap<string, Network>, timeoutMs = TOXIPROXY_TIMEOUT_MS): Promise<string[]> {
+  const results = await Promise.allSettled([...nets.values()].map((n) => removeProxy(n.proxy, timeoutMs)));
+  return results.flatMap((r) => (r.status === 'rejected' ? [String((r.reason as Error).message)] : []));
+}
+
+/** Remove one proxy; a failure says which proxy on which Toxiproxy, and why. */
+export async function removeProxy(proxy: Proxy, timeoutMs = TOXIPROXY_TIMEOUT_MS): Promise<void> {
+  try {
+    await toxiproxyCall(`remove proxy ${proxy.name}`, proxy.getHost(), () => proxy.remove(), timeoutMs);
+  } catch (err) {
+    throw new NetworkError(`${proxy.name} at ${proxy.getHost()} (${describe(err)})`, { cause: err, reason: describe(err) });
+  }
+}
+
+/** The infrastructure error for proxies `removeNetworks` could not remove. */
+export function leftBehind(failures: readonly string[]): string {
+  return `proxies left behind: ${failures.join('; ')}. Remove them with \`curl -X DELETE <toxiproxy>/proxies/<name>\` or restart Toxiproxy.`;
 }

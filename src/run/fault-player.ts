@@ -13,11 +13,11 @@
  * when every killed device is live again (or the end of the run), so checkers can split delay by
  * fault phase. Killed devices also record `disconnect` with `intentional: true`.
  */
-import type { Proxy } from 'toxiproxy-node-client';
 import type { Recorder } from '../history/recorder.ts';
 import type { PlannedFault } from '../plan/plan.ts';
 import type { ToxicSpec } from '../scenario/schema.ts';
-import { addToxic, removeToxic, setEnabled, type Network } from '../net/networks.ts';
+import { addToxic, readToxic, removeToxic, setEnabled, updateToxic, type Network } from '../net/networks.ts';
+import { TOXIPROXY_TIMEOUT_MS } from '../net/toxiproxy-call.ts';
 import type { DeviceHooks, VirtualDevice } from './device.ts';
 import type { Timeline } from './timeline.ts';
 
@@ -39,6 +39,8 @@ export interface FaultPlayerOptions {
   recorder: Recorder;
   /** A fault could not be applied or lifted: the run cannot go on as planned. */
   onError: (message: string) => void;
+  /** Bound of each Toxiproxy call, ms (default TOXIPROXY_TIMEOUT_MS): a hung Toxiproxy fails the fault, never hangs the run. */
+  toxiproxyTimeoutMs?: number;
 }
 
 export class FaultPlayer {
@@ -49,7 +51,11 @@ export class FaultPlayer {
   /** Active kills by device, to end them when the device is live again. */
   private readonly killsByDevice = new Map<string, Active[]>();
 
-  constructor(private readonly o: FaultPlayerOptions) {}
+  private readonly timeoutMs: number;
+
+  constructor(private readonly o: FaultPlayerOptions) {
+    this.timeoutMs = o.toxiproxyTimeoutMs ?? TOXIPROXY_TIMEOUT_MS;
+  }
 
   /** Shared device hooks (pass to every VirtualDevice). */
   readonly hooks: DeviceHooks = {
@@ -177,29 +183,30 @@ export class FaultPlayer {
 
   private async applyNetworkFault(f: PlannedFault): Promise<void> {
     const net = this.net(f);
+    const ms = this.timeoutMs;
     const field = `faults[${f.id.slice(1)}]`;
     let restore: () => Promise<void>;
     switch (f.action) {
       case 'outage':
-        await setEnabled(net, false);
-        restore = () => setEnabled(net, true);
+        await setEnabled(net, false, ms);
+        restore = () => setEnabled(net, true, ms);
         break;
       case 'toxic': {
         const t = f.toxic as ToxicSpec & { name: string };
-        await addToxic(net.proxy, t, t.name, field);
-        restore = () => removeToxic(net.proxy, t.name);
+        await addToxic(net.proxy, t, t.name, field, ms);
+        restore = () => removeToxic(net.proxy, t.name, ms);
         break;
       }
       case 'update-toxic': {
-        const saved = await snapshot(net.proxy, f.target as string);
-        await updateToxic(net.proxy, saved, { ...saved.attributes, ...f.attributes }, f.toxicity ?? saved.toxicity);
-        restore = () => updateToxic(net.proxy, saved, saved.attributes, saved.toxicity);
+        const saved = await readToxic(net.proxy, f.target as string, ms);
+        await updateToxic(net.proxy, saved, { ...saved.attributes, ...f.attributes }, f.toxicity ?? saved.toxicity, ms);
+        restore = () => updateToxic(net.proxy, saved, saved.attributes, saved.toxicity, ms);
         break;
       }
       case 'remove-toxic': {
-        const saved = await snapshot(net.proxy, f.target as string);
-        await removeToxic(net.proxy, saved.name);
-        restore = () => addToxic(net.proxy, saved, saved.name, field);
+        const saved = await readToxic(net.proxy, f.target as string, ms);
+        await removeToxic(net.proxy, saved.name, ms);
+        restore = () => addToxic(net.proxy, saved, saved.name, field, ms);
         break;
       }
       case 'ramp': {
@@ -207,12 +214,12 @@ export class FaultPlayer {
         const attribute = f.ramp?.attribute as string;
         if (f.toxic) {
           const t = f.toxic;
-          await addToxic(net.proxy, { ...t, attributes: { ...t.attributes, [attribute]: first } }, t.name, field);
-          restore = () => removeToxic(net.proxy, t.name);
+          await addToxic(net.proxy, { ...t, attributes: { ...t.attributes, [attribute]: first } }, t.name, field, ms);
+          restore = () => removeToxic(net.proxy, t.name, ms);
         } else {
-          const saved = await snapshot(net.proxy, f.target as string);
-          await updateToxic(net.proxy, saved, { ...saved.attributes, [attribute]: first }, saved.toxicity);
-          restore = () => updateToxic(net.proxy, saved, saved.attributes, saved.toxicity);
+          const saved = await readToxic(net.proxy, f.target as string, ms);
+          await updateToxic(net.proxy, saved, { ...saved.attributes, [attribute]: first }, saved.toxicity, ms);
+          restore = () => updateToxic(net.proxy, saved, saved.attributes, saved.toxicity, ms);
         }
         break;
       }
@@ -226,10 +233,11 @@ export class FaultPlayer {
     void this.op(f, 'updated', async () => {
       if (!this.active.has(f.id)) return;
       const net = this.net(f);
+      const ms = this.timeoutMs;
       const name = f.toxic?.name ?? (f.target as string);
-      const cur = await snapshot(net.proxy, name);
+      const cur = await readToxic(net.proxy, name, ms);
       const attribute = f.ramp?.attribute as string;
-      await updateToxic(net.proxy, cur, { ...cur.attributes, [attribute]: value }, cur.toxicity);
+      await updateToxic(net.proxy, cur, { ...cur.attributes, [attribute]: value }, cur.toxicity, ms);
       this.o.recorder.emit({ type: 'fault-update', fault: f.id, network: f.network, description: `${name} ${attribute}=${value}` });
     });
   }
@@ -240,22 +248,4 @@ export class FaultPlayer {
     await a.restore();
     this.end(a);
   }
-}
-
-type Snapshot = ToxicSpec & { name: string };
-
-async function snapshot(proxy: Proxy, name: string): Promise<Snapshot> {
-  const t = await proxy.getToxic(name);
-  return {
-    name: t.name,
-    type: t.type as ToxicSpec['type'],
-    stream: t.stream,
-    toxicity: t.toxicity,
-    attributes: { ...(t.attributes as Record<string, number>) },
-  };
-}
-
-async function updateToxic(proxy: Proxy, t: Snapshot, attributes: Record<string, number>, toxicity: number): Promise<void> {
-  const toxic = await proxy.getToxic(t.name);
-  await toxic.update({ name: t.name, type: t.type as never, stream: t.stream, toxicity, attributes: attributes as never });
 }

@@ -23,7 +23,8 @@ import { messageBody } from '../drivers/body.ts';
 import { Recorder } from '../history/recorder.ts';
 import { HISTORY_SCHEMA, type HistoryEvent } from '../history/events.ts';
 import { openToxiproxy, type ToxiproxyHandle } from '../net/toxiproxy.ts';
-import { createNetworks, removeNetworks, proxyAddressing, type Network } from '../net/networks.ts';
+import { createNetworks, leftBehind, removeNetworks, proxyAddressing, type Network } from '../net/networks.ts';
+import { TOXIPROXY_TIMEOUT_MS } from '../net/toxiproxy-call.ts';
 import { startChild, type ChildService } from '../net/child.ts';
 import { HarnessError, InvalidScenarioError } from '../errors.ts';
 import { Random } from '../plan/random.ts';
@@ -62,6 +63,8 @@ export interface RunOptions {
    * which its children inherit): networks are spread over as many proxy processes as it needs.
    */
   fileLimit?: number | null;
+  /** Bound of each Toxiproxy API call, ms (default TOXIPROXY_TIMEOUT_MS, 10 s); a timeout is exit 3. */
+  toxiproxyTimeoutMs?: number;
 }
 
 export interface Progress {
@@ -108,6 +111,7 @@ export async function runPlan(opts: RunOptions): Promise<RunOutcome> {
   for (const l of opts.listeners ?? []) recorder.listen(l);
   const rnd = new Random(plan.seed ^ 0x5eed);
   const random = () => rnd.next();
+  const toxiproxyTimeoutMs = opts.toxiproxyTimeoutMs ?? TOXIPROXY_TIMEOUT_MS;
 
   let server: ChildService | null = null;
   let proxy: ToxiproxyHandle | null = null;
@@ -171,9 +175,9 @@ export async function runPlan(opts: RunOptions): Promise<RunOutcome> {
     }
     await driver.provision(target, plan.accounts, plan.conversations);
     const upstream = `${targetUrl.hostname}:${targetUrl.port || (targetUrl.protocol === 'wss:' ? 443 : 80)}`;
-    await preflightToxics(proxy.client, `chatstorm-${runId}`, upstream, plan);
+    await preflightToxics(proxy.client, `chatstorm-${runId}`, upstream, plan, toxiproxyTimeoutMs);
     // Each network on the proxy process planned for it.
-    nets = await createNetworks(proxy, runId, upstream, plan.networks, proxyAddressing(proxy.url));
+    nets = await createNetworks(proxy, runId, upstream, plan.networks, proxyAddressing(proxy.url), toxiproxyTimeoutMs);
 
     recorder.append({
       type: 'run-start',
@@ -197,6 +201,7 @@ export async function runPlan(opts: RunOptions): Promise<RunOutcome> {
       nets,
       devices: byId,
       recorder,
+      toxiproxyTimeoutMs,
       onError: (why) => {
         infraError ??= why;
         endReason = 'fault-failed';
@@ -304,7 +309,9 @@ export async function runPlan(opts: RunOptions): Promise<RunOutcome> {
     if (started) recorder.emit({ type: 'run-end', reason: endReason });
     if (progressTimer) clearInterval(progressTimer);
     opts.signal?.removeEventListener('abort', onAbort);
-    await removeNetworks(nets);
+    // Every proxy is tried; the ones left behind are the run's infrastructure error if it had none.
+    const left = await removeNetworks(nets, toxiproxyTimeoutMs);
+    if (left.length > 0) infraError ??= leftBehind(left);
     await proxy?.stop();
     await server?.stop();
   }

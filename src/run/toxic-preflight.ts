@@ -4,9 +4,10 @@
  * will set) and remove it again. A toxic the proxy rejects is a bad scenario (exit 2), named by
  * its field, not a failure in the middle of the run.
  */
-import type { Toxiproxy, Proxy } from 'toxiproxy-node-client';
+import type { Toxiproxy } from 'toxiproxy-node-client';
 import { InvalidScenarioError } from '../errors.ts';
-import { addToxic, NetworkError, removeToxic } from '../net/networks.ts';
+import { addToxic, createProxy, leftBehind, NetworkError, removeProxy, removeToxic } from '../net/networks.ts';
+import { TOXIPROXY_TIMEOUT_MS } from '../net/toxiproxy-call.ts';
 import type { Plan } from '../plan/plan.ts';
 import type { ToxicSpec } from '../scenario/schema.ts';
 
@@ -50,18 +51,20 @@ export function toxicProbes(plan: Plan): Probe[] {
 
 /**
  * Try every probe on a scratch proxy named `<prefix>-preflight` (removed afterwards). Throws
- * InvalidScenarioError listing each rejected toxic.
+ * InvalidScenarioError listing each rejected toxic. Every Toxiproxy call is bounded by `timeoutMs`;
+ * a timeout (ToxiproxyTimeoutError) or a scratch proxy that cannot be removed is an
+ * infrastructure error, not a bad scenario.
  */
-export async function preflightToxics(client: Toxiproxy, prefix: string, upstream: string, plan: Plan): Promise<void> {
+export async function preflightToxics(client: Toxiproxy, prefix: string, upstream: string, plan: Plan, timeoutMs = TOXIPROXY_TIMEOUT_MS): Promise<void> {
   const probes = toxicProbes(plan);
   if (probes.length === 0) return;
-  const proxy: Proxy = await client.createProxy({ name: `${prefix}-preflight`, listen: '127.0.0.1:0', upstream });
+  const proxy = await createProxy(client, { name: `${prefix}-preflight`, listen: '127.0.0.1:0', upstream }, 'the toxic preflight', timeoutMs);
   const issues: { path: string; message: string }[] = [];
   try {
     for (const [i, p] of probes.entries()) {
       const name = `chatstorm_preflight_${i}`;
       try {
-        await addToxic(proxy, p.toxic, name, p.field);
+        await addToxic(proxy, p.toxic, name, p.field, timeoutMs);
       } catch (err) {
         if (!(err instanceof NetworkError)) throw err;
         if (!issues.some((x) => x.path === p.field)) {
@@ -74,10 +77,16 @@ export async function preflightToxics(client: Toxiproxy, prefix: string, upstrea
         }
         continue;
       }
-      await removeToxic(proxy, name);
+      await removeToxic(proxy, name, timeoutMs);
     }
-  } finally {
-    await proxy.remove().catch(() => {});
+  } catch (err) {
+    await removeProxy(proxy, timeoutMs).catch(() => {}); // the first error is the one to report
+    throw err;
+  }
+  try {
+    await removeProxy(proxy, timeoutMs);
+  } catch (err) {
+    throw new NetworkError(leftBehind([(err as Error).message]), { cause: err });
   }
   if (issues.length > 0) throw new InvalidScenarioError(issues, `scenario ${plan.scenario}`);
 }
