@@ -119,6 +119,8 @@ export interface ConnectOptions {
   timeoutMs: number;
   /** Download the attachments of inbound messages and report their sha256 (default true). */
   downloadAttachments?: boolean;
+  /** Aborted when the device is stopped while connecting: give up now (reject), do not wait for `timeoutMs`. */
+  signal?: AbortSignal;
 }
 
 /** One live device connection. */

@@ -97,13 +97,18 @@ export const referenceDriver: Driver = {
       const timer = setTimeout(() => fail(new Error(`connect timed out after ${opts.timeoutMs} ms`)), opts.timeoutMs);
       const fail = (err: Error) => {
         clearTimeout(timer);
+        opts.signal?.removeEventListener('abort', onAbort);
         if (!live) {
           ws.terminate();
           reject(err);
         }
       };
+      const onAbort = () => fail(new Error('connect aborted: the device was stopped'));
+      opts.signal?.addEventListener('abort', onAbort, { once: true });
+      if (opts.signal?.aborted) queueMicrotask(onAbort);
       const goLive = () => {
         clearTimeout(timer);
+        opts.signal?.removeEventListener('abort', onAbort);
         live = true;
         resolve(conn);
       };

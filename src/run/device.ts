@@ -96,6 +96,10 @@ export class VirtualDevice {
   private attempt = 0;
   private downSince: number | null = null;
   private retryTimer: NodeJS.Timeout | null = null;
+  /** Ends the backoff wait early (stop()). */
+  private wakeRetry: (() => void) | null = null;
+  /** Aborts the connection attempt in flight (stop()). */
+  private attemptAbort: AbortController | null = null;
   private wasLive = false;
   /** History loads under way (the runner's drain waits for them). */
   historyLoads = 0;
@@ -113,6 +117,8 @@ export class VirtualDevice {
       this.attempt++;
       this.state = 'connecting';
       recorder.emit({ type: 'connect', device: this.id, attempt: this.attempt });
+      const attempt = new AbortController();
+      this.attemptAbort = attempt;
       try {
         const conn = await driver.connect({
           url: this.o.url,
@@ -121,7 +127,9 @@ export class VirtualDevice {
           timeoutMs: this.o.connectTimeoutMs,
           handlers: this.handlers,
           downloadAttachments: this.o.downloadAttachments ?? true,
+          signal: attempt.signal,
         });
+        this.attemptAbort = null;
         if (this.stopped) {
           conn.close();
           return false;
@@ -139,13 +147,16 @@ export class VirtualDevice {
         this.wasLive = true;
         return true;
       } catch (err) {
+        this.attemptAbort = null;
         if (this.stopped) return false;
         this.state = 'offline';
         const wait = backoffMs(this.attempt, this.o.random(), { maxMs: this.o.backoffMaxMs });
         await new Promise<void>((r) => {
           this.retryTimer = setTimeout(r, wait);
+          this.wakeRetry = r;
         });
         this.retryTimer = null;
+        this.wakeRetry = null;
       }
     }
     return false;
@@ -271,6 +282,9 @@ export class VirtualDevice {
     const wasLive = this.state === 'live';
     this.state = 'stopped';
     if (this.retryTimer) clearTimeout(this.retryTimer);
+    // A connect() in its backoff wait or mid-attempt returns false now, not after a timeout.
+    this.wakeRetry?.();
+    this.attemptAbort?.abort();
     if (this.conn) {
       this.conn.close();
       this.conn = null;

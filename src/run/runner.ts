@@ -127,13 +127,26 @@ export async function runPlan(opts: RunOptions): Promise<RunOutcome> {
   const preparing = new Map<string, Promise<void>>();
   const counters = { sent: 0, acked: 0, delivered: 0 };
   let phase: Progress['phase'] = 'connect';
+  /**
+   * Aborted when the run must end early (overload, Ctrl-C, a failed fault): setup stops at its
+   * next step, connecting devices are stopped, the timeline stops.
+   */
+  const halt = new AbortController();
+  const halted = () => {
+    timeline?.stop();
+    halt.abort();
+  };
+  /** Between setup steps: end the run now if it was halted meanwhile. */
+  const checkHalt = (step: string) => {
+    if (halt.signal.aborted) throw new HarnessError(`run ended while ${step}`);
+  };
 
   const monitor = new SelfMonitor(
     recorder,
     (why) => {
       endReason = 'harness-overloaded';
       infraError = why;
-      timeline?.stop();
+      halted();
     },
     opts.selfMonitor,
   );
@@ -144,7 +157,7 @@ export async function runPlan(opts: RunOptions): Promise<RunOutcome> {
   });
   const onAbort = () => {
     if (endReason === 'complete') endReason = 'interrupted';
-    timeline?.stop();
+    halted();
   };
   opts.signal?.addEventListener('abort', onAbort, { once: true });
   const progressTimer = opts.onProgress
@@ -163,21 +176,28 @@ export async function runPlan(opts: RunOptions): Promise<RunOutcome> {
   try {
     // ---------------------------------------------------------------- setup
     // First, because a load the open-file limit cannot carry is refused before anything starts.
+    if (opts.signal?.aborted) onAbort();
+    checkHalt('starting');
     proxy = await openToxiproxy(opts.toxiproxy, { devicesPerNetwork: devicesPerNetwork(plan), ...(opts.fileLimit === undefined ? {} : { fileLimit: opts.fileLimit }) });
+    checkHalt('opening Toxiproxy');
     let target = opts.target;
     if (target === undefined) {
       server = await startChild(['serve', '--port', '0', ...(opts.serverArgs ?? [])], /listening on (ws:\/\/\S+)/, 'reference chat server');
       target = server.url;
+      checkHalt('starting the reference server');
     }
     const targetUrl = new URL(target);
     if (targetUrl.protocol !== 'ws:' && targetUrl.protocol !== 'wss:') {
       throw new HarnessError(`--target must be a ws:// URL such as ws://127.0.0.1:7420, got ${target}`);
     }
     await driver.provision(target, plan.accounts, plan.conversations);
+    checkHalt('provisioning');
     const upstream = `${targetUrl.hostname}:${targetUrl.port || (targetUrl.protocol === 'wss:' ? 443 : 80)}`;
     await preflightToxics(proxy.client, `chatstorm-${runId}`, upstream, plan, toxiproxyTimeoutMs);
+    checkHalt('trying the toxics');
     // Each network on the proxy process planned for it.
     nets = await createNetworks(proxy, runId, upstream, plan.networks, proxyAddressing(proxy.url), toxiproxyTimeoutMs);
+    checkHalt('creating the networks');
 
     recorder.append({
       type: 'run-start',
@@ -205,7 +225,7 @@ export async function runPlan(opts: RunOptions): Promise<RunOutcome> {
       onError: (why) => {
         infraError ??= why;
         endReason = 'fault-failed';
-        timeline?.stop();
+        halted();
       },
     });
     const hooks = faults.hooks;
@@ -231,7 +251,7 @@ export async function runPlan(opts: RunOptions): Promise<RunOutcome> {
       }
     }
     monitor.start();
-    await connectAll(devices, opts.connectConcurrency ?? 64, opts.connectDeadlineMs ?? 60_000, opts.signal);
+    await connectAll(devices, opts.connectConcurrency ?? 64, opts.connectDeadlineMs ?? 60_000, halt.signal);
 
     // ---------------------------------------------------------------- play
     phase = 'play';
@@ -259,7 +279,7 @@ export async function runPlan(opts: RunOptions): Promise<RunOutcome> {
         })().catch((err: unknown) => {
           infraError ??= `could not prepare the attachments of ${s.key}: ${err instanceof Error ? err.message : String(err)}`;
           endReason = 'error';
-          timeline?.stop();
+          halted();
         });
         preparing.set(s.device, ready);
         void ready.then(() => {
@@ -299,7 +319,8 @@ export async function runPlan(opts: RunOptions): Promise<RunOutcome> {
     }
   } catch (err) {
     if (err instanceof InvalidScenarioError && !started) invalid = err;
-    infraError = err instanceof Error ? err.message : String(err);
+    // The first cause wins: a halt (overload, failed fault) has already said why.
+    infraError ??= err instanceof Error ? err.message : String(err);
     if (endReason === 'complete') endReason = 'error';
   } finally {
     // ---------------------------------------------------------------- teardown
@@ -329,22 +350,28 @@ export async function runPlan(opts: RunOptions): Promise<RunOutcome> {
   };
 }
 
-/** Bring every device live with bounded parallelism; a device that cannot connect in time fails setup. */
-async function connectAll(devices: VirtualDevice[], concurrency: number, deadlineMs: number, signal?: AbortSignal): Promise<void> {
+/**
+ * Bring every device live with bounded parallelism; a device that cannot connect in time fails
+ * setup. On `signal` (the run is halted) devices still connecting are stopped at once.
+ */
+async function connectAll(devices: VirtualDevice[], concurrency: number, deadlineMs: number, signal: AbortSignal): Promise<void> {
   let next = 0;
   let failed = 0;
-  const deadline = setTimeout(() => {
+  const stopConnecting = () => {
     for (const d of devices) if (d.state !== 'live') d.stop();
-  }, deadlineMs);
+  };
+  const deadline = setTimeout(stopConnecting, deadlineMs);
+  signal.addEventListener('abort', stopConnecting, { once: true });
   const worker = async () => {
-    while (next < devices.length && !signal?.aborted) {
+    while (next < devices.length && !signal.aborted) {
       const d = devices[next++] as VirtualDevice;
       if (!(await d.connect())) failed++;
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, devices.length) }, worker));
   clearTimeout(deadline);
-  if (signal?.aborted) throw new HarnessError('interrupted while connecting devices');
+  signal.removeEventListener('abort', stopConnecting);
+  if (signal.aborted) throw new HarnessError('interrupted while connecting devices');
   if (failed > 0) {
     throw new HarnessError(
       `${failed} of ${devices.length} devices could not connect within ${deadlineMs / 1000} s through their networks; ` +
