@@ -34,6 +34,8 @@ export class SelfMonitor {
   private readonly loop: IntervalHistogram;
   /** Sender lags of the current window: recording is O(1) and allocates nothing on the send path. */
   private lags = new LatencyHistogram(LAG_HISTOGRAM);
+  /** Exact largest lag of the window: HDR answers a bucket's upper edge, the p99 never exceeds this. */
+  private windowMaxMs = 0;
   private timer: NodeJS.Timeout | null = null;
   private bad = 0;
   private readonly report: SelfReport = { worstEventLoopP99Ms: 0, worstSenderLagP99Ms: 0, senderLagMaxMs: 0, overloaded: null };
@@ -57,6 +59,7 @@ export class SelfMonitor {
   /** Record one send's lag (actual − intended, ms). Cheap: called on the send path. */
   senderLag(ms: number): void {
     this.lags.recordMs(ms);
+    if (ms > this.windowMaxMs) this.windowMaxMs = ms;
     if (ms > this.report.senderLagMaxMs) this.report.senderLagMaxMs = ms;
   }
 
@@ -77,7 +80,8 @@ export class SelfMonitor {
     this.loop.reset();
     let lagP99 = 0;
     if (this.lags.count > 0) {
-      lagP99 = this.lags.percentileMs(99);
+      lagP99 = Math.min(this.lags.percentileMs(99), this.windowMaxMs);
+      this.windowMaxMs = 0;
       // A fresh histogram per window that had sends (the histogram API has no reset).
       this.lags = new LatencyHistogram(LAG_HISTOGRAM);
     }
