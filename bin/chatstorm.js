@@ -5,4 +5,8 @@ import { register } from 'tsx/esm/api';
 
 register();
 const { main } = await import('../src/cli/main.ts');
-process.exitCode = await main(process.argv.slice(2));
+const code = await main(process.argv.slice(2));
+// Exit explicitly once the command is done: the reports are written, and a request abandoned on a
+// hung Toxiproxy (toxiproxy-node-client cannot cancel one) must not keep the process alive for
+// minutes. stdout and stderr are synchronous for files and pipes on Linux, so nothing is lost.
+process.exit(code);
