@@ -27,6 +27,19 @@ export class DelayMetrics {
    * 0.1 ms floor keep each second under about 1 KB, so an hour costs a few MB.
    */
   private readonly perSecond = new Map<number, LatencyHistogram>();
+  /** The last second's histogram: arrivals come in time order, so nearly every lookup hits it. */
+  private second = NaN;
+  private secondHist: LatencyHistogram | undefined;
+  /**
+   * Histograms held by what selects them, so a delivery builds no name and looks nothing up by
+   * name (each is still created, and listed in `histograms`, on first use as before).
+   */
+  private delivery: LatencyHistogram | undefined;
+  private ack: LatencyHistogram | undefined;
+  private readonly byKind = new Map<string, LatencyHistogram>();
+  private readonly byPhase = new Map<string, LatencyHistogram>();
+  /** Receiving device -> its network's histogram; cleared on `account` events (networks may change). */
+  private readonly byDevice = new Map<string, LatencyHistogram>();
 
   constructor(ledger?: Ledger) {
     this.h = ledgerHandle(ledger);
@@ -41,22 +54,41 @@ export class DelayMetrics {
       this.histograms.recordMs(again ? 'reconnect' : 'connect', e.tookMs);
       return;
     }
+    if (e.type === 'account') {
+      this.byDevice.clear();
+      return;
+    }
     const note = ledger.last;
     if (note === undefined || note.msg === undefined) return;
     if (note.type === 'deliver' && e.type === 'deliver') {
       if (!note.firstForDevice || !note.expected) return;
       const msg = note.msg;
       const ms = e.atMs - msg.intendedMs;
-      this.histograms.recordMs('delivery', ms);
+      (this.delivery ??= this.histograms.histogram('delivery')).recordMs(ms);
       const second = Math.floor(e.atMs / 1000);
-      let h = this.perSecond.get(second);
-      if (!h) this.perSecond.set(second, (h = new LatencyHistogram({ digits: 1, lowestUs: 100 })));
+      let h = this.secondHist;
+      if (second !== this.second || h === undefined) {
+        h = this.perSecond.get(second);
+        if (!h) this.perSecond.set(second, (h = new LatencyHistogram({ digits: 1, lowestUs: 100 })));
+        this.second = second;
+        this.secondHist = h;
+      }
       h.recordMs(ms);
-      this.histograms.recordMs(`delivery[${msg.kind}]`, ms);
-      this.histograms.recordMs(`delivery{${ledger.topology.networkOf(e.device)}}`, ms);
-      this.histograms.recordMs(`delivery@${ledger.faults.phaseAt(msg.intendedMs)}`, ms);
+      let byKind = this.byKind.get(msg.kind);
+      if (byKind === undefined) this.byKind.set(msg.kind, (byKind = this.histograms.histogram(`delivery[${msg.kind}]`)));
+      byKind.recordMs(ms);
+      let byNetwork = this.byDevice.get(e.device);
+      if (byNetwork === undefined) {
+        byNetwork = this.histograms.histogram(`delivery{${ledger.topology.networkOf(e.device)}}`);
+        this.byDevice.set(e.device, byNetwork);
+      }
+      byNetwork.recordMs(ms);
+      const phase = ledger.faults.phaseAt(msg.intendedMs);
+      let byPhase = this.byPhase.get(phase);
+      if (byPhase === undefined) this.byPhase.set(phase, (byPhase = this.histograms.histogram(`delivery@${phase}`)));
+      byPhase.recordMs(ms);
     } else if (note.type === 'ack' && note.firstAck && e.type === 'ack') {
-      this.histograms.recordMs('ack', e.atMs - note.msg.intendedMs);
+      (this.ack ??= this.histograms.histogram('ack')).recordMs(e.atMs - note.msg.intendedMs);
     }
   }
 
@@ -71,6 +103,6 @@ export class DelayMetrics {
   }
 
   retained(): number {
-    return this.everConnected.size;
+    return this.everConnected.size + this.byDevice.size;
   }
 }

@@ -36,10 +36,11 @@ export class DuplicatesChecker implements Checker {
       this.extraIds++;
       if (msg.ids.size !== 2) return;
       this.duplicated++;
-      const ids = [...msg.ids].map(([id, seq]) => `${id} (seq ${seq})`).join(' and ');
-      this.witnesses.offer(() =>
+      if (!this.witnesses.full) this.witnesses.add(
         buildWitness(ledger, {
-          summary: `${msg.key} in ${msg.conv} was stored twice: ${ids}` + (msg.outcome === 'pending' ? ' (send outcome unknown)' : ''),
+          summary:
+            `${msg.key} in ${msg.conv} was stored twice: ${[...msg.ids].map(([id, seq]) => `${id} (seq ${seq})`).join(' and ')}` +
+            (msg.outcome === 'pending' ? ' (send outcome unknown)' : ''),
           key: msg.key,
           device: 'device' in e ? e.device : undefined,
           atMs: e.atMs,

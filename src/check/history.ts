@@ -129,7 +129,7 @@ export class HistoryChecker implements Checker {
     }
     if (problems.length > 0) {
       this.badPages++;
-      this.witnesses.offer(() =>
+      if (!this.witnesses.full) this.witnesses.add(
         buildWitness(this.h.ledger, {
           summary: `page of ${p.conv} on ${p.device} (before ${p.before ?? '-'}, after ${p.after ?? '-'}, limit ${p.limit}): ${problems.join('; ')}`,
           device: p.device,

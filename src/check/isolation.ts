@@ -41,7 +41,7 @@ export class IsolationChecker implements Checker {
     if (members.has(account)) return;
     this.leaks++;
     const convEvent = this.lastConv.get(e.conv);
-    this.witnesses.offer(() =>
+    if (!this.witnesses.full) this.witnesses.add(
       buildWitness(ledger, {
         summary: `${e.device} (account ${account}) received ${e.key} of ${e.conv}, whose members are ${[...members].join(', ')}`,
         key: e.key,

@@ -26,10 +26,13 @@ export class ChatstormJudge implements Judge {
   readonly ledger: Ledger;
   readonly delay: DelayMetrics;
   readonly checkers: Checker[];
+  private readonly loss: LossChecker;
+  private readonly duplicates: DuplicatesChecker;
   private readonly ordering: OrderingChecker;
   private readonly sync: SyncChecker;
   private readonly history: HistoryChecker;
   private readonly isolation: IsolationChecker;
+  private readonly integrity: IntegrityChecker;
 
   constructor(options: JudgeOptions = {}) {
     this.ledger = new Ledger(options);
@@ -38,21 +41,24 @@ export class ChatstormJudge implements Judge {
     this.sync = new SyncChecker(this.ledger, { maxStaleMs: options.maxStaleMs });
     this.history = new HistoryChecker(this.ledger);
     this.isolation = new IsolationChecker(this.ledger);
-    this.checkers = [
-      new LossChecker(this.ledger),
-      new DuplicatesChecker(this.ledger),
-      this.ordering,
-      this.sync,
-      this.history,
-      this.isolation,
-      new IntegrityChecker(this.ledger),
-    ];
+    this.loss = new LossChecker(this.ledger);
+    this.duplicates = new DuplicatesChecker(this.ledger);
+    this.integrity = new IntegrityChecker(this.ledger);
+    this.checkers = [this.loss, this.duplicates, this.ordering, this.sync, this.history, this.isolation, this.integrity];
   }
 
   step(e: HistoryEvent): void {
+    // One call site per checker (not a loop over `checkers`): each stays monomorphic and can be
+    // inlined. The order is the `checkers` order.
     this.ledger.step(e);
     this.delay.step(e);
-    for (const c of this.checkers) c.step(e);
+    this.loss.step(e);
+    this.duplicates.step(e);
+    this.ordering.step(e);
+    this.sync.step(e);
+    this.history.step(e);
+    this.isolation.step(e);
+    this.integrity.step(e);
   }
 
   result(): Verdict {

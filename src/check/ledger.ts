@@ -49,12 +49,18 @@ export interface MessageRecord {
   ackAtMs?: number;
   /** Server ids seen for this key (acks and deliveries) with their seq, in order of discovery. */
   readonly ids: Map<string, number>;
+  /** The first entry of `ids` (the canonical id the ordering check judges), once there is one. */
+  firstId?: string;
+  firstSeq?: number;
   /** Expected devices that have not received any copy yet. Emptied (and dropped) on settle. */
   missing: Set<string>;
   /** Number of expected recipients at send time. */
   readonly expectedCount: number;
-  /** `device\0id` pairs seen; only kept while in flight, then only for unexpected devices. */
-  seen: Set<string>;
+  /**
+   * Server ids each device received (one id, or several after a duplicate); only kept while in
+   * flight, then only for unexpected devices. Keyed by device so no per-event key is built.
+   */
+  seen: Map<string, string | string[]>;
   /** sha256 list the sender recorded, when the SendEvent carries one (see integrity check). */
   sentSha256?: readonly string[];
   /**
@@ -126,8 +132,10 @@ export class Ledger {
   /** Counts of the whole run. */
   readonly totals = { sends: 0, messages: 0, acked: 0, failed: 0, deliveries: 0, late: 0, orphans: 0, retired: 0 };
 
-  private readonly inFlight = new Map<string, MessageRecord>();
-  private readonly settled = new Map<string, MessageRecord>();
+  /** Every held record (in flight or settled) by key: one lookup per event. */
+  private readonly byKey = new Map<string, MessageRecord>();
+  /** Records in flight, in order of first send (the loss check's witness order). */
+  private readonly inFlight = new Set<MessageRecord>();
   /** Settled records in settle order (times are monotone), retired from the head. */
   private readonly settleQueue: MessageRecord[] = [];
   private settleHead = 0;
@@ -142,7 +150,7 @@ export class Ledger {
 
   /** The record of `key` while in flight or settled; undefined once retired. */
   get(key: string): MessageRecord | undefined {
-    return this.inFlight.get(key) ?? this.settled.get(key);
+    return this.byKey.get(key);
   }
 
   /** Messages not yet settled (pending outcome, or stored but missing somewhere). */
@@ -223,11 +231,12 @@ export class Ledger {
       ids: new Map(),
       missing: new Set(expected),
       expectedCount: expected.length,
-      seen: new Set(),
+      seen: new Map(),
       trail: [e],
     };
     if (Array.isArray(sha) && sha.every((s) => typeof s === 'string')) msg.sentSha256 = sha as string[];
-    this.inFlight.set(e.key, msg);
+    this.byKey.set(e.key, msg);
+    this.inFlight.add(msg);
     this.last = { type: 'send', msg, first: true };
   }
 
@@ -243,8 +252,7 @@ export class Ledger {
       this.totals.acked++;
     }
     msg.outcome = 'ok';
-    const newId = !msg.ids.has(e.id);
-    if (newId) msg.ids.set(e.id, e.seq);
+    const newId = addId(msg, e.id, e.seq);
     this.keep(msg, e);
     this.last = { type: 'ack', msg, newId, firstAck };
     this.maybeSettle(msg);
@@ -274,31 +282,33 @@ export class Ledger {
       this.last = { type: 'deliver', msg: undefined, cls: late ? 'late' : 'orphan', newId: false, firstForDevice: false, expected: false };
       return;
     }
-    const newId = !msg.ids.has(e.id);
-    if (newId) msg.ids.set(e.id, e.seq);
-    const pair = e.device + '\0' + e.id;
+    const newId = addId(msg, e.id, e.seq);
+    const device = e.device;
     let cls: 'first' | 'redelivery';
     let firstForDevice: boolean;
     let expected: boolean;
     if (msg.settledAtMs === undefined) {
-      expected = msg.missing.has(e.device) || this.wasExpected(msg, e.device);
-      cls = msg.seen.has(pair) ? 'redelivery' : 'first';
-      firstForDevice = msg.missing.has(e.device) || (!expected && !this.deviceSawAny(msg, e.device));
-      msg.seen.add(pair);
-      if (msg.missing.delete(e.device) || (cls === 'first' && msg.trail.length < TRAIL_DELIVERIES + msg.attempts + 2)) {
+      const wasMissing = msg.missing.delete(device);
+      expected = wasMissing || this.wasExpected(msg, device);
+      const had = msg.seen.get(device);
+      cls = sawId(had, e.id) ? 'redelivery' : 'first';
+      firstForDevice = wasMissing || (!expected && had === undefined);
+      if (cls === 'first') msg.seen.set(device, withId(had, e.id));
+      if (wasMissing || (cls === 'first' && msg.trail.length < TRAIL_DELIVERIES + msg.attempts + 2)) {
         msg.trail.push(e);
       }
     } else {
       // Settled: every expected device has a copy; only unexpected devices are still tracked.
       if (newId) this.keep(msg, e);
-      expected = this.wasExpected(msg, e.device);
+      expected = this.wasExpected(msg, device);
       if (expected) {
         cls = newId ? 'first' : 'redelivery';
         firstForDevice = false;
       } else {
-        cls = msg.seen.has(pair) ? 'redelivery' : 'first';
-        firstForDevice = !this.deviceSawAny(msg, e.device);
-        msg.seen.add(pair);
+        const had = msg.seen.get(device);
+        cls = sawId(had, e.id) ? 'redelivery' : 'first';
+        firstForDevice = had === undefined;
+        if (cls === 'first') msg.seen.set(device, withId(had, e.id));
       }
     }
     this.last = { type: 'deliver', msg, cls, newId, firstForDevice, expected };
@@ -317,31 +327,19 @@ export class Ledger {
     return account !== undefined && this.topology.isMember(msg.conv, account);
   }
 
-  private deviceSawAny(msg: MessageRecord, device: string): boolean {
-    const prefix = device + '\0';
-    for (const p of msg.seen) if (p.startsWith(prefix)) return true;
-    return false;
-  }
-
   private maybeSettle(msg: MessageRecord): void {
     if (msg.settledAtMs !== undefined) return;
     const stored = msg.outcome === 'ok' || msg.ids.size > 0;
     const done = (stored && msg.missing.size === 0) || (msg.outcome === 'fail' && msg.ids.size === 0);
     if (!done) return;
     msg.settledAtMs = this.nowMs;
-    this.inFlight.delete(msg.key);
-    this.settled.set(msg.key, msg);
+    this.inFlight.delete(msg);
     this.settleQueue.push(msg);
     // Drop the bulky state: keep ids, the few unexpected devices that saw a copy, and (after
     // this step) a compact trail.
     this.settledNow.push(msg);
-    msg.missing = new Set();
-    const keep = new Set<string>();
-    for (const p of msg.seen) {
-      const device = p.slice(0, p.indexOf('\0'));
-      if (!this.wasExpected(msg, device)) keep.add(p);
-    }
-    msg.seen = keep;
+    if (msg.missing.size > 0) msg.missing = new Set();
+    for (const device of msg.seen.keys()) if (this.wasExpected(msg, device)) msg.seen.delete(device);
   }
 
   private retireOld(): void {
@@ -353,7 +351,7 @@ export class Ledger {
       this.settleHead++;
       // A failed send may have been settled and then been proven stored by a late delivery;
       // it is still settled, so it retires the same way.
-      this.settled.delete(msg.key);
+      if (this.byKey.get(msg.key) === msg) this.byKey.delete(msg.key);
       const high = this.retiredHigh.get(msg.sender);
       if (high === undefined || msg.counter > high) this.retiredHigh.set(msg.sender, msg.counter);
       this.retiredNow.push(msg);
@@ -367,9 +365,8 @@ export class Ledger {
 
   /** Entries held in the ledger's tables (for the bounded-memory test), including the population. */
   retained(): number {
-    let n = this.inFlight.size + this.settled.size + (this.settleQueue.length - this.settleHead) + this.retiredHigh.size;
-    for (const m of this.inFlight.values()) n += m.ids.size + m.missing.size + m.seen.size + m.trail.length;
-    for (const m of this.settled.values()) n += m.ids.size + m.seen.size + m.trail.length;
+    let n = this.byKey.size + (this.settleQueue.length - this.settleHead) + this.retiredHigh.size;
+    for (const m of this.byKey.values()) n += m.ids.size + m.missing.size + seenPairs(m) + m.trail.length;
     return n + this.topology.retained() + this.faults.retained() + this.connections.retained();
   }
 }
@@ -380,16 +377,50 @@ export class Ledger {
  * {@link SETTLED_TRAIL} events.
  */
 function compactTrail(m: MessageRecord): void {
-  const shown = new Set<string>();
-  for (const x of m.trail) if (x.type === 'ack') shown.add(x.id);
-  m.trail = m.trail
-    .filter((x) => {
-      if (x.type !== 'deliver') return true;
-      if (shown.has(x.id)) return false;
-      shown.add(x.id);
-      return true;
-    })
-    .slice(0, SETTLED_TRAIL);
+  // Ids are few (one unless the message was duplicated): an array beats a Set here.
+  const shown: string[] = [];
+  for (const x of m.trail) if (x.type === 'ack' && !shown.includes(x.id)) shown.push(x.id);
+  const out: HistoryEvent[] = [];
+  for (const x of m.trail) {
+    if (out.length === SETTLED_TRAIL) break;
+    if (x.type === 'deliver') {
+      if (shown.includes(x.id)) continue;
+      shown.push(x.id);
+    }
+    out.push(x);
+  }
+  m.trail = out;
+}
+
+/** Record server id `id` (with `seq`) for `m`; true when it was new. */
+function addId(m: MessageRecord, id: string, seq: number): boolean {
+  if (m.ids.has(id)) return false;
+  if (m.ids.size === 0) {
+    m.firstId = id;
+    m.firstSeq = seq;
+  }
+  m.ids.set(id, seq);
+  return true;
+}
+
+/** Whether a device whose received ids are `had` already received `id`. */
+function sawId(had: string | string[] | undefined, id: string): boolean {
+  return had === id || (Array.isArray(had) && had.includes(id));
+}
+
+/** `had` plus `id` (not yet in it). */
+function withId(had: string | string[] | undefined, id: string): string | string[] {
+  if (had === undefined) return id;
+  if (typeof had === 'string') return [had, id];
+  had.push(id);
+  return had;
+}
+
+/** Number of (device, id) pairs in `m.seen`. */
+function seenPairs(m: MessageRecord): number {
+  let n = 0;
+  for (const v of m.seen.values()) n += typeof v === 'string' ? 1 : v.length;
+  return n;
 }
 
 /** A checker's handle on a ledger: its own (stepped by the checker) or a judge's shared one. */

@@ -42,7 +42,7 @@ export class LossChecker implements Checker {
       lost++;
       missingDeliveries += msg.missing.size;
       const missing = [...msg.missing];
-      witnesses.offer(() =>
+      if (!witnesses.full) witnesses.add(
         buildWitness(ledger, {
           summary:
             `${msg.key} (${msg.outcome === 'ok' ? 'acknowledged' : 'outcome unknown, but delivered'}` +

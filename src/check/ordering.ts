@@ -44,16 +44,28 @@ interface Arrival {
   seq: number;
   event: DeliverEvent;
 }
+/** What one device has received of one conversation. */
+interface DeviceConv {
+  /** First arrival with the highest seq so far. */
+  high: Arrival;
+  /** sender -> last (highest) arrival from that sender. */
+  bySender: Map<string, Arrival>;
+}
+
+/** `outer.get(a).get(b)`, creating the inner map; nested maps of event strings need no per-event key string. */
+function inner<V>(outer: Map<string, Map<string, V>>, a: string): Map<string, V> {
+  let m = outer.get(a);
+  if (m === undefined) outer.set(a, (m = new Map()));
+  return m;
+}
 
 export class OrderingChecker implements Checker {
   readonly name = 'ordering';
   private readonly h: LedgerHandle;
-  /** device\0conv -> first arrival with the highest seq so far. */
-  private readonly deviceHigh = new Map<string, Arrival>();
-  /** device\0conv\0sender -> last (highest) arrival from that sender. */
-  private readonly senderHigh = new Map<string, Arrival>();
-  /** sender\0conv -> recent placed messages. */
-  private readonly placed = new Map<string, Placed[]>();
+  /** device -> conv -> what it received. */
+  private readonly received = new Map<string, Map<string, DeviceConv>>();
+  /** sender -> conv -> recent placed messages. */
+  private readonly placed = new Map<string, Map<string, Placed[]>>();
   /** conv -> seq -> key, for messages still held by the ledger. */
   private readonly seqOwner = new Map<string, Map<number, string>>();
   private readonly counts = { receiverFifo: 0, serverFifo: 0, disagreement: 0, seqConflict: 0, arrivalOrder: 0, outOfOrder: 0 };
@@ -71,14 +83,13 @@ export class OrderingChecker implements Checker {
     if (note === undefined || (note.type !== 'ack' && note.type !== 'deliver') || note.msg === undefined) return;
     if (e.type !== 'ack' && e.type !== 'deliver') return;
     const msg = note.msg;
-    const first = msg.ids.entries().next().value;
-    if (first === undefined) return;
-    const [canonicalId, canonicalSeq] = first;
-    if (e.id !== canonicalId) return;
+    const canonicalId = msg.firstId;
+    const canonicalSeq = msg.firstSeq;
+    if (canonicalId === undefined || canonicalSeq === undefined || e.id !== canonicalId) return;
     if (note.newId) this.place(msg, canonicalSeq, e);
     else if (e.seq !== canonicalSeq) {
       this.counts.disagreement++;
-      this.witnesses.offer(() =>
+      if (!this.witnesses.full) this.witnesses.add(
         buildWitness(ledger, {
           summary: `${msg.key} (id ${e.id}) has seq ${e.seq} on ${e.device} but seq ${canonicalSeq} elsewhere`,
           key: msg.key,
@@ -103,7 +114,7 @@ export class OrderingChecker implements Checker {
     const other = owners.get(seq);
     if (other !== undefined && other !== msg.key) {
       this.counts.seqConflict++;
-      this.witnesses.offer(() =>
+      if (!this.witnesses.full) this.witnesses.add(
         buildWitness(ledger, {
           summary: `${msg.key} and ${other} both hold seq ${seq} in ${msg.conv}`,
           key: msg.key,
@@ -114,19 +125,18 @@ export class OrderingChecker implements Checker {
       );
     } else owners.set(seq, msg.key);
 
-    const ringKey = msg.sender + '\0' + msg.conv;
-    let ring = this.placed.get(ringKey);
-    if (ring === undefined) {
-      ring = [];
-      this.placed.set(ringKey, ring);
-    }
+    const rings = inner(this.placed, msg.sender);
+    let ring = rings.get(msg.conv);
+    if (ring === undefined) rings.set(msg.conv, (ring = []));
     const me: Placed = { key: msg.key, counter: msg.counter, seq, firstSendAtMs: msg.firstSendAtMs, lastSendAtMs: msg.lastSendAtMs };
-    for (const p of ring) {
-      const [a, b] = p.counter < me.counter ? [p, me] : [me, p];
-      if (a.counter === b.counter) continue;
+    for (let i = 0; i < ring.length; i++) {
+      const p = ring[i]!;
+      if (p.counter === me.counter) continue;
+      const a = p.counter < me.counter ? p : me;
+      const b = a === p ? me : p;
       if (a.lastSendAtMs < b.firstSendAtMs && a.seq > b.seq) {
         this.counts.serverFifo++;
-        this.witnesses.offer(() =>
+        if (!this.witnesses.full) this.witnesses.add(
           buildWitness(ledger, {
             summary:
               `${a.key} was written before ${b.key} was first sent, yet the server placed it after: ` +
@@ -148,17 +158,25 @@ export class OrderingChecker implements Checker {
   /** A first arrival at a device: receiver FIFO, live arrival order, and the out-of-order metric. */
   private arrive(msg: MessageRecord, e: DeliverEvent, expected: boolean): void {
     const ledger = this.h.ledger;
-    const dc = e.device + '\0' + e.conv;
-    const high = this.deviceHigh.get(dc);
+    const convs = inner(this.received, e.device);
+    const dc = convs.get(e.conv);
+    const high = dc?.high;
     const below = high !== undefined && e.seq < high.seq;
     if (below) this.counts.outOfOrder++;
-    else this.deviceHigh.set(dc, { key: msg.key, seq: e.seq, event: e });
+    const arrival: Arrival = { key: msg.key, seq: e.seq, event: e };
+    let bySender: Map<string, Arrival>;
+    if (dc === undefined) {
+      bySender = new Map();
+      convs.set(e.conv, { high: arrival, bySender });
+    } else {
+      bySender = dc.bySender;
+      if (!below) dc.high = arrival;
+    }
 
-    const ds = dc + '\0' + msg.sender;
-    const prev = this.senderHigh.get(ds);
+    const prev = bySender.get(msg.sender);
     if (prev !== undefined && e.seq < prev.seq) {
       this.counts.receiverFifo++;
-      this.witnesses.offer(() =>
+      if (!this.witnesses.full) this.witnesses.add(
         buildWitness(ledger, {
           summary: `${e.device} showed ${msg.key} (seq ${e.seq}) after ${prev.key} (seq ${prev.seq}) from the same sender ${msg.sender}`,
           key: msg.key,
@@ -171,11 +189,11 @@ export class OrderingChecker implements Checker {
       );
       return;
     }
-    this.senderHigh.set(ds, { key: msg.key, seq: e.seq, event: e });
+    bySender.set(msg.sender, arrival);
     if (below && !e.replay && expected) {
       const top = high;
       this.counts.arrivalOrder++;
-      this.witnesses.offer(() =>
+      if (!this.witnesses.full) this.witnesses.add(
         buildWitness(ledger, {
           summary:
             `${e.device} received ${msg.key} (seq ${e.seq}) live after ${top.key} (seq ${top.seq}) of ${e.conv}: ` +
@@ -209,8 +227,9 @@ export class OrderingChecker implements Checker {
 
   /** Entries held (for the bounded-memory test). */
   retained(): number {
-    let n = this.deviceHigh.size + this.senderHigh.size + this.placed.size;
-    for (const r of this.placed.values()) n += r.length;
+    let n = 0;
+    for (const convs of this.received.values()) for (const dc of convs.values()) n += 1 + dc.bySender.size;
+    for (const rings of this.placed.values()) for (const r of rings.values()) n += 1 + r.length;
     for (const o of this.seqOwner.values()) n += o.size + 1;
     return n;
   }

@@ -69,6 +69,8 @@ export interface SyncOptions {
 interface AccountConv {
   account: string;
   conv: string;
+  /** What each device shows for `conv` (shared by every account of the conversation). */
+  devices: Map<string, DeviceConv>;
   /** Read seq of the applied reads. */
   floor: number;
   /** Stored seqs above `floor`, not sent by the account. */
@@ -107,8 +109,9 @@ interface DeviceConv {
   wrongSinceMs?: number;
   /** The change that started the stretch (for the witness). */
   wrongCause?: HistoryEvent;
-  /** The right value when the stretch was found (for the witness). */
-  wrongRight?: string;
+  /** The accepted range when the stretch was found (for the witness). */
+  wrongLo?: number;
+  wrongHi?: number;
 }
 
 export class SyncChecker implements Checker {
@@ -116,9 +119,12 @@ export class SyncChecker implements Checker {
   readonly histograms = new HistogramSet();
   readonly maxStaleMs: number;
   private readonly h: LedgerHandle;
-  private readonly states = new Map<string, AccountConv>();
-  /** device\0conv -> what the device shows. */
-  private readonly shown = new Map<string, DeviceConv>();
+  /** conv -> account -> state. */
+  private readonly states = new Map<string, Map<string, AccountConv>>();
+  /** Every state, in creation order (the order of end-of-run witnesses). */
+  private readonly allStates: AccountConv[] = [];
+  /** conv -> device -> what the device shows. */
+  private readonly shown = new Map<string, Map<string, DeviceConv>>();
   /** device -> its entries in `shown`. */
   private readonly byDevice = new Map<string, DeviceConv[]>();
   /** Devices between a disconnect and their next connection attempt. */
@@ -141,22 +147,26 @@ export class SyncChecker implements Checker {
   }
 
   private state(account: string, conv: string): AccountConv {
-    const k = account + '\0' + conv;
-    let s = this.states.get(k);
-    if (s === undefined) {
-      const log: Accepted[] = [{ atMs: this.h.ledger.nowMs, lo: 0, hi: 0 }];
-      s = { account, conv, floor: 0, unread: new Set(), pending: new Map(), unknownReadSeq: 0, log };
-      this.states.set(k, s);
-    }
+    let byAccount = this.states.get(conv);
+    if (byAccount === undefined) this.states.set(conv, (byAccount = new Map()));
+    return byAccount.get(account) ?? this.newState(byAccount, account, conv);
+  }
+
+  private newState(byAccount: Map<string, AccountConv>, account: string, conv: string): AccountConv {
+    let devices = this.shown.get(conv);
+    if (devices === undefined) this.shown.set(conv, (devices = new Map()));
+    const log: Accepted[] = [{ atMs: this.h.ledger.nowMs, lo: 0, hi: 0 }];
+    const s: AccountConv = { account, conv, devices, floor: 0, unread: new Set(), pending: new Map(), unknownReadSeq: 0, log };
+    byAccount.set(account, s);
+    this.allStates.push(s);
     return s;
   }
 
   private deviceConv(device: string, s: AccountConv): DeviceConv {
-    const k = device + '\0' + s.conv;
-    let d = this.shown.get(k);
+    let d = s.devices.get(device);
     if (d === undefined) {
       d = { device, state: s };
-      this.shown.set(k, d);
+      s.devices.set(device, d);
       let list = this.byDevice.get(device);
       if (list === undefined) this.byDevice.set(device, (list = []));
       list.push(d);
@@ -182,10 +192,14 @@ export class SyncChecker implements Checker {
       case 'deliver': {
         const note = ledger.last;
         if ((note?.type !== 'ack' && note?.type !== 'deliver') || !note.newId || note.msg === undefined) return;
+        const members = ledger.topology.membersOf(e.conv);
+        if (members === undefined) return;
         const senderAccount = note.msg.senderAccount;
-        for (const account of ledger.topology.membersOf(e.conv) ?? []) {
+        let byAccount = this.states.get(e.conv);
+        if (byAccount === undefined) this.states.set(e.conv, (byAccount = new Map()));
+        for (const account of members) {
           if (account === senderAccount) continue;
-          const s = this.state(account, e.conv);
+          const s = byAccount.get(account) ?? this.newState(byAccount, account, e.conv);
           if (e.seq > s.floor && !s.unread.has(e.seq)) {
             s.unread.add(e.seq);
             this.changed(s, e, true);
@@ -236,8 +250,9 @@ export class SyncChecker implements Checker {
         this.changed(s, e, false);
       }
     }
-    this.evaluate(d, e.atMs, e, true);
-    this.tryConverge(s, e.atMs);
+    const lo = this.latest(s);
+    this.evaluate(d, e.atMs, e, true, lo, s.unread.size);
+    this.tryConverge(s, e.atMs, lo);
   }
 
   private onRead(e: ReadEvent): void {
@@ -303,13 +318,15 @@ export class SyncChecker implements Checker {
     return this.countAbove(s, this.topRead(s));
   }
 
-  /** Counts a device may show now: [with every open read applied, with none]. */
-  private accepted(s: AccountConv): [number, number] {
-    return [this.latest(s), s.unread.size];
-  }
-
+  /**
+   * The right value of `s` may have moved because of `cause`: log the accepted range, re-judge
+   * the account's devices and try convergence. The counts a device may show are [lo, hi]: lo
+   * with every open read applied (`latest(s)`), hi with none (`s.unread.size`); they are
+   * computed once here and handed down.
+   */
   private changed(s: AccountConv, cause: HistoryEvent, timed: boolean): void {
-    const [lo, hi] = this.accepted(s);
+    const lo = this.latest(s);
+    const hi = s.unread.size;
     const top = s.log.at(-1);
     if (top === undefined || top.lo !== lo || top.hi !== hi) {
       s.log.push({ atMs: cause.atMs, lo, hi, cause });
@@ -320,20 +337,19 @@ export class SyncChecker implements Checker {
       s.pendingSinceMs = cause.atMs;
     }
     for (const device of this.h.ledger.topology.devicesOf(s.account)) {
-      const d = this.shown.get(device + '\0' + s.conv);
-      if (d !== undefined) this.evaluate(d, cause.atMs, cause, false);
+      const d = s.devices.get(device);
+      if (d !== undefined) this.evaluate(d, cause.atMs, cause, false, lo, hi);
     }
-    this.tryConverge(s, cause.atMs);
+    this.tryConverge(s, cause.atMs, lo);
   }
 
   /**
    * Open or close `d`'s wrong stretch after something changed at `atMs`; `reported` when the
-   * change is the device's own new report.
+   * change is the device's own new report; [lo, hi] the counts accepted now.
    */
-  private evaluate(d: DeviceConv, atMs: number, cause: HistoryEvent, reported: boolean): void {
+  private evaluate(d: DeviceConv, atMs: number, cause: HistoryEvent, reported: boolean, lo: number, hi: number): void {
     if (d.shown === undefined || this.offline.has(d.device)) return;
     const s = d.state;
-    const [lo, hi] = this.accepted(s);
     if (d.shown >= lo && d.shown <= hi) {
       this.endStretch(d, atMs, cause);
       return;
@@ -344,7 +360,8 @@ export class SyncChecker implements Checker {
     this.endStretch(d, atMs, cause);
     d.wrongSinceMs = atMs;
     d.wrongCause = cause;
-    d.wrongRight = this.describeAccepted(s);
+    d.wrongLo = lo;
+    d.wrongHi = hi;
     for (let i = s.log.length - 2; i >= 0; i--) {
       const a = s.log[i]!;
       const next = s.log[i + 1]!;
@@ -378,11 +395,11 @@ export class SyncChecker implements Checker {
     const s = d.state;
     const shown = d.last?.count;
     const cause = d.wrongCause;
-    this.witnesses.offer(() =>
+    if (!this.witnesses.full) this.witnesses.add(
       buildWitness(ledger, {
         summary:
           `${d.device} (account ${s.account}) showed unread ${shown ?? '?'} for ${s.conv} for ${Math.round(staleMs)} ms` +
-          ` while connected (bound ${this.maxStaleMs} ms) while the right value was ${d.wrongRight ?? '?'}, until ${describeEnd(end)}`,
+          ` while connected (bound ${this.maxStaleMs} ms) while the right value was ${d.wrongLo === undefined || d.wrongHi === undefined ? '?' : describeAccepted(d.wrongLo, d.wrongHi)}, until ${describeEnd(end)}`,
         device: d.device,
         atMs,
         events: [...(d.last !== undefined ? [d.last] : []), ...(cause !== undefined ? [cause] : []), ...(s.lastRead !== undefined ? [s.lastRead] : []), end],
@@ -393,16 +410,11 @@ export class SyncChecker implements Checker {
     );
   }
 
-  private describeAccepted(s: AccountConv): string {
-    const [lo, hi] = this.accepted(s);
-    return lo === hi ? String(lo) : `${lo}..${hi} (reads in flight or of unknown outcome)`;
-  }
-
-  private tryConverge(s: AccountConv, atMs: number): void {
+  /** `want`: the right value with every read applied (`latest(s)`). */
+  private tryConverge(s: AccountConv, atMs: number, want: number): void {
     if (s.pendingSinceMs === undefined) return;
-    const want = this.latest(s);
     for (const device of this.h.ledger.topology.devicesOf(s.account)) {
-      if (this.shown.get(device + '\0' + s.conv)?.shown !== want) return;
+      if (s.devices.get(device)?.shown !== want) return;
     }
     this.histograms.recordMs('sync', atMs - s.pendingSinceMs);
     s.pendingSinceMs = undefined;
@@ -425,19 +437,20 @@ export class SyncChecker implements Checker {
       return { name: this.name, status: 'not-checked', count: 0, witnesses: [], metrics, note: 'the history has no run-end event: final unread counts not judged' };
     }
     const witnesses = new WitnessList();
-    for (const w of this.witnesses.items) witnesses.offer(() => w);
+    for (const w of this.witnesses.items) witnesses.add(w);
     let wrong = 0;
     let unobserved = 0;
     let unknownAtEnd = 0;
-    for (const s of this.states.values()) {
+    for (const s of this.allStates) {
       const devices = ledger.topology.devicesOf(s.account);
-      if (!devices.some((d) => this.shown.get(d + '\0' + s.conv)?.last !== undefined)) {
+      if (!devices.some((d) => s.devices.get(d)?.last !== undefined)) {
         unobserved++;
         continue;
       }
-      const [lo, hi] = this.accepted(s);
+      const lo = this.latest(s);
+      const hi = s.unread.size;
       for (const device of devices) {
-        const d = this.shown.get(device + '\0' + s.conv);
+        const d = s.devices.get(device);
         const shown = d?.shown;
         if (shown === undefined && this.reconnected.has(device)) {
           unknownAtEnd++;
@@ -447,10 +460,10 @@ export class SyncChecker implements Checker {
         if (value >= lo && value <= hi) continue;
         wrong++;
         const last = d?.last;
-        witnesses.offer(() =>
+        if (!witnesses.full) witnesses.add(
           buildWitness(ledger, {
             summary:
-              `${device} (account ${s.account}) ends with unread ${shown ?? 'never reported'} for ${s.conv}, expected ${this.describeAccepted(s)}` +
+              `${device} (account ${s.account}) ends with unread ${shown ?? 'never reported'} for ${s.conv}, expected ${describeAccepted(lo, hi)}` +
               ` (read seq ${s.floor})`,
             device,
             atMs: last?.atMs ?? ledger.nowMs,
@@ -473,10 +486,16 @@ export class SyncChecker implements Checker {
   }
 
   retained(): number {
-    let n = this.states.size + this.shown.size + this.offline.size + this.reconnected.size + this.pendingBy.size;
-    for (const s of this.states.values()) n += s.unread.size + s.pending.size;
+    let n = this.allStates.length + this.offline.size + this.reconnected.size + this.pendingBy.size;
+    for (const devices of this.shown.values()) n += devices.size;
+    for (const s of this.allStates) n += s.unread.size + s.pending.size;
     return n;
   }
+}
+
+/** The accepted range [lo, hi] as the witnesses say it. */
+function describeAccepted(lo: number, hi: number): string {
+  return lo === hi ? String(lo) : `${lo}..${hi} (reads in flight or of unknown outcome)`;
 }
 
 function describeEnd(e: HistoryEvent): string {

@@ -47,12 +47,17 @@ export function buildWitness(ledger: Ledger, parts: WitnessParts): Witness {
   return w;
 }
 
-/** Up to {@link MAX_WITNESSES} witnesses; later ones are counted, not kept. */
+/**
+ * Up to {@link MAX_WITNESSES} witnesses; later ones are counted, not kept. Build a witness only
+ * when there is room (building copies trails): `if (!list.full) list.add(buildWitness(...))`.
+ * (Not a callback: a closure in a checker's per-event path makes V8 allocate the captured
+ * variables on every call, witness or not.)
+ */
 export class WitnessList {
   readonly items: Witness[] = [];
-  /** Build the witness only if there is room (building copies trails). */
-  offer(make: () => Witness): void {
-    if (this.items.length < MAX_WITNESSES) this.items.push(make());
+  /** Keep `w` if there is room. */
+  add(w: Witness): void {
+    if (this.items.length < MAX_WITNESSES) this.items.push(w);
   }
   get full(): boolean {
     return this.items.length >= MAX_WITNESSES;

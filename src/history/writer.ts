@@ -7,7 +7,9 @@ import type { HistoryEvent } from './events.ts';
  */
 export class HistoryWriter {
   private readonly out: WriteStream;
-  private buffer: string[] = [];
+  /** Lines not yet written, each ending in `\n`. */
+  private pending = '';
+  private lines = 0;
   private readonly timer: NodeJS.Timeout;
   private failed: Error | null = null;
 
@@ -20,15 +22,19 @@ export class HistoryWriter {
     this.timer.unref();
   }
 
+  // Appending to one string (flattened once, by the write) costs about half of pushing lines
+  // to an array and joining them: 0.25 vs 0.45 us per event with the encoding, against 0.7 us
+  // for JSON.stringify itself (bench/cpu-per-message.ts history, Node 20).
   write = (e: HistoryEvent): void => {
-    this.buffer.push(JSON.stringify(e));
-    if (this.buffer.length >= 2048) this.flush();
+    this.pending += JSON.stringify(e) + '\n';
+    if (++this.lines >= 2048) this.flush();
   };
 
   flush(): void {
-    if (this.buffer.length === 0 || this.failed) return;
-    this.out.write(this.buffer.join('\n') + '\n');
-    this.buffer = [];
+    if (this.lines === 0 || this.failed) return;
+    this.out.write(this.pending);
+    this.pending = '';
+    this.lines = 0;
   }
 
   /** Flush and close; rejects if any write failed. */

@@ -132,12 +132,20 @@ export class HistogramSet {
 
   /** Record `latencyMs` into the histogram called `name`, creating it on first use. */
   recordMs(name: string, latencyMs: number): void {
+    this.histogram(name).recordMs(latencyMs);
+  }
+
+  /**
+   * The histogram called `name`, created (and listed, in creation order) on first use. Hot
+   * callers keep the returned object instead of looking it up by name on every record.
+   */
+  histogram(name: string): LatencyHistogram {
     let h = this.byName.get(name);
     if (h === undefined) {
       h = new LatencyHistogram(this.options);
       this.byName.set(name, h);
     }
-    h.recordMs(latencyMs);
+    return h;
   }
 
   get(name: string): LatencyHistogram | undefined {
