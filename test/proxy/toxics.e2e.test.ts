@@ -57,7 +57,7 @@ describe('latency', () => {
     expect(rtt).toBeLessThanOrEqual(115);
   });
 
-  it('keeps jitter within latency ± jitter (60 ± 30 ms, + 15 ms slack above) and actually varies', async () => {
+  it('keeps jitter within latency ± jitter (60 ± 30 ms, + 25 ms slack above for timers on a busy 2-core machine) and actually varies', async () => {
     const port = await h.proxy('p', await h.echo());
     await toxic('p', { type: 'latency', attributes: { latency: 60, jitter: 30 } });
     const s = await h.connect(port);
@@ -65,7 +65,7 @@ describe('latency', () => {
     for (let i = 0; i < 15; i++) rtts.push(await roundTrip(s, `m${i}`));
     for (const rtt of rtts) {
       expect(rtt).toBeGreaterThanOrEqual(29);
-      expect(rtt).toBeLessThanOrEqual(105);
+      expect(rtt).toBeLessThanOrEqual(115);
     }
     expect(Math.max(...rtts) - Math.min(...rtts)).toBeGreaterThan(10);
   });
