@@ -2,14 +2,14 @@
  * In-memory implementation of {@link Store}: nothing survives `close()`. Messages of a
  * conversation live in an array indexed by `seq - 1` (seqs are contiguous), so paging is slicing.
  */
-import type { ProvisionRequest, Role } from '../protocol/frames.ts';
+import type { ProvisionRequest } from '../protocol/frames.ts';
 import type { PreloadRequest } from './admin-schema.ts';
 import { preloadPlan } from './preload-message.ts';
 import { checkProvision } from './provision-check.ts';
 import { UnknownConversationError } from './server-errors.ts';
+import { Directory } from './directory.ts';
 import type {
   ConversationRecord,
-  DeviceRecord,
   HistoryPage,
   HistoryQuery,
   NewMessage,
@@ -30,11 +30,7 @@ interface ConvState {
 }
 
 /** {@link Store} in process memory; `flush` only makes staged messages visible. */
-export class MemoryStore implements Store {
-  private readonly devices = new Map<string, DeviceRecord>();
-  private readonly roles = new Map<string, Role>();
-  private readonly convs = new Map<string, ConvState>();
-  private readonly convsByAccount = new Map<string, Set<string>>();
+export class MemoryStore extends Directory<ConvState> implements Store {
   private readonly byCid = new Map<string, StoredMessage>();
   private readonly attachments = new Map<string, StoredAttachment>();
   private nextId = 1;
@@ -42,15 +38,12 @@ export class MemoryStore implements Store {
 
   provision(req: ProvisionRequest): void {
     checkProvision(req, (id) => this.devices.get(id)?.account, (id) => this.roles.has(id));
-    for (const a of req.accounts) {
-      this.roles.set(a.id, a.role);
-      for (const d of a.devices) this.devices.set(d.id, { id: d.id, account: a.id, token: d.token });
-    }
+    this.putAccounts(req.accounts);
     for (const c of req.conversations) {
       const members = [...new Set(c.members)];
       const existing = this.convs.get(c.id);
       if (existing) {
-        for (const m of existing.rec.members) this.convsByAccount.get(m)?.delete(c.id);
+        this.unindexMembers(c.id, existing.rec.members);
         existing.rec.kind = c.kind;
         existing.rec.members = members;
       } else {
@@ -62,33 +55,8 @@ export class MemoryStore implements Store {
           read: new Map(),
         });
       }
-      for (const m of members) {
-        let set = this.convsByAccount.get(m);
-        if (!set) this.convsByAccount.set(m, (set = new Set()));
-        set.add(c.id);
-      }
+      this.indexMembers(c.id, members);
     }
-  }
-
-  device(id: string): DeviceRecord | undefined {
-    return this.devices.get(id);
-  }
-  accountRole(account: string): Role | undefined {
-    return this.roles.get(account);
-  }
-  accounts(): Iterable<string> {
-    return this.roles.keys();
-  }
-  conversation(id: string): ConversationRecord | undefined {
-    return this.convs.get(id)?.rec;
-  }
-  conversationsOf(account: string): ConversationRecord[] {
-    const out: ConversationRecord[] = [];
-    for (const id of this.convsByAccount.get(account) ?? []) {
-      const c = this.convs.get(id);
-      if (c) out.push(c.rec);
-    }
-    return out;
   }
 
   findByCid(device: string, cid: string): StoredMessage | undefined {

@@ -15,6 +15,7 @@ import type { AttachmentRef, MessageKind, ProvisionRequest, Role } from '../prot
 import type { PreloadRequest } from './admin-schema.ts';
 import { preloadPlan } from './preload-message.ts';
 import { checkProvision } from './provision-check.ts';
+import { Directory } from './directory.ts';
 import { UnknownConversationError } from './server-errors.ts';
 import type {
   ConversationRecord,
@@ -79,13 +80,9 @@ interface Conv {
 const COLS = 'conv_no, seq, from_account, from_device, cid, kind, body, ts, attachments';
 
 /** {@link Store} in a SQLite file (created if missing; schema version checked on open). */
-export class SqliteStore implements Store {
+export class SqliteStore extends Directory<Conv> implements Store {
   private readonly db: Database.Database;
-  private readonly devices = new Map<string, DeviceRecord>();
-  private readonly roles = new Map<string, Role>();
-  private readonly convs = new Map<string, Conv>();
   private readonly convsByNo = new Map<number, Conv>();
-  private readonly convsByAccount = new Map<string, Set<string>>();
   private readonly q;
   /** Staged messages in append order, and by (device, cid) for dedup before they are committed. */
   private staged: { conv: Conv; msg: StoredMessage }[] = [];
@@ -93,6 +90,7 @@ export class SqliteStore implements Store {
   private readonly commitStaged;
 
   constructor(readonly path: string) {
+    super();
     this.db = new Database(path);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
@@ -172,11 +170,7 @@ export class SqliteStore implements Store {
   }
 
   private index(c: Conv): void {
-    for (const m of c.rec.members) {
-      let set = this.convsByAccount.get(m);
-      if (!set) this.convsByAccount.set(m, (set = new Set()));
-      set.add(c.rec.id);
-    }
+    this.indexMembers(c.rec.id, c.rec.members);
   }
 
   provision(req: ProvisionRequest): void {
@@ -191,7 +185,7 @@ export class SqliteStore implements Store {
         const { no } = this.q.upsertConv.get(c.id, c.kind, JSON.stringify(members)) as { no: number };
         const existing = this.convs.get(c.id);
         if (existing) {
-          for (const m of existing.rec.members) this.convsByAccount.get(m)?.delete(c.id);
+          this.unindexMembers(c.id, existing.rec.members);
           existing.rec.kind = c.kind;
           existing.rec.members = members;
           existing.unread.clear();
@@ -202,31 +196,7 @@ export class SqliteStore implements Store {
       }
     })();
     // Memory caches only after the transaction committed.
-    for (const a of req.accounts) {
-      this.roles.set(a.id, a.role);
-      for (const d of a.devices) this.devices.set(d.id, { id: d.id, account: a.id, token: d.token });
-    }
-  }
-
-  device(id: string): DeviceRecord | undefined {
-    return this.devices.get(id);
-  }
-  accountRole(account: string): Role | undefined {
-    return this.roles.get(account);
-  }
-  accounts(): Iterable<string> {
-    return this.roles.keys();
-  }
-  conversation(id: string): ConversationRecord | undefined {
-    return this.convs.get(id)?.rec;
-  }
-  conversationsOf(account: string): ConversationRecord[] {
-    const out: ConversationRecord[] = [];
-    for (const id of this.convsByAccount.get(account) ?? []) {
-      const c = this.convs.get(id);
-      if (c) out.push(c.rec);
-    }
-    return out;
+    this.putAccounts(req.accounts);
   }
 
   findByCid(device: string, cid: string): StoredMessage | undefined {
