@@ -133,11 +133,25 @@ export async function runScenario(o: RunScenarioOptions): Promise<RunScenarioRes
     onProgress: o.onProgress,
   });
   } catch (err) {
-    // The proxy refused a toxic of the scenario before anything ran: a bad scenario (exit 2),
-    // so no half-written run folder is left behind.
-    await writer.close().catch(() => {});
-    if (err instanceof InvalidScenarioError) await rm(dir, { recursive: true, force: true });
-    throw err;
+    if (err instanceof InvalidScenarioError) {
+      // The proxy refused a toxic of the scenario before anything ran: a bad scenario (exit 2),
+      // so no half-written run folder is left behind.
+      await writer.close().catch(() => {});
+      await rm(dir, { recursive: true, force: true });
+      throw err;
+    }
+    // runPlan turns run failures into its outcome; anything else is a harness bug, and the run
+    // still gets its report (DESIGN: every run writes a report).
+    outcome = {
+      runId,
+      endReason: 'error',
+      infraError: `harness failure: ${err instanceof Error ? err.message : String(err)}`,
+      self: { worstEventLoopP99Ms: 0, worstSenderLagP99Ms: 0, senderLagMaxMs: 0, overloaded: null },
+      target: o.target ?? '',
+      toxiproxy: null,
+      proxyProcesses: 0,
+      events: 0,
+    };
   } finally {
     o.signal?.removeEventListener('abort', forward);
   }
