@@ -28,22 +28,6 @@ function progressPrinter(): (p: Progress) => void {
   };
 }
 
-/** A `--target` must be a plain ws:// URL with a host (the proxies carry TCP; TLS is not supported yet). */
-function checkTarget(target: string): void {
-  let url: URL;
-  try {
-    url = new URL(target);
-  } catch {
-    throw new UsageError(`--target must be a URL such as ws://127.0.0.1:7420, got ${JSON.stringify(target)}`);
-  }
-  if (url.protocol === 'wss:') {
-    throw new UsageError(`--target ${target}: wss:// is not supported yet (devices speak plain ws through TCP proxies); use the server's ws:// address`);
-  }
-  if (url.protocol !== 'ws:' || url.hostname === '') {
-    throw new UsageError(`--target must be a ws://HOST:PORT URL such as ws://127.0.0.1:7420, got ${JSON.stringify(target)}`);
-  }
-}
-
 /** Parse an optional duration flag that must be above zero. */
 function positiveDuration(flag: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
@@ -85,7 +69,6 @@ export async function main(argv: string[]): Promise<number> {
           throw new UsageError(`--defect-rate must be in (0, 1], got ${a['defect-rate']}`);
         }
         if (a.target !== undefined && a.defect?.length) throw new UsageError('--defect applies to the built-in server only; drop --target or start `chatstorm serve --defect ...` yourself');
-        if (a.target !== undefined) checkTarget(a.target);
         if (a.seed !== undefined && (!Number.isInteger(a.seed) || a.seed < 0)) throw new UsageError(`--seed must be a non-negative integer, got ${a.seed}`);
         const dur = positiveDuration('--duration', a.duration);
         const lag = positiveDuration('--max-lag', a['max-lag']);

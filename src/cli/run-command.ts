@@ -13,6 +13,7 @@ import { HistoryWriter } from '../history/writer.ts';
 import { guardListener } from '../history/guard.ts';
 import { runPlan, makeRunId, type Progress, type RunOutcome } from '../run/runner.ts';
 import { HarnessError, InvalidScenarioError } from '../errors.ts';
+import { checkTarget } from '../net/target.ts';
 import type { Driver } from '../drivers/driver.ts';
 import { exitCodeOf, type Summary } from '../report/summary.ts';
 import { FaultLog } from '../report/fault-log.ts';
@@ -70,6 +71,7 @@ export function mergeSlas(fromScenario: readonly string[], fromCli: readonly str
 
 /** Validate everything that can be wrong before anything starts (exit 2 on failure). */
 export async function prepare(o: RunScenarioOptions): Promise<{ scenario: Scenario; plan: Plan; slas: Sla[]; notes: string[] }> {
+  if (o.target !== undefined) checkTarget(o.target);
   let scenario = typeof o.scenario === 'string' ? (await loadScenario(o.scenario)).scenario : validateScenario(o.scenario);
   const notes: string[] = [];
   if (o.durationMs !== undefined) {

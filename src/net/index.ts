@@ -18,3 +18,4 @@ export {
 export { describeToxiproxyError } from './toxiproxy-error.ts';
 export { toxiproxyCall, ToxiproxyTimeoutError, TOXIPROXY_TIMEOUT_MS } from './toxiproxy-call.ts';
 export { startChild, type ChildService } from './child.ts';
+export { checkTarget } from './target.ts';

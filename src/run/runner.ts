@@ -25,6 +25,7 @@ import { HISTORY_SCHEMA, type HistoryEvent } from '../history/events.ts';
 import { openToxiproxy, type ToxiproxyHandle } from '../net/toxiproxy.ts';
 import { createNetworks, leftBehind, removeNetworks, proxyAddressing, type Network } from '../net/networks.ts';
 import { TOXIPROXY_TIMEOUT_MS } from '../net/toxiproxy-call.ts';
+import { checkTarget } from '../net/target.ts';
 import { startChild, type ChildService } from '../net/child.ts';
 import { HarnessError, InvalidScenarioError } from '../errors.ts';
 import { Random } from '../plan/random.ts';
@@ -186,10 +187,7 @@ export async function runPlan(opts: RunOptions): Promise<RunOutcome> {
       target = server.url;
       checkHalt('starting the reference server');
     }
-    const targetUrl = new URL(target);
-    if (targetUrl.protocol !== 'ws:' && targetUrl.protocol !== 'wss:') {
-      throw new HarnessError(`--target must be a ws:// URL such as ws://127.0.0.1:7420, got ${target}`);
-    }
+    const targetUrl = checkTarget(target);
     await driver.provision(target, plan.accounts, plan.conversations);
     checkHalt('provisioning');
     const upstream = `${targetUrl.hostname}:${targetUrl.port || (targetUrl.protocol === 'wss:' ? 443 : 80)}`;
