@@ -4,12 +4,12 @@
  * timeline laid over it.
  */
 import type { Summary } from './summary.ts';
-import type { TimelinePoint } from './write.ts';
+import type { DelayPoint } from '../check/index.ts';
 
 const esc = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c] as string);
 const fmt = (v: number) => (v >= 1000 ? `${(v / 1000).toFixed(2)} s` : `${v.toFixed(v < 10 ? 1 : 0)} ms`);
 
-function chart(points: TimelinePoint[], s: Summary): string {
+function chart(points: DelayPoint[], s: Summary): string {
   if (points.length === 0) return '<p>No deliveries were recorded.</p>';
   const W = 900;
   const H = 260;
@@ -40,7 +40,7 @@ function chart(points: TimelinePoint[], s: Summary): string {
 <p class="legend"><span class="k p50"></span>p50 <span class="k p99"></span>p99 <span class="k max"></span>max <span class="k fault"></span>fault active (run time, seconds)</p>`;
 }
 
-export function renderHtml(s: Summary, points: TimelinePoint[]): string {
+export function renderHtml(s: Summary, points: DelayPoint[]): string {
   const checks = Object.values(s.checks)
     .map(
       (c) => `<tr class="${c.status}"><td>${esc(c.name)}</td><td>${esc(c.status)}</td><td>${c.count}</td><td>${esc(c.note ?? '')}${

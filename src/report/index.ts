@@ -2,5 +2,5 @@ export { decide, exitCodeOf, REQUIRED_CHECKS, SUMMARY_SCHEMA, type Summary, type
 export { renderJunit } from './junit.ts';
 export { renderConsole, renderMarkdown } from './text.ts';
 export { renderHtml } from './html.ts';
-export { writeReports, REPORT_FILES, type TimelinePoint } from './write.ts';
+export { writeReports, REPORT_FILES } from './write.ts';
 export { FaultLog } from './fault-log.ts';

@@ -17,7 +17,7 @@ export const REPORT_FILES = {
 } as const;
 
 /** Write summary.json, junit.xml, summary.md and report.html into `dir`. */
-export async function writeReports(dir: string, s: Summary, timeline?: TimelinePoint[]): Promise<void> {
+export async function writeReports(dir: string, s: Summary, timeline?: DelayPoint[]): Promise<void> {
   await mkdir(dir, { recursive: true });
   await Promise.all([
     writeFile(join(dir, REPORT_FILES.summary), JSON.stringify(s, null, 2) + '\n'),
@@ -27,5 +27,3 @@ export async function writeReports(dir: string, s: Summary, timeline?: TimelineP
   ]);
 }
 
-/** One second of the run for the HTML chart (computed by the judge, only drawn here). */
-export type TimelinePoint = DelayPoint;
