@@ -5,6 +5,14 @@
  *   runner --emit--> Recorder --+--> HistoryWriter (reports/<run>/history.jsonl)
  *                               +--> Judge (checkers fold live)
  *                               +--> progress
+ *
+ * Batching (`batchMs` > 0): events wait up to `batchMs` (or until `batchEvents` are waiting) and
+ * each listener then takes the whole batch in one go, in order. Every listener still sees every
+ * event once, in order; it just sees them a little later. The point is CPU: a listener stepped
+ * once per socket event finds its tables cold in cache each time, while one stepped over a
+ * batch keeps them warm (the live judge costs about a third less per message this way,
+ * bench/cpu-per-message.ts). `flush()` hands over everything waiting; `close()` flushes and
+ * makes later events synchronous.
  */
 import { performance } from 'node:perf_hooks';
 import type { HistoryEvent } from './events.ts';
@@ -14,14 +22,29 @@ export type Listener = (e: HistoryEvent) => void;
 /** Distributive Omit over the event union (so each member keeps its own fields). */
 export type EventInput = HistoryEvent extends infer E ? (E extends HistoryEvent ? Omit<E, 'atMs'> : never) : never;
 
+export interface RecorderOptions {
+  /** Hand events to listeners at most this many ms after they happen; 0 (default): at once. */
+  batchMs?: number;
+  /** ...or as soon as this many events wait (default 4096). */
+  batchEvents?: number;
+}
+
 export class Recorder {
   /** `performance.now()` at the run origin. */
   readonly origin: number;
   private readonly listeners: Listener[] = [];
   private count = 0;
+  private batchMs: number;
+  private readonly batchEvents: number;
+  private pending: HistoryEvent[] = [];
+  private timer: NodeJS.Timeout | null = null;
 
-  constructor(origin = performance.now()) {
+  constructor(origin = performance.now(), options: RecorderOptions = {}) {
     this.origin = origin;
+    this.batchMs = options.batchMs ?? 0;
+    this.batchEvents = options.batchEvents ?? 4096;
+    if (!(this.batchMs >= 0)) throw new RangeError(`Recorder batchMs must be a number ≥ 0, got ${this.batchMs}`);
+    if (!(this.batchEvents >= 1)) throw new RangeError(`Recorder batchEvents must be ≥ 1, got ${this.batchEvents}`);
   }
 
   /** Milliseconds since the origin, on the monotonic clock. */
@@ -46,7 +69,44 @@ export class Recorder {
   /** Append an event that already has its time. */
   append(e: HistoryEvent): void {
     this.count++;
-    for (const l of this.listeners) l(e);
+    if (this.batchMs === 0) {
+      for (const l of this.listeners) l(e);
+      return;
+    }
+    this.pending.push(e);
+    if (this.pending.length >= this.batchEvents) this.flush();
+    else this.timer ??= setTimeout(this.flush, this.batchMs);
+  }
+
+  /**
+   * Hand every waiting event to every listener. A listener that throws misses the rest of the
+   * batch; the others still get all of it, then the first error is rethrown.
+   */
+  flush = (): void => {
+    if (this.timer !== null) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+    const batch = this.pending;
+    if (batch.length === 0) return;
+    this.pending = [];
+    let failed = false;
+    let failure: unknown;
+    for (const l of this.listeners) {
+      try {
+        for (let i = 0; i < batch.length; i++) l(batch[i] as HistoryEvent);
+      } catch (err) {
+        if (!failed) failure = err;
+        failed = true;
+      }
+    }
+    if (failed) throw failure;
+  };
+
+  /** Flush, and hand later events on at once. */
+  close(): void {
+    this.batchMs = 0;
+    this.flush();
   }
 
   get events(): number {

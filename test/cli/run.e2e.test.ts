@@ -92,6 +92,11 @@ describe('chatstorm run (end to end)', () => {
     expect(files.sort()).toEqual(['history.jsonl', 'junit.xml', 'plan.json', 'report.html', 'summary.json', 'summary.md']);
     const junit = await readFile(join(run, 'junit.xml'), 'utf8');
     expect(junit).toContain('failures="0"');
+    // Listeners get events in batches, yet the history file has every event the run recorded,
+    // run-end last.
+    const lines = (await readFile(join(run, 'history.jsonl'), 'utf8')).trimEnd().split('\n');
+    expect(lines).toHaveLength(summary.harness!.events);
+    expect(JSON.parse(lines.at(-1)!)).toMatchObject({ type: 'run-end', reason: 'complete' });
 
     // check re-judges the saved history to the same verdict and figures.
     const c = await chatstorm(['check', run]);

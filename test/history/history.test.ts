@@ -44,6 +44,68 @@ describe('Recorder', () => {
     expect(a[1]!.atMs).toBeGreaterThanOrEqual(a[0]!.atMs);
     expect(r.events).toBe(2);
   });
+
+  describe('batched', () => {
+    it('holds events until the batch time, then gives each listener all of them in order', async () => {
+      const r = new Recorder(undefined, { batchMs: 5 });
+      const a: number[] = [];
+      const b: number[] = [];
+      r.listen((e) => a.push(e.atMs));
+      r.listen((e) => b.push(e.atMs));
+      for (const t of [1, 2, 3]) r.append(lag(t));
+      expect(a).toEqual([]);
+      expect(r.events).toBe(3);
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      expect(a).toEqual([1, 2, 3]);
+      expect(b).toEqual([1, 2, 3]);
+    });
+
+    it('hands a full batch over at once, without waiting for the timer', () => {
+      const r = new Recorder(undefined, { batchMs: 60_000, batchEvents: 3 });
+      const seen: number[] = [];
+      r.listen((e) => seen.push(e.atMs));
+      r.append(lag(1));
+      r.append(lag(2));
+      expect(seen).toEqual([]);
+      r.append(lag(3));
+      expect(seen).toEqual([1, 2, 3]);
+      r.append(lag(4));
+      r.close();
+      expect(seen).toEqual([1, 2, 3, 4]);
+    });
+
+    it('after close, events go to listeners as they come', () => {
+      const r = new Recorder(undefined, { batchMs: 60_000 });
+      const seen: number[] = [];
+      r.listen((e) => seen.push(e.atMs));
+      r.append(lag(1));
+      r.close();
+      r.append(lag(2));
+      expect(seen).toEqual([1, 2]);
+    });
+
+    it('a listener that throws costs only itself the rest of the batch; the error comes out of flush', () => {
+      const r = new Recorder(undefined, { batchMs: 60_000 });
+      const broken: number[] = [];
+      const fine: number[] = [];
+      r.listen((e) => {
+        if (e.atMs === 2) throw new Error('boom');
+        broken.push(e.atMs);
+      });
+      r.listen((e) => fine.push(e.atMs));
+      for (const t of [1, 2, 3]) r.append(lag(t));
+      expect(() => r.flush()).toThrow('boom');
+      expect(broken).toEqual([1]);
+      expect(fine).toEqual([1, 2, 3]);
+      r.close();
+    });
+
+    it('refuses a batch time that is not a number ≥ 0', () => {
+      expect(() => new Recorder(undefined, { batchMs: -1 })).toThrow(/batchMs must be a number ≥ 0, got -1/);
+      expect(() => new Recorder(undefined, { batchMs: Number.NaN })).toThrow(/batchMs/);
+      expect(() => new Recorder(undefined, { batchEvents: 0 })).toThrow(/batchEvents must be ≥ 1/);
+    });
+  });
 });
 
 describe('history files', () => {
