@@ -5,7 +5,7 @@
  * send that shows up under two ids is a duplicate like any other.
  */
 import type { HistoryEvent } from '../history/events.ts';
-import { ledgerHandle, type Ledger, type LedgerHandle } from './ledger.ts';
+import { idCount, ledgerHandle, serverIds, type Ledger, type LedgerHandle } from './ledger.ts';
 import type { CheckResult, Checker } from './types.ts';
 import { buildWitness, WitnessList } from './witness.ts';
 
@@ -31,15 +31,15 @@ export class DuplicatesChecker implements Checker {
       if (note.cls === 'redelivery') this.redelivery++;
       else if (note.cls === 'late') this.late++;
     }
-    if ((note.type === 'ack' || note.type === 'deliver') && note.newId && note.msg !== undefined && note.msg.ids.size > 1) {
+    if ((note.type === 'ack' || note.type === 'deliver') && note.newId && note.msg !== undefined && idCount(note.msg) > 1) {
       const msg = note.msg;
       this.extraIds++;
-      if (msg.ids.size !== 2) return;
+      if (idCount(msg) !== 2) return;
       this.duplicated++;
       if (!this.witnesses.full) this.witnesses.add(
         buildWitness(ledger, {
           summary:
-            `${msg.key} in ${msg.conv} was stored twice: ${[...msg.ids].map(([id, seq]) => `${id} (seq ${seq})`).join(' and ')}` +
+            `${msg.key} in ${msg.conv} was stored twice: ${serverIds(msg).map(([id, seq]) => `${id} (seq ${seq})`).join(' and ')}` +
             (msg.outcome === 'pending' ? ' (send outcome unknown)' : ''),
           key: msg.key,
           device: 'device' in e ? e.device : undefined,

@@ -47,18 +47,26 @@ export interface MessageRecord {
   outcome: Outcome;
   /** Time of the first ack, if any. */
   ackAtMs?: number;
-  /** Server ids seen for this key (acks and deliveries) with their seq, in order of discovery. */
-  readonly ids: Map<string, number>;
-  /** The first entry of `ids` (the canonical id the ordering check judges), once there is one. */
+  /**
+   * The first server id seen for this key (ack or delivery) and its seq: the canonical id the
+   * ordering check judges. Nearly every message has just this one, so it is kept inline.
+   */
   firstId?: string;
   firstSeq?: number;
-  /** Expected devices that have not received any copy yet. Emptied (and dropped) on settle. */
+  /**
+   * Server ids after the first (a duplicate stored the message again) with their seqs, in order
+   * of discovery; absent while there is only one. Read all of them with {@link idCount} and
+   * {@link serverIds}.
+   */
+  moreIds?: Map<string, number>;
+  /** Expected devices that have not received any copy yet. Emptied (shared empty set) on settle. */
   missing: Set<string>;
   /** Number of expected recipients at send time. */
   readonly expectedCount: number;
   /**
    * Server ids each device received (one id, or several after a duplicate); only kept while in
-   * flight, then only for unexpected devices. Keyed by device so no per-event key is built.
+   * flight, then only for unexpected devices (a shared empty map when there are none). Keyed by
+   * device so no per-event key is built.
    */
   seen: Map<string, string | string[]>;
   /** sha256 list the sender recorded, when the SendEvent carries one (see integrity check). */
@@ -228,7 +236,6 @@ export class Ledger {
       lastSendAtMs: e.atMs,
       attempts: 1,
       outcome: 'pending',
-      ids: new Map(),
       missing: new Set(expected),
       expectedCount: expected.length,
       seen: new Map(),
@@ -308,7 +315,10 @@ export class Ledger {
         const had = msg.seen.get(device);
         cls = sawId(had, e.id) ? 'redelivery' : 'first';
         firstForDevice = had === undefined;
-        if (cls === 'first') msg.seen.set(device, withId(had, e.id));
+        if (cls === 'first') {
+          if (msg.seen === NONE_SEEN) msg.seen = new Map();
+          msg.seen.set(device, withId(had, e.id));
+        }
       }
     }
     this.last = { type: 'deliver', msg, cls, newId, firstForDevice, expected };
@@ -329,17 +339,19 @@ export class Ledger {
 
   private maybeSettle(msg: MessageRecord): void {
     if (msg.settledAtMs !== undefined) return;
-    const stored = msg.outcome === 'ok' || msg.ids.size > 0;
-    const done = (stored && msg.missing.size === 0) || (msg.outcome === 'fail' && msg.ids.size === 0);
+    const stored = msg.outcome === 'ok' || msg.firstId !== undefined;
+    const done = (stored && msg.missing.size === 0) || (msg.outcome === 'fail' && msg.firstId === undefined);
     if (!done) return;
     msg.settledAtMs = this.nowMs;
     this.inFlight.delete(msg);
     this.settleQueue.push(msg);
     // Drop the bulky state: keep ids, the few unexpected devices that saw a copy, and (after
-    // this step) a compact trail.
+    // this step) a compact trail. A settled record is kept for minutes, so empty tables are
+    // replaced by shared empty ones (an emptied Map or Set keeps its storage).
     this.settledNow.push(msg);
-    if (msg.missing.size > 0) msg.missing = new Set();
+    msg.missing = NONE_MISSING;
     for (const device of msg.seen.keys()) if (this.wasExpected(msg, device)) msg.seen.delete(device);
+    if (msg.seen.size === 0) msg.seen = NONE_SEEN;
   }
 
   private retireOld(): void {
@@ -366,7 +378,7 @@ export class Ledger {
   /** Entries held in the ledger's tables (for the bounded-memory test), including the population. */
   retained(): number {
     let n = this.byKey.size + (this.settleQueue.length - this.settleHead) + this.retiredHigh.size;
-    for (const m of this.byKey.values()) n += m.ids.size + m.missing.size + seenPairs(m) + m.trail.length;
+    for (const m of this.byKey.values()) n += idCount(m) + m.missing.size + seenPairs(m) + m.trail.length;
     return n + this.topology.retained() + this.faults.retained() + this.connections.retained();
   }
 }
@@ -392,15 +404,36 @@ function compactTrail(m: MessageRecord): void {
   m.trail = out;
 }
 
+/**
+ * The empty tables of settled records, shared. Never written to: a settled record is never
+ * looked up in `missing`, and `seen` is replaced by a new map before a device is added.
+ */
+const NONE_MISSING: Set<string> = new Set();
+const NONE_SEEN: Map<string, string | string[]> = new Map();
+
 /** Record server id `id` (with `seq`) for `m`; true when it was new. */
 function addId(m: MessageRecord, id: string, seq: number): boolean {
-  if (m.ids.has(id)) return false;
-  if (m.ids.size === 0) {
+  if (m.firstId === undefined) {
     m.firstId = id;
     m.firstSeq = seq;
+    return true;
   }
-  m.ids.set(id, seq);
+  if (m.firstId === id || m.moreIds?.has(id)) return false;
+  (m.moreIds ??= new Map()).set(id, seq);
   return true;
+}
+
+/** Number of server ids seen for `m` (more than one: stored more than once). */
+export function idCount(m: MessageRecord): number {
+  return m.firstId === undefined ? 0 : 1 + (m.moreIds?.size ?? 0);
+}
+
+/** Every server id seen for `m` with its seq, in order of discovery. */
+export function serverIds(m: MessageRecord): [id: string, seq: number][] {
+  if (m.firstId === undefined) return [];
+  const out: [string, number][] = [[m.firstId, m.firstSeq as number]];
+  if (m.moreIds) for (const entry of m.moreIds) out.push(entry);
+  return out;
 }
 
 /** Whether a device whose received ids are `had` already received `id`. */

@@ -32,7 +32,7 @@ export class LossChecker implements Checker {
     let unknownStored = 0;
     const witnesses = new WitnessList();
     for (const msg of ledger.pending()) {
-      const stored = msg.outcome === 'ok' || msg.ids.size > 0;
+      const stored = msg.outcome === 'ok' || msg.firstId !== undefined;
       if (!stored) {
         if (msg.outcome === 'pending') unknownNotStored++;
         continue;

@@ -25,7 +25,7 @@
  * Redeliveries of an id the device already had are ignored.
  */
 import type { DeliverEvent, HistoryEvent } from '../history/events.ts';
-import { ledgerHandle, type Ledger, type LedgerHandle, type MessageRecord } from './ledger.ts';
+import { ledgerHandle, serverIds, type Ledger, type LedgerHandle, type MessageRecord } from './ledger.ts';
 import type { CheckResult, Checker } from './types.ts';
 import { buildWitness, WitnessList } from './witness.ts';
 
@@ -212,7 +212,7 @@ export class OrderingChecker implements Checker {
   private forget(m: MessageRecord): void {
     const owners = this.seqOwner.get(m.conv);
     if (owners === undefined) return;
-    for (const seq of m.ids.values()) if (owners.get(seq) === m.key) owners.delete(seq);
+    for (const [, seq] of serverIds(m)) if (owners.get(seq) === m.key) owners.delete(seq);
   }
 
   result(): CheckResult {

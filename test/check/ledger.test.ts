@@ -1,0 +1,48 @@
+/**
+ * The ledger's compact settled records: one server id kept inline, the rest in a map only after
+ * a duplicate; settled records share empty tables, which must never be written through.
+ */
+import { describe, expect, it } from 'vitest';
+import { Ledger, idCount, serverIds } from '../../src/check/ledger.ts';
+import type { HistoryEvent } from '../../src/history/events.ts';
+import { ack, clean, deliver, population, send } from './fixtures.ts';
+
+function ledgerOf(events: HistoryEvent[]): Ledger {
+  const l = new Ledger();
+  for (const e of events) l.step(e);
+  return l;
+}
+
+describe('ledger', () => {
+  it('keeps every server id of a key, in order of discovery, the first inline', () => {
+    const l = ledgerOf([...population(), send('a1#1', 10), ack('a1#1', 'm1', 1, 15), deliver('c1', 'a1#1', 'm2', 2, 20), deliver('a2', 'a1#1', 'm3', 3, 25)]);
+    const m = l.get('a1#1')!;
+    expect(m.firstId).toBe('m1');
+    expect(idCount(m)).toBe(3);
+    expect(serverIds(m)).toEqual([['m1', 1], ['m2', 2], ['m3', 3]]);
+    const single = ledgerOf([...population(), ...clean('a1#2', 'x1', 7, 10)]).get('a1#2')!;
+    expect(single.moreIds).toBeUndefined();
+    expect(serverIds(single)).toEqual([['x1', 7]]);
+  });
+
+  it('gives settled records shared empty tables and never writes through them', () => {
+    // Two messages settle; then a device of a non-member account receives the first one twice.
+    const l = ledgerOf([...population(), ...clean('a1#1', 'm1', 1, 10), ...clean('a1#2', 'm2', 2, 20), send('a1#3', 30)]);
+    const one = l.get('a1#1')!;
+    const two = l.get('a1#2')!;
+    expect(one.settledAtMs).toBeDefined();
+    expect(one.missing).toBe(two.missing);
+    expect(one.seen).toBe(two.seen);
+    expect(one.seen.size).toBe(0);
+
+    l.step(deliver('o1', 'a1#1', 'm1', 1, 40));
+    expect(l.last).toMatchObject({ type: 'deliver', cls: 'first', expected: false, firstForDevice: true });
+    expect(one.seen).not.toBe(two.seen);
+    expect(two.seen.size).toBe(0);
+    l.step(deliver('o1', 'a1#1', 'm1', 1, 50));
+    expect(l.last).toMatchObject({ type: 'deliver', cls: 'redelivery' });
+    // The in-flight record still has its own tables.
+    expect(l.get('a1#3')!.missing).toEqual(new Set(['a2', 'c1']));
+    expect(two.missing.size).toBe(0);
+  });
+});
