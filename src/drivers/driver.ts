@@ -126,10 +126,10 @@ export interface ConnectOptions {
 /** One live device connection. */
 export interface Connection {
   /**
-   * Write a message (after uploading its attachments); returns the bytes it puts on the wire,
-   * attachments included. Never throws for a dead connection: `closed` reports that.
+   * Write a message (after uploading its attachments). Never throws for a dead connection:
+   * `closed` reports that.
    */
-  send(m: OutboundMessage): number;
+  send(m: OutboundMessage): void;
   markRead(conv: string, seq: number): void;
   history(req: HistoryRequest): Promise<HistoryPage>;
   /** Last sequence per conversation as reported by the server at connect time. */

@@ -82,11 +82,7 @@ export const referenceDriver: Driver = {
     let live = false;
     let closedByUs = false;
     let gone = false;
-    const frame = (f: ClientFrame) => {
-      const text = JSON.stringify(f);
-      ws.send(text);
-      return Buffer.byteLength(text);
-    };
+    const frame = (f: ClientFrame): void => ws.send(JSON.stringify(f));
     // Attachment state exists only on connections that move attachments.
     let outbound: Outbound | null = null;
     let inbound: Inbound | null = null;
@@ -117,11 +113,10 @@ export const referenceDriver: Driver = {
         send: (m) => {
           if (m.attachments?.length || outbound?.busy) {
             outbound ??= new Outbound(ws, frame, handlers, isGone);
-            return outbound.enqueue(m);
-          }
-          return frame({ t: 'send', cid: m.key, conv: m.conv, kind: m.kind, body: m.body });
+            outbound.enqueue(m);
+          } else frame({ t: 'send', cid: m.key, conv: m.conv, kind: m.kind, body: m.body });
         },
-        markRead: (conv, seq) => void frame({ t: 'read', conv, seq }),
+        markRead: (conv, seq) => frame({ t: 'read', conv, seq }),
         history: (req: HistoryRequest) =>
           new Promise<HistoryPage>((res, rej) => {
             const id = String(nextReq++);
@@ -248,17 +243,14 @@ class Outbound {
 
   constructor(
     private readonly ws: WebSocket,
-    private readonly frame: (f: ClientFrame) => number,
+    private readonly frame: (f: ClientFrame) => void,
     private readonly handlers: DeviceHandlers,
     private readonly gone: () => boolean,
   ) {}
 
-  enqueue(m: OutboundMessage): number {
+  enqueue(m: OutboundMessage): void {
     this.queue.push(m);
     if (!this.busy) this.next();
-    let bytes = Buffer.byteLength(m.body);
-    for (const a of m.attachments ?? []) bytes += a.bytes.length;
-    return bytes;
   }
 
   uploaded(up: string, ref: AttachmentRef): void {
@@ -361,7 +353,7 @@ class Inbound {
   private nextReq = 1;
 
   constructor(
-    private readonly frame: (f: ClientFrame) => number,
+    private readonly frame: (f: ClientFrame) => void,
     private readonly handlers: DeviceHandlers,
   ) {}
 

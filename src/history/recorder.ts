@@ -25,7 +25,7 @@ export type EventInput = HistoryEvent extends infer E ? (E extends HistoryEvent 
 export interface RecorderOptions {
   /** Hand events to listeners at most this many ms after they happen; 0 (default): at once. */
   batchMs?: number;
-  /** ...or as soon as this many events wait (default 4096). */
+  /** ...or as soon as this many events wait (default 1024: a batch blocks the event loop for a few ms at most). */
   batchEvents?: number;
 }
 
@@ -42,7 +42,7 @@ export class Recorder {
   constructor(origin = performance.now(), options: RecorderOptions = {}) {
     this.origin = origin;
     this.batchMs = options.batchMs ?? 0;
-    this.batchEvents = options.batchEvents ?? 4096;
+    this.batchEvents = options.batchEvents ?? 1024;
     if (!(this.batchMs >= 0)) throw new RangeError(`Recorder batchMs must be a number ≥ 0, got ${this.batchMs}`);
     if (!(this.batchEvents >= 1)) throw new RangeError(`Recorder batchEvents must be ≥ 1, got ${this.batchEvents}`);
   }
