@@ -15,7 +15,7 @@
  *   teardown: close devices -> run-end -> remove proxies -> stop children (always, also on error)
  */
 import { randomBytes } from 'node:crypto';
-import type { Plan } from '../plan/plan.ts';
+import type { Plan, PlannedHistoryLoad, PlannedRead, PlannedSend } from '../plan/plan.ts';
 import type { Driver } from '../drivers/driver.ts';
 import { referenceDriver } from '../drivers/reference.ts';
 import { encodeMarker } from '../drivers/marker.ts';
@@ -262,45 +262,41 @@ export async function runPlan(opts: RunOptions): Promise<RunOutcome> {
     // ---------------------------------------------------------------- play
     phase = 'play';
     timeline = new Timeline(recorder);
-    for (const s of plan.sends) {
+    // One shared function per kind of planned item, the item as its argument (see Timeline).
+    const sendPlanned = (intendedMs: number, s: PlannedSend): void => {
       const dev = byId.get(s.device) as VirtualDevice;
-      timeline.at(s.atMs, (intendedMs) => {
-        const marker = encodeMarker({ runId, key: s.key, intendedMs });
-        const n = Number(s.key.slice(s.key.indexOf('#') + 1));
-        const msg = { key: s.key, conv: s.conv, kind: s.kind, body: messageBody(marker, s.kind, s.bytes, n), bytes: s.bytes, intendedMs, attempts: 0 };
-        const before = preparing.get(s.device);
-        if (!s.attachments && !before) {
-          // Sender lag is the harness's own delay in handing a planned send to its device, not
-          // the time the device waits for a connection (that is the system's delay).
-          monitor.senderLag(recorder.now() - intendedMs);
-          dev.send(msg);
-          return;
-        }
-        // Hash attachments off the event loop; a device's later sends wait so its order holds.
-        const ready = (async () => {
-          const attachments = s.attachments ? await attachmentsFor(s.key, s.kind, s.attachments) : undefined;
-          await before;
-          monitor.senderLag(recorder.now() - intendedMs);
-          dev.send(attachments ? { ...msg, attachments } : msg);
-        })().catch((err: unknown) => {
-          infraError ??= `could not prepare the attachments of ${s.key}: ${err instanceof Error ? err.message : String(err)}`;
-          endReason = 'error';
-          halted();
-        });
-        preparing.set(s.device, ready);
-        void ready.then(() => {
-          if (preparing.get(s.device) === ready) preparing.delete(s.device);
-        });
+      const marker = encodeMarker({ runId, key: s.key, intendedMs });
+      const n = Number(s.key.slice(s.key.indexOf('#') + 1));
+      const msg = { key: s.key, conv: s.conv, kind: s.kind, body: messageBody(marker, s.kind, s.bytes, n), bytes: s.bytes, intendedMs, attempts: 0 };
+      const before = preparing.get(s.device);
+      if (!s.attachments && !before) {
+        // Sender lag is the harness's own delay in handing a planned send to its device, not
+        // the time the device waits for a connection (that is the system's delay).
+        monitor.senderLag(recorder.now() - intendedMs);
+        dev.send(msg);
+        return;
+      }
+      // Hash attachments off the event loop; a device's later sends wait so its order holds.
+      const ready = (async () => {
+        const attachments = s.attachments ? await attachmentsFor(s.key, s.kind, s.attachments) : undefined;
+        await before;
+        monitor.senderLag(recorder.now() - intendedMs);
+        dev.send(attachments ? { ...msg, attachments } : msg);
+      })().catch((err: unknown) => {
+        infraError ??= `could not prepare the attachments of ${s.key}: ${err instanceof Error ? err.message : String(err)}`;
+        endReason = 'error';
+        halted();
       });
-    }
-    for (const r of plan.reads) {
-      const dev = byId.get(r.device) as VirtualDevice;
-      timeline.at(r.atMs, () => dev.markRead(r.conv));
-    }
-    for (const l of plan.historyLoads ?? []) {
-      const dev = byId.get(l.device) as VirtualDevice;
-      timeline.at(l.atMs, () => void dev.loadHistory(l.conv));
-    }
+      preparing.set(s.device, ready);
+      void ready.then(() => {
+        if (preparing.get(s.device) === ready) preparing.delete(s.device);
+      });
+    };
+    const readPlanned = (_intendedMs: number, r: PlannedRead): void => void byId.get(r.device)?.markRead(r.conv);
+    const loadPlanned = (_intendedMs: number, l: PlannedHistoryLoad): void => void byId.get(l.device)?.loadHistory(l.conv);
+    for (const s of plan.sends) timeline.at(s.atMs, sendPlanned, s);
+    for (const r of plan.reads) timeline.at(r.atMs, readPlanned, r);
+    for (const l of plan.historyLoads ?? []) timeline.at(l.atMs, loadPlanned, l);
     faults.schedule(timeline, plan.faults, plan.sendWindowMs);
     const origin = recorder.now();
     await timeline.start(origin);

@@ -2,6 +2,11 @@
  * An open-model timeline: every action fires at its planned time, whether or not earlier ones
  * were answered. One timer at a time, set for the next due action; everything due fires in order
  * (a long backlog in slices of about 20 ms, yielding to I/O between them).
+ *
+ * A plan schedules one action per planned send, read and history load, so an action is one small
+ * object: a shared `run` and the planned item as its argument, not a closure (and its context)
+ * per item. (A run of an evening's traffic schedules millions; each closure would stay on the
+ * heap for the whole run, for the garbage collector to walk through again and again.)
  */
 import type { Recorder } from '../history/recorder.ts';
 
@@ -11,8 +16,12 @@ const SLICE_MS = 20;
 export interface TimedAction {
   /** ms since the timeline's origin. */
   atMs: number;
-  run: (intendedMs: number) => void;
+  run: (intendedMs: number, arg: unknown) => void;
+  arg: unknown;
 }
+
+/** Stands in for actions that have fired. */
+const FIRED: TimedAction = { atMs: 0, run: () => {}, arg: undefined };
 
 export class Timeline {
   private readonly actions: TimedAction[] = [];
@@ -24,8 +33,9 @@ export class Timeline {
 
   constructor(private readonly recorder: Recorder) {}
 
-  at(atMs: number, run: (intendedMs: number) => void): void {
-    this.actions.push({ atMs, run });
+  /** Run `run(intendedMs, arg)` at `atMs`; pass one shared `run` and the item as `arg` for many items. */
+  at<T>(atMs: number, run: (intendedMs: number, arg: T) => void, arg?: T): void {
+    this.actions.push({ atMs, run: run as TimedAction['run'], arg });
   }
 
   /** Start at `originMs` (recorder clock); resolves after the last action or `stop()`. */
@@ -65,8 +75,9 @@ export class Timeline {
         this.immediate = setImmediate(this.pump);
         return;
       }
-      this.next++;
-      a.run(due);
+      // A fired action is let go (a long run's early actions need not stay on the heap).
+      this.actions[this.next++] = FIRED;
+      a.run(due, a.arg);
     }
     this.resolveDone?.();
   };

@@ -24,6 +24,18 @@ describe('Timeline', () => {
     for (const [at, intended] of fired) expect(intended).toBe(origin + at);
   });
 
+  it('hands each action its own item when many share one function', async () => {
+    const rec = new Recorder();
+    const t = new Timeline(rec);
+    const seen: string[] = [];
+    const run = (_intended: number, item: { name: string }) => seen.push(item.name);
+    t.at(20, run, { name: 'c' });
+    t.at(0, run, { name: 'a' });
+    t.at(10, run, { name: 'b' });
+    await t.start(rec.now());
+    expect(seen).toEqual(['a', 'b', 'c']);
+  });
+
   it('works off a backlog in slices, letting other callbacks run in between', async () => {
     const rec = new Recorder();
     const t = new Timeline(rec);
