@@ -53,7 +53,7 @@ export interface RunOptions {
   listeners?: ((e: HistoryEvent) => void)[];
   /**
    * How long events may wait before listeners get them, ms (default 50; 0: each at once).
-   * Batches keep the judge's tables warm in cache: about a third less judge CPU per message.
+   * Batches keep the judge's and the writer's tables warm in cache (see Recorder).
    */
   listenerBatchMs?: number;
   selfMonitor?: SelfMonitorOptions;
