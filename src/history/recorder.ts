@@ -11,8 +11,8 @@
  * event once, in order; it just sees them a little later. The point is CPU: a listener stepped
  * once per socket event finds its tables cold in cache each time, while one stepped over a
  * batch keeps them warm (about an eighth less harness CPU per message, bench/cpu-per-message.ts:
- * median 195 -> 170 us per delivery in its 15 s shape). `flush()` hands over everything waiting; `close()` flushes and
- * makes later events synchronous.
+ * median 195 -> 170 us per delivery in its 15 s shape). `flush()` hands over everything
+ * waiting; `close()` flushes and makes later events synchronous.
  */
 import { performance } from 'node:perf_hooks';
 import type { HistoryEvent } from './events.ts';
