@@ -35,7 +35,18 @@ describe('embedded proxy processes and the open-file limit (end to end)', () => 
   it('puts each network on its own proxy process when one process may not hold both, and the run delivers', async () => {
     // 72 files: (72 − 20) / 2 = 26 connections per proxy process; 24 + 6 devices need two.
     const events: HistoryEvent[] = [];
-    const r = await runPlan({ plan, target: server.url, toxiproxy: 'embedded', fileLimit: 72, listeners: [(e) => events.push(e)] });
+    // Unbatched listeners here, so what they had seen when play began is exact.
+    const atPlay: { sends: number; connected: number }[] = [];
+    const r = await runPlan({
+      plan,
+      target: server.url,
+      toxiproxy: 'embedded',
+      fileLimit: 72,
+      listenerBatchMs: 0,
+      listeners: [(e) => events.push(e)],
+      onPlay: () => atPlay.push({ sends: events.filter((e) => e.type === 'send').length, connected: events.filter((e) => e.type === 'connected').length }),
+    });
+    expect(atPlay).toEqual([{ sends: 0, connected: plan.accounts.reduce((n, a) => n + a.devices.length, 0) }]);
     expect(r.infraError).toBeNull();
     expect(r.endReason).toBe('complete');
     expect(r.proxyProcesses).toBe(2);
