@@ -45,7 +45,7 @@ interface Measured {
   sends: number;
   deliveries: number;
   cpuMs: number;
-  /** From the first send to the last expected delivery. */
+  /** From the start of play to the last expected delivery. */
   usPerDelivery: number;
   /** From the send at one third of the plan on: the code has been compiled by then (steady state). */
   steadyUsPerDelivery: number;

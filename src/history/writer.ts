@@ -9,7 +9,6 @@ export class HistoryWriter {
   private readonly out: WriteStream;
   /** Lines not yet written, each ending in `\n`. */
   private pending = '';
-  private lines = 0;
   private readonly timer: NodeJS.Timeout;
   private failed: Error | null = null;
 
@@ -29,15 +28,13 @@ export class HistoryWriter {
   // carry many lines from one young-generation collection to the next.
   write = (e: HistoryEvent): void => {
     this.pending += JSON.stringify(e) + '\n';
-    this.lines++;
     if (this.pending.length >= 65_536) this.flush();
   };
 
   flush(): void {
-    if (this.lines === 0 || this.failed) return;
+    if (this.pending.length === 0 || this.failed) return;
     this.out.write(this.pending);
     this.pending = '';
-    this.lines = 0;
   }
 
   /** Flush and close; rejects if any write failed. */
