@@ -25,7 +25,7 @@
  * Redeliveries of an id the device already had are ignored.
  */
 import type { DeliverEvent, HistoryEvent } from '../history/events.ts';
-import { ledgerHandle, serverIds, type Ledger, type LedgerHandle, type MessageRecord } from './ledger.ts';
+import { ledgerHandle, serverIds, trailOf, type Ledger, type LedgerHandle, type MessageRecord } from './ledger.ts';
 import type { CheckResult, Checker } from './types.ts';
 import { buildWitness, WitnessList } from './witness.ts';
 
@@ -38,6 +38,15 @@ interface Placed {
   seq: number;
   firstSendAtMs: number;
   lastSendAtMs: number;
+}
+/**
+ * A sender's recent placed messages in one conversation, with upper bounds of their counters and
+ * seqs (over everything ever placed here, so still bounds after the oldest leave the window).
+ */
+interface Ring {
+  items: Placed[];
+  maxCounter: number;
+  maxSeq: number;
 }
 interface Arrival {
   key: string;
@@ -59,13 +68,19 @@ function inner<V>(outer: Map<string, Map<string, V>>, a: string): Map<string, V>
   return m;
 }
 
+/** The trail of `key` while the ledger holds it, else nothing. */
+function trailOfKey(ledger: Ledger, key: string): HistoryEvent[] {
+  const m = ledger.get(key);
+  return m === undefined ? [] : trailOf(m);
+}
+
 export class OrderingChecker implements Checker {
   readonly name = 'ordering';
   private readonly h: LedgerHandle;
   /** device -> conv -> what it received. */
   private readonly received = new Map<string, Map<string, DeviceConv>>();
   /** sender -> conv -> recent placed messages. */
-  private readonly placed = new Map<string, Map<string, Placed[]>>();
+  private readonly placed = new Map<string, Map<string, Ring>>();
   /** conv -> seq -> key, for messages still held by the ledger. */
   private readonly seqOwner = new Map<string, Map<number, string>>();
   private readonly counts = { receiverFifo: 0, serverFifo: 0, disagreement: 0, seqConflict: 0, arrivalOrder: 0, outOfOrder: 0 };
@@ -120,16 +135,23 @@ export class OrderingChecker implements Checker {
           key: msg.key,
           atMs: e.atMs,
           msg,
-          events: [...(ledger.get(other)?.trail ?? []), e],
+          events: [...trailOfKey(ledger, other), e],
         }),
       );
     } else owners.set(seq, msg.key);
 
     const rings = inner(this.placed, msg.sender);
-    let ring = rings.get(msg.conv);
-    if (ring === undefined) rings.set(msg.conv, (ring = []));
+    let r = rings.get(msg.conv);
+    if (r === undefined) rings.set(msg.conv, (r = { items: [], maxCounter: -Infinity, maxSeq: -Infinity }));
+    const ring = r.items;
     const me: Placed = { key: msg.key, counter: msg.counter, seq, firstSendAtMs: msg.firstSendAtMs, lastSendAtMs: msg.lastSendAtMs };
-    for (let i = 0; i < ring.length; i++) {
+    // The common case, a sender's next message placed after all its earlier ones: above every
+    // counter and seq in the window, it can be neither the earlier message of a violating pair
+    // (no higher counter) nor the later one (no higher seq). Only otherwise walk the window.
+    const inOrder = me.counter > r.maxCounter && me.seq > r.maxSeq;
+    if (me.counter > r.maxCounter) r.maxCounter = me.counter;
+    if (me.seq > r.maxSeq) r.maxSeq = me.seq;
+    for (let i = 0; !inOrder && i < ring.length; i++) {
       const p = ring[i]!;
       if (p.counter === me.counter) continue;
       const a = p.counter < me.counter ? p : me;
@@ -144,7 +166,7 @@ export class OrderingChecker implements Checker {
             key: msg.key,
             device: msg.sender,
             atMs: e.atMs,
-            events: [...(ledger.get(a.key)?.trail ?? []), ...(ledger.get(b.key)?.trail ?? []), e],
+            events: [...trailOfKey(ledger, a.key), ...trailOfKey(ledger, b.key), e],
             devices: [msg.sender],
             fromMs: Math.min(a.firstSendAtMs, b.firstSendAtMs),
           }),
@@ -229,7 +251,7 @@ export class OrderingChecker implements Checker {
   retained(): number {
     let n = 0;
     for (const convs of this.received.values()) for (const dc of convs.values()) n += 1 + dc.bySender.size;
-    for (const rings of this.placed.values()) for (const r of rings.values()) n += 1 + r.length;
+    for (const rings of this.placed.values()) for (const r of rings.values()) n += 1 + r.items.length;
     for (const o of this.seqOwner.values()) n += o.size + 1;
     return n;
   }

@@ -3,7 +3,7 @@
  * deliveries, the connection events of the devices involved, and the faults active meanwhile.
  */
 import type { HistoryEvent } from '../history/events.ts';
-import type { Ledger, MessageRecord } from './ledger.ts';
+import { trailOf, type Ledger, type MessageRecord } from './ledger.ts';
 import { MAX_WITNESSES, type Witness } from './types.ts';
 
 /** Parts of a witness. */
@@ -33,7 +33,7 @@ export function buildWitness(ledger: Ledger, parts: WitnessParts): Witness {
       trail.push(e);
     }
   };
-  for (const e of parts.msg?.trail ?? []) add(e);
+  if (parts.msg !== undefined) for (const e of trailOf(parts.msg)) add(e);
   for (const e of parts.events ?? []) add(e);
   for (const d of parts.devices ?? []) for (const e of ledger.connections.of(d)) add(e);
   const fromMs = parts.fromMs ?? parts.msg?.intendedMs ?? parts.atMs ?? ledger.nowMs;

@@ -1,9 +1,10 @@
 /**
  * The ledger's compact settled records: one server id kept inline, the rest in a map only after
- * a duplicate; settled records share empty tables, which must never be written through.
+ * a duplicate; settled records share empty tables, which must never be written through; a trail
+ * of just one send and one ack is implied by the record and rebuilt exactly.
  */
 import { describe, expect, it } from 'vitest';
-import { Ledger, idCount, serverIds } from '../../src/check/ledger.ts';
+import { Ledger, idCount, serverIds, trailOf } from '../../src/check/ledger.ts';
 import type { HistoryEvent } from '../../src/history/events.ts';
 import { ack, clean, deliver, population, send } from './fixtures.ts';
 
@@ -44,5 +45,31 @@ describe('ledger', () => {
     // The in-flight record still has its own tables.
     expect(l.get('a1#3')!.missing).toEqual(new Set(['a2', 'c1']));
     expect(two.missing.size).toBe(0);
+  });
+
+  it('implies a settled [send, ack] trail and rebuilds it exactly, once, in field order', () => {
+    const events = [...population(), ...clean('a1#1', 'm1', 1, 10), send('a1#2', 30)];
+    const l = ledgerOf(events);
+    const m = l.get('a1#1')!;
+    expect(m.settledAtMs).toBeDefined();
+    expect(m.trail).toHaveLength(0); // the shared implied trail, not the two events
+    const rebuilt = trailOf(m);
+    expect(JSON.stringify(rebuilt)).toBe(JSON.stringify([events[5], events[6]]));
+    expect(trailOf(m)).toBe(rebuilt); // stored back: same objects from now on
+    // Appending to an implied trail (a late ack revealing a second id) keeps both events.
+    const l2 = ledgerOf(events);
+    l2.step(ack('a1#1', 'm9', 9, 40));
+    expect(trailOf(l2.get('a1#1')!).map((e) => e.type === 'ack' && e.id)).toEqual([false, 'm1', 'm9']);
+  });
+
+  it('keeps the events themselves when the record cannot imply them', () => {
+    // A resend, an ack with another field order, an attachment hash: each stays explicit.
+    const resent = ledgerOf([...population(), send('a1#1', 10), send('a1#1', 12, { attempt: 2 }), ack('a1#1', 'm1', 1, 15), deliver('c1', 'a1#1', 'm1', 1, 20), deliver('a2', 'a1#1', 'm1', 1, 21), send('a1#2', 30)]);
+    expect(resent.get('a1#1')!.trail.map((e) => e.type)).toEqual(['send', 'send', 'ack']);
+    const reordered: HistoryEvent = { atMs: 15, type: 'ack', device: 'a1', conv: 'conv1', key: 'a1#1', id: 'm1', seq: 1 };
+    const odd = ledgerOf([...population(), send('a1#1', 10), reordered, deliver('c1', 'a1#1', 'm1', 1, 20), deliver('a2', 'a1#1', 'm1', 1, 21), send('a1#2', 30)]);
+    expect(odd.get('a1#1')!.trail).toEqual([send('a1#1', 10), reordered]);
+    const hashed = ledgerOf([...population(), send('a1#1', 10, { sha256: ['ab'] }), ack('a1#1', 'm1', 1, 15), deliver('c1', 'a1#1', 'm1', 1, 20), deliver('a2', 'a1#1', 'm1', 1, 21), send('a1#2', 30)]);
+    expect(hashed.get('a1#1')!.trail).toHaveLength(2);
   });
 });
