@@ -40,13 +40,57 @@ interface Placed {
   lastSendAtMs: number;
 }
 /**
- * A sender's recent placed messages in one conversation, with upper bounds of their counters and
- * seqs (over everything ever placed here, so still bounds after the oldest leave the window).
+ * A sender's last {@link SENDER_WINDOW} placed messages in one conversation, oldest first, kept in
+ * columns (one array of keys, one of unboxed doubles) rather than an object per message: a ring
+ * per sender and conversation lives all run, and per-message objects with two times each were
+ * what the garbage collector kept copying. Also upper bounds of every counter and seq ever
+ * placed here (still bounds after the oldest leave the window).
  */
-interface Ring {
-  items: Placed[];
-  maxCounter: number;
-  maxSeq: number;
+class PlacedRing {
+  private readonly keys: string[] = new Array<string>(SENDER_WINDOW).fill('');
+  /** counter, seq, firstSendAtMs, lastSendAtMs of slot i at 4i..4i+3 (a double array: no boxes). */
+  private readonly cols: number[] = Array.from({ length: 4 * SENDER_WINDOW }, () => 0.5);
+  /** Slot of the oldest entry. */
+  private head = 0;
+  size = 0;
+  maxCounter = -Infinity;
+  maxSeq = -Infinity;
+
+  add(p: Placed): void {
+    let slot: number;
+    if (this.size < SENDER_WINDOW) slot = (this.head + this.size++) % SENDER_WINDOW;
+    else {
+      slot = this.head;
+      this.head = (this.head + 1) % SENDER_WINDOW;
+    }
+    this.keys[slot] = p.key;
+    const c = this.cols;
+    c[4 * slot] = p.counter;
+    c[4 * slot + 1] = p.seq;
+    c[4 * slot + 2] = p.firstSendAtMs;
+    c[4 * slot + 3] = p.lastSendAtMs;
+    if (p.counter > this.maxCounter) this.maxCounter = p.counter;
+    if (p.seq > this.maxSeq) this.maxSeq = p.seq;
+  }
+
+  /** The i-th oldest entry (0 ≤ i < size). */
+  at(i: number): Placed {
+    const slot = (this.head + i) % SENDER_WINDOW;
+    const c = this.cols;
+    return { key: this.keys[slot]!, counter: c[4 * slot]!, seq: c[4 * slot + 1]!, firstSendAtMs: c[4 * slot + 2]!, lastSendAtMs: c[4 * slot + 3]! };
+  }
+
+  /** Whether the i-th oldest entry and `me` violate server FIFO (see the module comment). */
+  violates(i: number, me: Placed): boolean {
+    const slot = (this.head + i) % SENDER_WINDOW;
+    const c = this.cols;
+    const counter = c[4 * slot]!;
+    if (counter === me.counter) return false;
+    // a: the lower counter (the earlier message), b: the other.
+    return counter < me.counter
+      ? c[4 * slot + 3]! < me.firstSendAtMs && c[4 * slot + 1]! > me.seq
+      : me.lastSendAtMs < c[4 * slot + 2]! && me.seq > c[4 * slot + 1]!;
+  }
 }
 interface Arrival {
   key: string;
@@ -80,7 +124,7 @@ export class OrderingChecker implements Checker {
   /** device -> conv -> what it received. */
   private readonly received = new Map<string, Map<string, DeviceConv>>();
   /** sender -> conv -> recent placed messages. */
-  private readonly placed = new Map<string, Map<string, Ring>>();
+  private readonly placed = new Map<string, Map<string, PlacedRing>>();
   /** conv -> seq -> key, for messages still held by the ledger. */
   private readonly seqOwner = new Map<string, Map<number, string>>();
   private readonly counts = { receiverFifo: 0, serverFifo: 0, disagreement: 0, seqConflict: 0, arrivalOrder: 0, outOfOrder: 0 };
@@ -141,22 +185,18 @@ export class OrderingChecker implements Checker {
     } else owners.set(seq, msg.key);
 
     const rings = inner(this.placed, msg.sender);
-    let r = rings.get(msg.conv);
-    if (r === undefined) rings.set(msg.conv, (r = { items: [], maxCounter: -Infinity, maxSeq: -Infinity }));
-    const ring = r.items;
+    let ring = rings.get(msg.conv);
+    if (ring === undefined) rings.set(msg.conv, (ring = new PlacedRing()));
     const me: Placed = { key: msg.key, counter: msg.counter, seq, firstSendAtMs: msg.firstSendAtMs, lastSendAtMs: msg.lastSendAtMs };
     // The common case, a sender's next message placed after all its earlier ones: above every
     // counter and seq in the window, it can be neither the earlier message of a violating pair
     // (no higher counter) nor the later one (no higher seq). Only otherwise walk the window.
-    const inOrder = me.counter > r.maxCounter && me.seq > r.maxSeq;
-    if (me.counter > r.maxCounter) r.maxCounter = me.counter;
-    if (me.seq > r.maxSeq) r.maxSeq = me.seq;
-    for (let i = 0; !inOrder && i < ring.length; i++) {
-      const p = ring[i]!;
-      if (p.counter === me.counter) continue;
-      const a = p.counter < me.counter ? p : me;
-      const b = a === p ? me : p;
-      if (a.lastSendAtMs < b.firstSendAtMs && a.seq > b.seq) {
+    const inOrder = me.counter > ring.maxCounter && me.seq > ring.maxSeq;
+    for (let i = 0; !inOrder && i < ring.size; i++) {
+      if (ring.violates(i, me)) {
+        const p = ring.at(i);
+        const a = p.counter < me.counter ? p : me;
+        const b = a === p ? me : p;
         this.counts.serverFifo++;
         if (!this.witnesses.full) this.witnesses.add(
           buildWitness(ledger, {
@@ -173,8 +213,7 @@ export class OrderingChecker implements Checker {
         );
       }
     }
-    ring.push(me);
-    if (ring.length > SENDER_WINDOW) ring.shift();
+    ring.add(me);
   }
 
   /** A first arrival at a device: receiver FIFO, live arrival order, and the out-of-order metric. */
@@ -251,7 +290,7 @@ export class OrderingChecker implements Checker {
   retained(): number {
     let n = 0;
     for (const convs of this.received.values()) for (const dc of convs.values()) n += 1 + dc.bySender.size;
-    for (const rings of this.placed.values()) for (const r of rings.values()) n += 1 + r.items.length;
+    for (const rings of this.placed.values()) for (const r of rings.values()) n += 1 + r.size;
     for (const o of this.seqOwner.values()) n += o.size + 1;
     return n;
   }

@@ -43,6 +43,29 @@ describe('ordering', () => {
     expect(r.metrics?.['serverFifo']).toBe(1);
   });
 
+  it('compares a placement with the sender\'s last 32 placed messages, across the ring\'s wrap-around', () => {
+    // a1#1..a1#40 sent one after another and placed in order at seqs 102, 104, ..., 180.
+    const inOrder = Array.from({ length: 40 }, (_, i) => [send(`a1#${i + 1}`, 10 * (i + 1)), ack(`a1#${i + 1}`, `m${i + 1}`, 102 + 2 * i, 10 * (i + 1) + 5)]).flat();
+    // a1#41, sent after all of them, placed at seq 111: after a1#1..a1#5 but before a1#6..a1#40.
+    // Only the last 32 placed (a1#9..a1#40) are still compared with: 32 violations, not 35.
+    const late = run([...population(), ...inOrder, send('a1#41', 1000), ack('a1#41', 'm41', 111, 1005), runEnd(2000)]);
+    expect(late.metrics?.['serverFifo']).toBe(32);
+    expect(late.witnesses[0]!.summary).toContain('a1#9 was written before a1#41 was first sent');
+    // The mirror case: the lowest counter placed last, after two later messages.
+    const early = run([
+      ...population(),
+      send('a1#1', 10),
+      send('a1#2', 20),
+      send('a1#3', 30),
+      ack('a1#2', 'm2', 102, 35),
+      ack('a1#3', 'm3', 103, 36),
+      ack('a1#1', 'm1', 104, 40),
+      runEnd(100),
+    ]);
+    expect(early.metrics?.['serverFifo']).toBe(2);
+    expect(early.witnesses[0]!.summary).toContain('a1#1 was written before a1#2 was first sent, yet the server placed it after: seq 104 > 102');
+  });
+
   it('accepts an earlier message landing later when it was resent after the later one was sent', () => {
     const r = run([
       ...population(),
