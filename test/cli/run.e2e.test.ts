@@ -3,7 +3,7 @@
  * embedded Toxiproxy in child processes, drives a short scenario through the proxy, and judges.
  */
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
@@ -167,6 +167,28 @@ describe('chatstorm run (end to end)', () => {
     expect(r.stderr).toContain('population.agents.count');
     expect(r.stderr).toContain('population.customers.network');
     await expect(readdir(join(out, 'invalid'))).rejects.toThrow();
+  });
+
+  it('exits 2 saying how to fix a TypeScript scenario loaded as CommonJS (no "type": "module" above it)', async () => {
+    // A folder without package.json: tsx compiles the file as CommonJS, and its import of
+    // chatstorm (an ES module) fails inside Node with an error that names no fix.
+    const dir = await mkdtemp(join(tmpdir(), 'chatstorm-cjs-'));
+    try {
+      const api = new URL('../../src/scenario/index.ts', import.meta.url).href;
+      const body = `import { defineScenario } from ${JSON.stringify(api)};\nexport default defineScenario({ name: 'x', seed: 1, duration: '1s', grace: '3s', networks: { lan: {} }, population: { agents: { count: 1, network: 'lan' }, customers: { count: 2, network: 'lan' } }, traffic: { arrival: { model: 'constant', over: '500ms' }, messagesPerCustomer: { min: 2, max: 2 }, thinkTime: { min: '100ms', max: '200ms' } } });\n`;
+      await writeFile(join(dir, 'scenario.ts'), body);
+      const r = await chatstorm(['run', join(dir, 'scenario.ts'), '--out', join(out, 'cjs')]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain('loaded as CommonJS');
+      expect(r.stderr).toContain('Rename it to .mts');
+      // The fix it names works: the same file as .mts loads (and this one is valid, so it runs).
+      await writeFile(join(dir, 'scenario.mts'), body);
+      const ok = await chatstorm(['run', join(dir, 'scenario.mts'), '--out', join(out, 'cjs'), '--quiet']);
+      expect(ok.stderr).not.toContain('could not load the file');
+      expect(ok.code).toBe(0);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('exits 2 with the column of a malformed --sla', async () => {
