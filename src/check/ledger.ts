@@ -422,8 +422,8 @@ function compactTrail(m: MessageRecord): void {
 /**
  * The trail of a settled record whose trail is exactly its first send and its first ack, as
  * {@link impliedSend} and {@link impliedAck} check: shared, never written to (see {@link trailOf}).
- * Keeping two events per message for minutes was a quarter of the judge's memory, and what the
- * garbage collector kept walking.
+ * Settled records are kept for minutes: after the 60 s bench history their send events and
+ * trail arrays were 8.3 MB of the judge's 48.5 MB heap snapshot.
  */
 const IMPLIED: HistoryEvent[] = [];
 

@@ -42,9 +42,10 @@ interface Placed {
 /**
  * A sender's last {@link SENDER_WINDOW} placed messages in one conversation, oldest first, kept in
  * columns (one array of keys, one of unboxed doubles) rather than an object per message: a ring
- * per sender and conversation lives all run, and per-message objects with two times each were
- * what the garbage collector kept copying. Also upper bounds of every counter and seq ever
- * placed here (still bounds after the oldest leave the window).
+ * per sender and conversation lives all run, and an object per placed message (with its two
+ * times each boxed) was three allocations the garbage collector carried into the old
+ * generation. Also upper bounds of every counter and seq ever placed here (still bounds after
+ * the oldest leave the window).
  */
 class PlacedRing {
   private readonly keys: string[] = new Array<string>(SENDER_WINDOW).fill('');
