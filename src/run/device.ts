@@ -369,8 +369,8 @@ export class VirtualDevice {
     },
     ack: (a: { key: string; conv: string; id: string; seq: number }) => {
       // The event takes the planned message's own key and conv strings when it is still in the
-      // outbox: the judge keeps acks for minutes, and copies parsed out of each frame would be
-      // kept with them.
+      // outbox: the judge keeps many acks for minutes (explicit trails, the sync check's log),
+      // and copies parsed out of each frame would be kept with them.
       const p = this.outbox.get(a.key);
       const key = p === undefined ? a.key : p.key;
       const conv = p === undefined || p.conv !== a.conv ? a.conv : p.conv;
