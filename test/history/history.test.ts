@@ -143,8 +143,15 @@ describe('history files', () => {
     const path = join(dir, 'history.jsonl');
     const w = new HistoryWriter(path, 20);
     w.write(lag(1));
-    await new Promise((r) => setTimeout(r, 150));
-    expect((await readFile(path, 'utf8')).trim()).toBe(JSON.stringify(lag(1)));
+    // Wait for the flush (not a fixed delay: timers run late on a loaded machine); the file holds
+    // the event before close() is ever called, or the poll gives up after 10 s.
+    let text = '';
+    for (const until = Date.now() + 10_000; Date.now() < until; ) {
+      text = await readFile(path, 'utf8').catch(() => '');
+      if (text !== '') break;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    expect(text.trim()).toBe(JSON.stringify(lag(1)));
     await w.close();
   });
 });
