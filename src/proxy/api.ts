@@ -44,11 +44,20 @@ export function createApiHandler(collection: ProxyCollection): (req: IncomingMes
       pattern: ['populate'],
       methods: {
         POST: async (req) => {
-          const result = await collection.populate(await readBody(req));
+          let result;
+          try {
+            result = await collection.populate(await readBody(req));
+          } catch (err: unknown) {
+            // Toxiproxy's populate answers every error with the list of proxies done, here none.
+            if (!(err instanceof ToxiproxyApiError)) throw err;
+            return { status: err.status, body: { error: err.message, status: err.status, proxies: null } };
+          }
+          // Go prints an empty list as `null` (a nil slice). On success we send `[]`:
+          // toxiproxy-node-client's populate() iterates `proxies` and throws on `null`.
           const proxies = result.proxies.map((p) => p.toJson());
-          // Toxiproxy prints `null` for an empty list; `[]` keeps clients that iterate it working.
           if (!result.error) return { status: 201, body: { proxies } };
-          return { status: result.error.status, body: { error: result.error.message, status: result.error.status, proxies } };
+          const done = proxies.length > 0 ? proxies : null;
+          return { status: result.error.status, body: { error: result.error.message, status: result.error.status, proxies: done } };
         },
       },
     },
@@ -132,7 +141,7 @@ export function createApiHandler(collection: ProxyCollection): (req: IncomingMes
     try {
       segments = path.split('/').slice(1).map(decodeURIComponent);
     } catch {
-      return sendJson(res, 404, { error: 'not found', status: 404 });
+      return notFound(res);
     }
     for (const route of routes) {
       const params = matchRoute(route.pattern, segments);
@@ -159,7 +168,7 @@ export function createApiHandler(collection: ProxyCollection): (req: IncomingMes
       }
       return;
     }
-    sendJson(res, 404, { error: 'not found', status: 404 });
+    notFound(res);
   }
 }
 
@@ -178,9 +187,20 @@ function matchRoute(pattern: string[], segments: string[]): string[] | undefined
   return params;
 }
 
+/**
+ * gorilla/mux (Toxiproxy's router) answers 405 with an empty body. `Allow` is added, as RFC 9110
+ * §15.5.6 asks; Toxiproxy omits it.
+ */
 function methodNotAllowed(res: ServerResponse, allowed: string[]): void {
-  res.setHeader('Allow', allowed.join(', '));
-  sendJson(res, 405, { error: 'method not allowed', status: 405 });
+  res.writeHead(405, { Allow: allowed.join(', '), 'Content-Length': 0 });
+  res.end();
+}
+
+/** An unknown path gets Go's `http.NotFound`: plain text, as Toxiproxy sends it. */
+function notFound(res: ServerResponse): void {
+  const text = '404 page not found\n';
+  res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff', 'Content-Length': Buffer.byteLength(text) });
+  res.end(text);
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {

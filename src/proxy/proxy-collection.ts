@@ -70,13 +70,11 @@ export class ProxyCollection {
     return { proxies };
   }
 
-  /** `PATCH|POST /proxies/{name}`: fields given override the current ones. */
+  /** `PATCH|POST /proxies/{name}`: fields given override the current ones; `name` is ignored. */
   async update(name: string, body: unknown): Promise<Proxy> {
     const proxy = this.get(name);
     const f = readStruct(body, 'Proxy', proxyFields);
-    if (f['name'] !== undefined && f['name'] !== proxy.name) {
-      throw new ToxiproxyApiError(400, `proxy field \`name\` cannot be changed (is ${JSON.stringify(proxy.name)}, got ${JSON.stringify(f['name'])}); delete the proxy and create it again`);
-    }
+    // A `name` in the body is ignored, as Toxiproxy's update ignores it (no rename).
     const listen = (f['listen'] as string | undefined) ?? proxy.listen;
     const upstream = (f['upstream'] as string | undefined) ?? proxy.upstream;
     const enabled = (f['enabled'] as boolean | undefined) ?? proxy.enabled;

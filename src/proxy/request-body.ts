@@ -25,21 +25,21 @@ export function jsonTypeName(value: unknown): string {
 }
 
 /**
- * Checks a decoded body against a flat struct: it must be an object; each known field must have
- * its kind (null counts as absent, as in Go); unknown fields are refused (Toxiproxy silently
- * ignores them, which hides typos such as `"toxicty"`). Returns the fields present.
+ * Reads a decoded body as Go's `encoding/json` reads it into a flat struct: it must be an object;
+ * keys match field names case-insensitively (`"Stream"` sets `stream`), a later key overrides an
+ * earlier one; each known field must have its kind (null leaves the field as it was, as in Go);
+ * unknown fields are ignored, as Toxiproxy ignores them (chatstorm's own scenario validation
+ * catches typos before they reach this API). Returns the fields present, by their own name.
  */
 export function readStruct(body: unknown, struct: string, fields: Readonly<Record<string, FieldKind>>): Record<string, unknown> {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw apiErrors.badRequestBody(`json: cannot unmarshal ${jsonTypeName(body)} into Go value of type toxiproxy.${struct}`);
   }
   const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(body)) {
-    const kind = fields[key];
-    if (kind === undefined) {
-      throw apiErrors.badRequestBody(`json: unknown field ${JSON.stringify(key)} (known fields: ${Object.keys(fields).join(', ')})`);
-    }
-    if (value === null) continue;
+  for (const [rawKey, value] of Object.entries(body)) {
+    const key = fieldName(rawKey, fields);
+    const kind = key === undefined ? undefined : fields[key];
+    if (key === undefined || kind === undefined || value === null) continue;
     const ok =
       kind === 'string'
         ? typeof value === 'string'
@@ -57,4 +57,11 @@ export function readStruct(body: unknown, struct: string, fields: Readonly<Recor
     out[key] = value;
   }
   return out;
+}
+
+/** The field a JSON key sets: an exact match first, else a case-insensitive one (Go's rule). */
+export function fieldName(key: string, fields: Readonly<Record<string, unknown>>): string | undefined {
+  if (Object.hasOwn(fields, key)) return key;
+  const lower = key.toLowerCase();
+  return Object.keys(fields).find((f) => f.toLowerCase() === lower);
 }

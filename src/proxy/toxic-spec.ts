@@ -8,7 +8,12 @@ export interface ToxicSpec {
   readonly name: string;
   readonly type: string;
   readonly stream: Stream;
-  /** Probability (0..1) that a connection is affected. */
+  /**
+   * `stream` as the client wrote it (`"UPSTREAM"`): Toxiproxy keeps the given case in the toxic's
+   * JSON and its default name, and only lower-cases it to pick the direction.
+   */
+  readonly streamAsGiven: string;
+  /** Probability that a connection is affected (Toxiproxy accepts any number: ≥ 1 always, ≤ 0 never). */
   readonly toxicity: number;
   readonly attributes: Attributes;
   readonly toxic: Toxic;
@@ -19,7 +24,7 @@ export interface ToxicJson {
   attributes: Record<string, number>;
   name: string;
   type: string;
-  stream: Stream;
+  stream: string;
   toxicity: number;
 }
 
@@ -27,5 +32,5 @@ export interface ToxicJson {
 export function toxicJson(spec: ToxicSpec): ToxicJson {
   const attributes: Record<string, number> = {};
   for (const a of spec.toxic.attributes) attributes[a.name] = spec.attributes[a.name] ?? 0;
-  return { attributes, name: spec.name, type: spec.type, stream: spec.stream, toxicity: spec.toxicity };
+  return { attributes, name: spec.name, type: spec.type, stream: spec.streamAsGiven, toxicity: spec.toxicity };
 }

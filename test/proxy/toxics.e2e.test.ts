@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { sliceBounds } from '../../src/proxy/toxics/slicer.ts';
+import { sliceBounds, slicerProblem } from '../../src/proxy/toxics/slicer.ts';
 import { Harness, ending, readBytes, sleep } from './harness.ts';
 import type { Socket } from 'node:net';
 
@@ -128,6 +128,36 @@ describe('slicer', () => {
       }
     }
     expect(sizes(sliceBounds(100, 10, 0))).toEqual([6, 6, 6, 7, 6, 6, 6, 7, 6, 6, 6, 7, 6, 6, 6, 7]);
+  });
+
+  it('ends with pieces inside their parent for every setting slicerProblem accepts, and refuses the others', () => {
+    let accepted = 0;
+    for (let avg = -3; avg <= 12; avg++) {
+      for (let variation = -4; variation <= 16; variation++) {
+        if (slicerProblem(avg, variation) !== undefined) continue;
+        accepted++;
+        for (const length of [1, 2, 3, 7, 33, 500]) {
+          const cuts = sliceBounds(length, avg, variation);
+          expect(cuts.at(-1)).toBe(length);
+          for (let i = 1; i < cuts.length; i++) expect(cuts[i]).toBeGreaterThanOrEqual(cuts[i - 1] ?? 0);
+        }
+      }
+    }
+    expect(accepted).toBeGreaterThan(100);
+    // The two ways Toxiproxy dies: endless halving, and a variation that can cut a negative piece.
+    expect(slicerProblem(0, 0)).toMatch(/recurses forever/);
+    expect(slicerProblem(5, 7)).toMatch(/panics Toxiproxy/);
+    expect(slicerProblem(5, 6)).toBeUndefined();
+  });
+
+  it('relays every byte in order with size_variation equal to average_size (accepted, as Toxiproxy 2.12 does)', async () => {
+    const payload = Buffer.from(Array.from({ length: 5000 }, (_, i) => i % 251));
+    const upstream = await h.server((s) => s.write(payload));
+    const port = await h.proxy('p', upstream);
+    await toxic('p', { type: 'slicer', attributes: { average_size: 8, size_variation: 8, delay: 10 } });
+    const s = await h.connect(port);
+    const { data } = await readBytes(s, payload.length);
+    expect(data).toEqual(payload);
   });
 
   it('delivers sliced pieces separately, delayed, all bytes in order', async () => {

@@ -9,8 +9,8 @@ import { INTERRUPTED, MAX_TIMER_MS, type Attributes, type StageIo, type Toxic } 
 export const latency: Toxic = {
   type: 'latency',
   attributes: [
-    { name: 'latency', unit: 'ms', min: 0, max: MAX_TIMER_MS },
-    { name: 'jitter', unit: 'ms', min: 0, max: MAX_TIMER_MS },
+    { name: 'latency', unit: 'ms', min: -MAX_TIMER_MS, max: MAX_TIMER_MS },
+    { name: 'jitter', unit: 'ms', min: -MAX_TIMER_MS, max: MAX_TIMER_MS },
   ],
   async pipe(io: StageIo, attrs: Attributes): Promise<void> {
     const base = attrs['latency'] ?? 0;

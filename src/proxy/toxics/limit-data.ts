@@ -10,7 +10,7 @@ interface LimitDataState {
  */
 export const limitData: StatefulToxic = {
   type: 'limit_data',
-  attributes: [{ name: 'bytes', unit: 'bytes', min: 0 }],
+  attributes: [{ name: 'bytes', unit: 'bytes', min: -Number.MAX_SAFE_INTEGER }],
   newState(): LimitDataState {
     return { bytesSent: 0 };
   },

@@ -7,7 +7,7 @@ import { INTERRUPTED, MAX_TIMER_MS, type Attributes, type StageIo, type Toxic } 
  */
 export const resetPeer: Toxic = {
   type: 'reset_peer',
-  attributes: [{ name: 'timeout', unit: 'ms', min: 0, max: MAX_TIMER_MS }],
+  attributes: [{ name: 'timeout', unit: 'ms', min: -MAX_TIMER_MS, max: MAX_TIMER_MS }],
   async pipe(io: StageIo, attrs: Attributes): Promise<void> {
     const item = await io.read();
     if (item === INTERRUPTED || typeof item === 'symbol') return;

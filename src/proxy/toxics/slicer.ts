@@ -2,23 +2,19 @@ import { INTERRUPTED, type Attributes, type StageIo, type Toxic } from './toxic.
 
 /**
  * Slices each chunk into pieces of about `average_size` bytes (± `size_variation`), waiting
- * `delay` µs after each piece. Toxiproxy recurses forever on `average_size: 0`; here the range
- * is checked up front (`average_size` ≥ 1, `size_variation` < `average_size`).
+ * `delay` µs after each piece, by Toxiproxy's halving. Every setting Toxiproxy survives is
+ * accepted, with its effect (a piece may be empty: nothing is written, the delay still runs).
+ * Refused are the two it does not survive, see {@link slicerProblem}.
  */
 export const slicer: Toxic = {
   type: 'slicer',
   attributes: [
-    { name: 'average_size', unit: 'bytes', min: 1 },
-    { name: 'size_variation', unit: 'bytes', min: 0 },
-    { name: 'delay', unit: 'µs', min: 0, max: 2_147_483_647_000 },
+    { name: 'average_size', unit: 'bytes', min: -Number.MAX_SAFE_INTEGER },
+    { name: 'size_variation', unit: 'bytes', min: -Number.MAX_SAFE_INTEGER },
+    { name: 'delay', unit: 'µs', min: -2_147_483_647_000, max: 2_147_483_647_000 },
   ],
   check(attrs: Attributes): string | undefined {
-    const avg = attrs['average_size'] ?? 0;
-    const variation = attrs['size_variation'] ?? 0;
-    if (variation >= avg) {
-      return `toxic attribute \`size_variation\` must be smaller than \`average_size\` (bytes), got ${variation} with average_size ${avg}`;
-    }
-    return undefined;
+    return slicerProblem(attrs['average_size'] ?? 0, attrs['size_variation'] ?? 0);
   },
   async pipe(io: StageIo, attrs: Attributes): Promise<void> {
     const avg = attrs['average_size'] ?? 1;
@@ -32,7 +28,8 @@ export const slicer: Toxic = {
       if (item.kind === 'end') return io.end(item);
       const cuts = sliceBounds(item.data.length, avg, variation);
       for (let i = 1; i < cuts.length; i++) {
-        io.write({ kind: 'data', data: item.data.subarray(cuts[i - 1], cuts[i]), ts: item.ts });
+        const piece = item.data.subarray(cuts[i - 1], cuts[i]);
+        if (piece.length > 0) io.write({ kind: 'data', data: piece, ts: item.ts });
         if (delayMs <= 0) continue;
         // Timers are ms-grained: owe sub-ms delays and sleep once they add up to ≥ 1 ms.
         dueMs = Math.max(dueMs, performance.now() - delayMs) + delayMs;
@@ -47,8 +44,30 @@ export const slicer: Toxic = {
 };
 
 /**
+ * Why Toxiproxy 2.12 would not survive these slicer settings, or undefined when it does. Its
+ * `chunk()` splits a piece of s bytes while s − avg > variation, at s/2 plus a random offset in
+ * [−variation, variation):
+ *  - variation ≤ 0 (no offset): pieces halve down to 1 byte; if 1 − avg > variation a 1-byte piece
+ *    splits into 0 + 1 forever (stack overflow, the process dies). Safe iff avg + variation ≥ 1.
+ *  - variation > 0: a split happens only for s ≥ avg + variation + 1; with variation ≤ avg + 1 both
+ *    halves stay within 0..s (and shrink with probability > 0), so it ends. With variation ≥
+ *    avg + 2 an offset can cut a negative-sized piece, and slicing the chunk with it panics the
+ *    whole process ("slice bounds out of range").
+ */
+export function slicerProblem(avg: number, variation: number): string | undefined {
+  if (variation <= 0 && avg + variation < 1) {
+    return `toxic attribute \`average_size\` + \`size_variation\` must be at least 1 (bytes), got ${avg} + ${variation}; Toxiproxy recurses forever on these and dies`;
+  }
+  if (variation > 0 && variation > avg + 1) {
+    return `toxic attribute \`size_variation\` must be at most \`average_size\` + 1 (bytes), got ${variation} with average_size ${avg}; larger variations can cut a piece of negative size, which panics Toxiproxy`;
+  }
+  return undefined;
+}
+
+/**
  * Cut points [0, c1, c2, ..., length] splitting `length` bytes into pieces of `avg` ± `variation`
- * by halving, as Toxiproxy does. Requires avg ≥ 1 and variation < avg (checked by the API).
+ * by halving, as Toxiproxy does; consecutive cuts may be equal (an empty piece). Requires
+ * settings {@link slicerProblem} accepts, or it may not end.
  */
 export function sliceBounds(length: number, avg: number, variation: number): number[] {
   const cuts = [0];

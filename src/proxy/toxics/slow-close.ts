@@ -3,7 +3,7 @@ import { INTERRUPTED, MAX_TIMER_MS, type Attributes, type StageIo, type Toxic } 
 /** Passes data through, but holds the end of the stream (the FIN) back for `delay` ms. */
 export const slowClose: Toxic = {
   type: 'slow_close',
-  attributes: [{ name: 'delay', unit: 'ms', min: 0, max: MAX_TIMER_MS }],
+  attributes: [{ name: 'delay', unit: 'ms', min: -MAX_TIMER_MS, max: MAX_TIMER_MS }],
   async pipe(io: StageIo, attrs: Attributes): Promise<void> {
     for (;;) {
       const item = await io.read();

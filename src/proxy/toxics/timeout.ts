@@ -7,7 +7,7 @@ import { INTERRUPTED, MAX_TIMER_MS, TIMED_OUT, type Attributes, type CleanupToxi
  */
 export const timeout: CleanupToxic = {
   type: 'timeout',
-  attributes: [{ name: 'timeout', unit: 'ms', min: 0, max: MAX_TIMER_MS }],
+  attributes: [{ name: 'timeout', unit: 'ms', min: -MAX_TIMER_MS, max: MAX_TIMER_MS }],
   async pipe(io: StageIo, attrs: Attributes): Promise<void> {
     const ms = attrs['timeout'] ?? 0;
     for (;;) {

@@ -62,7 +62,11 @@ export interface AttributeSpec {
   readonly name: string;
   /** Unit named in messages and docs, e.g. `ms`, `KB/s`, `bytes`, `µs`. */
   readonly unit: string;
-  /** Smallest valid value (0 or 1). */
+  /**
+   * Smallest value accepted: what Toxiproxy survives. Negative delays and limits are accepted
+   * (Toxiproxy treats them as 0, or as "hold forever" for `timeout`); a toxic's `pipe()` must
+   * give them the same effect.
+   */
   readonly min: number;
   /** Largest valid value; defaults to Number.MAX_SAFE_INTEGER. */
   readonly max?: number;
