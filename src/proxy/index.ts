@@ -5,3 +5,4 @@ export { ToxiproxyApiError, ProxyListenError } from './errors.ts';
 export { TOXIPROXY_API_VERSION } from './api.ts';
 export { registerToxic, findToxic, toxicTypes } from './toxics/registry.ts';
 export type { Toxic, StatefulToxic, CleanupToxic, StageIo, AttributeSpec, Attributes, Chunk, End, Item } from './toxics/toxic.ts';
+export { createLoss, LOSS_DEFAULTS, type LossOptions } from './toxics/loss.ts';

@@ -1,6 +1,7 @@
 import { bandwidth } from './bandwidth.ts';
 import { latency } from './latency.ts';
 import { limitData } from './limit-data.ts';
+import { loss } from './loss.ts';
 import { noop } from './noop.ts';
 import { resetPeer } from './reset-peer.ts';
 import { slicer } from './slicer.ts';
@@ -25,6 +26,7 @@ export function toxicTypes(): string[] {
   return [...registry.keys()];
 }
 
-for (const toxic of [latency, bandwidth, slowClose, timeout, resetPeer, slicer, limitData, noop]) {
+// `loss` is a chatstorm extension (no Toxiproxy has it); the others are Toxiproxy 2.12's eight.
+for (const toxic of [latency, bandwidth, slowClose, timeout, resetPeer, slicer, limitData, noop, loss]) {
   registerToxic(toxic);
 }
