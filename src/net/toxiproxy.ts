@@ -14,6 +14,11 @@ export interface ToxiproxyHandle {
   client: Toxiproxy;
   url: string;
   kind: 'external' | 'embedded';
+  /**
+   * Whether the API is chatstorm's embedded proxy (started here, or a `chatstorm proxy` at a URL,
+   * known by its `X-Toxiproxy-Implementation` header), which has the extension toxics (`loss`).
+   */
+  extensions: boolean;
   /** The API that hosts a network's proxy. */
   clientFor(network: string): { client: Toxiproxy; url: string };
   /** Number of proxy processes (embedded) or 1 (external). */
@@ -22,18 +27,20 @@ export interface ToxiproxyHandle {
   stop(): Promise<void>;
 }
 
-async function answers(url: string): Promise<boolean> {
+/** Whether `GET /version` answers, and whether the answer comes from chatstorm's embedded proxy. */
+async function answers(url: string): Promise<{ ok: boolean; embedded: boolean }> {
   try {
     const res = await fetch(`${url.replace(/\/+$/, '')}/version`, { signal: AbortSignal.timeout(2000) });
-    return res.ok;
+    await res.arrayBuffer();
+    return { ok: res.ok, embedded: res.headers.get('x-toxiproxy-implementation') === 'chatstorm-embedded' };
   } catch {
-    return false;
+    return { ok: false, embedded: false };
   }
 }
 
-function external(url: string): ToxiproxyHandle {
+function external(url: string, extensions: boolean): ToxiproxyHandle {
   const client = new Toxiproxy(url);
-  return { client, url, kind: 'external', processes: 1, clientFor: () => ({ client, url }), stop: async () => {} };
+  return { client, url, kind: 'external', extensions, processes: 1, clientFor: () => ({ client, url }), stop: async () => {} };
 }
 
 export interface OpenToxiproxyOptions {
@@ -52,18 +59,20 @@ export async function openToxiproxy(choice: string | undefined, opts: OpenToxipr
   const env = opts.env ?? process.env;
   if (choice !== undefined && choice !== 'embedded') {
     const url = choice.replace(/\/+$/, '');
-    if (!(await answers(url))) {
+    const found = await answers(url);
+    if (!found.ok) {
       throw new UnreachableError(
         'Toxiproxy API',
         url,
         'Start it (e.g. `docker compose up toxiproxy` or `chatstorm proxy --port 8474`), or pass `--toxiproxy embedded`.',
       );
     }
-    return external(url);
+    return external(url, found.embedded);
   }
   if (choice === undefined && env.TOXIPROXY_URL) {
     const url = env.TOXIPROXY_URL.replace(/\/+$/, '');
-    if (await answers(url)) return external(url);
+    const found = await answers(url);
+    if (found.ok) return external(url, found.embedded);
     process.stderr.write(`chatstorm: TOXIPROXY_URL=${url} does not answer; using the embedded proxy instead\n`);
   }
   const loads = opts.devicesPerNetwork ?? new Map<string, number>();
@@ -85,6 +94,7 @@ export async function openToxiproxy(choice: string | undefined, opts: OpenToxipr
     client: first.client,
     url: first.url,
     kind: 'embedded',
+    extensions: true,
     processes: children.length,
     clientFor: (network) => home.get(network) ?? first,
     stop: async () => {

@@ -33,7 +33,7 @@ import { VirtualDevice } from './device.ts';
 import { SelfMonitor, type SelfMonitorOptions, type SelfReport } from './self-monitor.ts';
 import { Timeline } from './timeline.ts';
 import { FaultPlayer } from './fault-player.ts';
-import { preflightToxics } from './toxic-preflight.ts';
+import { preflightToxics, refuseExtensionToxics } from './toxic-preflight.ts';
 import { attachmentsFor } from './attachment-content.ts';
 import { devicesPerNetwork } from './proxy-load.ts';
 
@@ -192,6 +192,7 @@ export async function runPlan(opts: RunOptions): Promise<RunOutcome> {
     checkHalt('starting');
     proxy = await openToxiproxy(opts.toxiproxy, { devicesPerNetwork: devicesPerNetwork(plan), ...(opts.fileLimit === undefined ? {} : { fileLimit: opts.fileLimit }) });
     checkHalt('opening Toxiproxy');
+    refuseExtensionToxics(plan, proxy);
     let target = opts.target;
     if (target === undefined) {
       server = await startChild(['serve', '--port', '0', ...(opts.serverArgs ?? [])], /listening on (ws:\/\/\S+)/, 'reference chat server');

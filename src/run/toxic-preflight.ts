@@ -10,6 +10,7 @@ import { addToxic, createProxy, leftBehind, NetworkError, removeProxy, removeTox
 import { TOXIPROXY_TIMEOUT_MS } from '../net/toxiproxy-call.ts';
 import type { Plan } from '../plan/plan.ts';
 import type { ToxicSpec } from '../scenario/schema.ts';
+import { EMBEDDED_ONLY_TOXICS } from '../scenario/toxic-attributes.ts';
 
 interface Probe {
   field: string;
@@ -47,6 +48,27 @@ export function toxicProbes(plan: Plan): Probe[] {
     }
   }
   return probes;
+}
+
+/**
+ * Refuse, before anything starts, a scenario whose toxics need chatstorm's embedded proxy
+ * (`loss`) when the Toxiproxy in use is a real one: it would answer "invalid toxic type" only
+ * once the toxic is added. Throws InvalidScenarioError naming each field.
+ */
+export function refuseExtensionToxics(plan: Plan, toxiproxy: { url: string; extensions: boolean }): void {
+  if (toxiproxy.extensions) return;
+  const issues: { path: string; message: string }[] = [];
+  for (const p of toxicProbes(plan)) {
+    const path = `${p.field}.type`;
+    if (!EMBEDDED_ONLY_TOXICS.includes(p.toxic.type) || issues.some((x) => x.path === path)) continue;
+    issues.push({
+      path,
+      message:
+        `toxic type \`${p.toxic.type}\` exists only in chatstorm's embedded proxy, and the Toxiproxy at ${toxiproxy.url} is a real Toxiproxy, which has no such toxic; ` +
+        'run with `--toxiproxy embedded` (or point --toxiproxy at a `chatstorm proxy`), or remove this toxic from the scenario',
+    });
+  }
+  if (issues.length > 0) throw new InvalidScenarioError(issues, `scenario ${plan.scenario}`);
 }
 
 /**

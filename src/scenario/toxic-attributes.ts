@@ -12,8 +12,16 @@ export const TOXIC_ATTRIBUTES = {
   slicer: ['average_size', 'size_variation', 'delay'],
   limit_data: ['bytes'],
   noop: [],
+  /** chatstorm extension: TCP stalls from packet loss (docs/proxy.md); embedded proxy only. */
+  loss: ['probability_ppm', 'segment_size', 'min_rto', 'max_rto', 'burst'],
 } as const satisfies Record<string, readonly string[]>;
 
-/** Toxic types Toxiproxy 2.12 knows. */
+/**
+ * Toxic types only chatstorm's embedded proxy has: a run against a real Toxiproxy refuses a
+ * scenario that uses one before anything starts (exit 2).
+ */
+export const EMBEDDED_ONLY_TOXICS: readonly string[] = ['loss'];
+
+/** Toxic types a scenario may use: Toxiproxy 2.12's, plus the embedded proxy's extensions. */
 export type ToxicType = keyof typeof TOXIC_ATTRIBUTES;
 export const TOXIC_TYPES = Object.keys(TOXIC_ATTRIBUTES) as [ToxicType, ...ToxicType[]];
