@@ -66,8 +66,8 @@ function checkAnswer(a: Answer): number {
   return a.status;
 }
 
-const toxicTypes = ['latency', 'bandwidth', 'slow_close', 'timeout', 'reset_peer', 'slicer', 'limit_data', 'noop'];
-const attributeNames = ['latency', 'jitter', 'rate', 'delay', 'timeout', 'average_size', 'size_variation', 'bytes', 'Latency', 'x'];
+const toxicTypes = ['latency', 'bandwidth', 'slow_close', 'timeout', 'reset_peer', 'slicer', 'limit_data', 'noop', 'loss'];
+const attributeNames = ['latency', 'jitter', 'rate', 'delay', 'timeout', 'average_size', 'size_variation', 'bytes', 'probability_ppm', 'min_rto', 'burst', 'Latency', 'x'];
 
 /** A number or something that is not quite one. */
 const anyNumberish = fc.oneof(
