@@ -46,6 +46,21 @@ export class InvalidSlaError extends ChatstormError {
   }
 }
 
+/** A trace file with malformed lines (exit 2). `lines` lists each by line number, field and reason. */
+export class InvalidTraceError extends ChatstormError {
+  readonly lines: readonly { line: number; field: string; reason: string }[];
+  constructor(file: string, lines: readonly { line: number; field: string; reason: string }[], more = 0) {
+    super(
+      'CHATSTORM_ERR_INVALID_TRACE',
+      `trace ${file} is invalid:\n` +
+        lines.map((l) => `  - line ${l.line}${l.field ? `, ${l.field}` : ''}: ${l.reason}`).join('\n') +
+        (more > 0 ? `\n  ... and ${more} more` : '') +
+        '\n  (fix the lines, or pass --skip-bad-lines to replay without them)',
+    );
+    this.lines = lines;
+  }
+}
+
 /** The system under test (or a proxy) could not be reached (exit 3). */
 export class UnreachableError extends ChatstormError {
   constructor(what: string, address: string, hint: string, options?: { cause?: unknown }) {
@@ -72,7 +87,7 @@ export const ExitCode = { pass: 0, fail: 1, usage: 2, infrastructure: 3 } as con
 
 /** Map any thrown value to the exit code it deserves. */
 export function exitCodeFor(err: unknown): number {
-  if (err instanceof UsageError || err instanceof InvalidScenarioError || err instanceof InvalidSlaError) {
+  if (err instanceof UsageError || err instanceof InvalidScenarioError || err instanceof InvalidSlaError || err instanceof InvalidTraceError) {
     return ExitCode.usage;
   }
   return ExitCode.infrastructure;

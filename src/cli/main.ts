@@ -37,6 +37,51 @@ function positiveDuration(flag: string, value: string | undefined): number | und
   return d.ms;
 }
 
+/**
+ * Run a scenario or a replay with Ctrl-C handling: the first SIGINT/SIGTERM ends the run cleanly
+ * (proxies removed, report written), a second quits at once; a crash in a callback ends the run
+ * like Ctrl-C, with the crash as its infrastructure error. Prints notes and the result.
+ */
+async function runInterruptibly(
+  quiet: boolean,
+  start: (signal: AbortSignal, onProgress: ((p: Progress) => void) | undefined) => Promise<import('./run-command.ts').RunScenarioResult>,
+): Promise<number> {
+  const { describeResult } = await import('./run-command.ts');
+  const ac = new AbortController();
+  let interrupts = 0;
+  const onSignal = () => {
+    if (++interrupts > 1) {
+      process.stderr.write(
+        'chatstorm: quitting at once; on an external Toxiproxy, proxies named chatstorm-<run-id>-* may remain (remove them with DELETE /proxies/<name>)\n',
+      );
+      process.exit(130);
+    }
+    process.stderr.write('\nchatstorm: stopping — removing toxics and proxies, writing the report (Ctrl-C again to quit at once)\n');
+    ac.abort();
+  };
+  const onCrash = (err: unknown) => {
+    const msg = err instanceof Error ? (err.stack ?? err.message) : String(err);
+    process.stderr.write(`chatstorm: internal error, ending the run: ${msg}\n`);
+    if (!ac.signal.aborted) ac.abort(new HarnessError(`harness crash: ${err instanceof Error ? err.message : String(err)}`));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  process.on('uncaughtException', onCrash);
+  process.on('unhandledRejection', onCrash);
+  try {
+    const r = await start(ac.signal, quiet ? undefined : progressPrinter());
+    if (!quiet && process.stderr.isTTY) process.stderr.write('\n');
+    for (const n of r.notes) process.stderr.write(`chatstorm: note: ${n}\n`);
+    process.stdout.write(describeResult(r) + '\n');
+    return r.exitCode;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    process.off('uncaughtException', onCrash);
+    process.off('unhandledRejection', onCrash);
+  }
+}
+
 /** Run the CLI; resolves with the exit code (never calls process.exit itself). */
 export async function main(argv: string[]): Promise<number> {
   let code: number = ExitCode.pass;
@@ -72,32 +117,9 @@ export async function main(argv: string[]): Promise<number> {
         if (a.seed !== undefined && (!Number.isInteger(a.seed) || a.seed < 0)) throw new UsageError(`--seed must be a non-negative integer, got ${a.seed}`);
         const dur = positiveDuration('--duration', a.duration);
         const lag = positiveDuration('--max-lag', a['max-lag']);
-        const { runScenario, describeResult } = await import('./run-command.ts');
-        const ac = new AbortController();
-        let interrupts = 0;
-        const onSignal = () => {
-          if (++interrupts > 1) {
-            process.stderr.write(
-              'chatstorm: quitting at once; on an external Toxiproxy, proxies named chatstorm-<run-id>-* may remain (remove them with DELETE /proxies/<name>)\n',
-            );
-            process.exit(130);
-          }
-          process.stderr.write('\nchatstorm: stopping — removing toxics and proxies, writing the report (Ctrl-C again to quit at once)\n');
-          ac.abort();
-        };
-        // A bug that throws from a timer or socket callback ends the run like Ctrl-C does, with
-        // the crash as its infrastructure error, so the proxies are removed and a report written.
-        const onCrash = (err: unknown) => {
-          const msg = err instanceof Error ? (err.stack ?? err.message) : String(err);
-          process.stderr.write(`chatstorm: internal error, ending the run: ${msg}\n`);
-          if (!ac.signal.aborted) ac.abort(new HarnessError(`harness crash: ${err instanceof Error ? err.message : String(err)}`));
-        };
-        process.on('SIGINT', onSignal);
-        process.on('SIGTERM', onSignal);
-        process.on('uncaughtException', onCrash);
-        process.on('unhandledRejection', onCrash);
-        try {
-          const r = await runScenario({
+        const { runScenario } = await import('./run-command.ts');
+        code = await runInterruptibly(a.quiet, (signal, onProgress) =>
+          runScenario({
             scenario: a.scenario,
             target: a.target,
             toxiproxy: a.toxiproxy,
@@ -108,19 +130,10 @@ export async function main(argv: string[]): Promise<number> {
             defects: a.defect,
             defectRate: a['defect-rate'],
             maxSenderLagMs: lag,
-            signal: ac.signal,
-            onProgress: a.quiet ? undefined : progressPrinter(),
-          });
-          if (!a.quiet && process.stderr.isTTY) process.stderr.write('\n');
-          for (const n of r.notes) process.stderr.write(`chatstorm: note: ${n}\n`);
-          process.stdout.write(describeResult(r) + '\n');
-          code = r.exitCode;
-        } finally {
-          process.off('SIGINT', onSignal);
-          process.off('SIGTERM', onSignal);
-          process.off('uncaughtException', onCrash);
-          process.off('unhandledRejection', onCrash);
-        }
+            signal,
+            onProgress,
+          }),
+        );
       },
     )
     .command(
@@ -135,6 +148,81 @@ export async function main(argv: string[]): Promise<number> {
         const r = await checkRun(a.dir, a.sla);
         process.stdout.write(renderConsole(r.summary) + '\n');
         code = r.exitCode;
+      },
+    )
+    .command(
+      'replay <trace>',
+      'replay a production trace (docs/traces.md) through the runner, checkers and reports',
+      (y) =>
+        y
+          .positional('trace', { type: 'string', demandOption: true, describe: 'trace file, JSON Lines (.jsonl) or CSV (.csv)' })
+          .option('format', { choices: ['jsonl', 'csv'] as const, describe: 'trace format (default: from the file extension)' })
+          .option('speed', { type: 'number', default: 1, describe: 'time factor: 2 replays twice as fast' })
+          .option('scale', { type: 'number', default: 1, describe: 'volume factor: 1.5 adds half as many conversations of the same shape' })
+          .option('scenario', { type: 'string', describe: 'scenario file whose networks, faults, SLAs and grace apply' })
+          .option('skip-bad-lines', { type: 'boolean', default: false, describe: 'leave malformed lines out (listed in the run folder) instead of refusing the trace' })
+          .option('target', { type: 'string', describe: 'chat server ws://HOST:PORT (default: start the built-in reference server)' })
+          .option('toxiproxy', { type: 'string', describe: 'Toxiproxy API URL, or "embedded"' })
+          .option('seed', { type: 'number', describe: 'seed of the choices replay makes (--scale, fault targets)' })
+          .option('out', { type: 'string', default: 'reports', describe: 'parent folder of run folders' })
+          .option('sla', { type: 'string', array: true, describe: 'SLA expression (repeatable)' })
+          .option('defect', { type: 'string', array: true, choices: DEFECTS, describe: 'defect mode of the built-in server (no --target)' })
+          .option('quiet', { type: 'boolean', default: false, describe: 'no progress line' }),
+      async (a) => {
+        for (const f of ['speed', 'scale'] as const) {
+          if (!(a[f] > 0) || !Number.isFinite(a[f])) throw new UsageError(`--${f} must be a number above 0, got ${a[f]}`);
+        }
+        if (a.target !== undefined && a.defect?.length) throw new UsageError('--defect applies to the built-in server only; drop --target');
+        const { replayTrace } = await import('./replay-command.ts');
+        code = await runInterruptibly(a.quiet, (signal, onProgress) =>
+          replayTrace({
+            trace: a.trace,
+            format: a.format,
+            speed: a.speed,
+            scale: a.scale,
+            seed: a.seed,
+            scenarioFile: a.scenario,
+            skipBadLines: a['skip-bad-lines'],
+            target: a.target,
+            toxiproxy: a.toxiproxy,
+            out: a.out,
+            sla: a.sla,
+            defects: a.defect,
+            signal,
+            onProgress,
+          }),
+        );
+      },
+    )
+    .command('trace <action>', 'write traces: `trace synth` (a synthetic evening) or `trace from-run <run-dir>`', (y) =>
+      y
+        .positional('action', { choices: ['synth', 'from-run'] as const, demandOption: true })
+        .option('run', { type: 'string', describe: 'run folder (from-run)' })
+        .option('out', { type: 'string', describe: 'file to write (default: standard output)' })
+        .option('format', { choices: ['jsonl', 'csv'] as const, default: 'jsonl' as const })
+        .option('seed', { type: 'number', default: 1 })
+        .option('duration', { type: 'string', default: '60s', describe: 'length of a synthetic trace' })
+        .option('customers', { type: 'number', default: 100, describe: 'conversations of a synthetic trace' })
+        .option('agents', { type: 'number', default: 10 }),
+      async (a) => {
+        const { synthTrace, traceFromRun, traceToJsonl, traceToCsv } = await import('../trace/index.ts');
+        let t;
+        if (a.action === 'synth') {
+          const durationMs = positiveDuration('--duration', a.duration) as number;
+          for (const f of ['customers', 'agents'] as const) {
+            if (!Number.isInteger(a[f]) || a[f] < 1) throw new UsageError(`--${f} must be a whole number above 0, got ${a[f]}`);
+          }
+          t = synthTrace({ seed: a.seed, durationMs, customers: a.customers, agents: a.agents });
+        } else {
+          if (!a.run) throw new UsageError('trace from-run needs --run <run-dir>, e.g. --run reports/demo-...');
+          t = await traceFromRun(a.run);
+        }
+        const text = a.format === 'csv' ? traceToCsv(t.records) : traceToJsonl(t.header, t.records);
+        if (a.out) {
+          const { writeFile } = await import('node:fs/promises');
+          await writeFile(a.out, text);
+          process.stderr.write(`chatstorm: wrote ${t.records.length} records to ${a.out}\n`);
+        } else process.stdout.write(text);
       },
     )
     .command(
@@ -177,7 +265,7 @@ export async function main(argv: string[]): Promise<number> {
         await runProxyCli({ host: a.host, port: a.port });
       },
     )
-    .demandCommand(1, 'name a command: run, check, serve or proxy')
+    .demandCommand(1, 'name a command: run, replay, trace, check, serve or proxy')
     .epilog('exit codes: 0 pass, 1 a check or SLA failed, 2 bad usage or scenario, 3 infrastructure or harness failure')
     .help()
     .version(false);

@@ -23,8 +23,10 @@ import { renderConsole } from '../report/text.ts';
 import type { HistoryEvent } from '../history/events.ts';
 
 export interface RunScenarioOptions {
-  /** Path of a scenario file, or an already-written scenario object. */
+  /** Path of a scenario file, or an already-written scenario object (ignored with `plan`). */
   scenario: string | unknown;
+  /** A plan built elsewhere (a replayed trace): run it instead of expanding a scenario. */
+  plan?: Plan;
   target?: string;
   toxiproxy?: string;
   seed?: number;
@@ -92,7 +94,8 @@ export async function prepare(o: RunScenarioOptions): Promise<{ scenario: Scenar
 }
 
 export async function runScenario(o: RunScenarioOptions): Promise<RunScenarioResult> {
-  const { plan, slas, notes } = await prepare(o);
+  if (o.plan && o.target !== undefined) checkTarget(o.target);
+  const { plan, slas, notes } = o.plan ? { plan: o.plan, slas: mergeSlas(o.plan.sla, o.sla ?? []), notes: [] as string[] } : await prepare(o);
   const runId = o.runId ?? makeRunId(plan.scenario);
   const dir = resolve(o.out ?? 'reports', runId);
   await mkdir(dir, { recursive: true });

@@ -33,6 +33,7 @@ export class Recorder {
   /** `performance.now()` at the run origin. */
   readonly origin: number;
   private readonly listeners: Listener[] = [];
+  private readonly immediate: Listener[] = [];
   private count = 0;
   private batchMs: number;
   private readonly batchEvents: number;
@@ -57,6 +58,14 @@ export class Recorder {
   }
 
   /**
+   * Hear each event at once, as it is appended, before any batching: for the few runner parts
+   * that must react within the event (a replayed reply released by a delivery). Keep them cheap.
+   */
+  listenNow(l: Listener): void {
+    this.immediate.push(l);
+  }
+
+  /**
    * Append an event stamped now. The event object itself is stamped (`atMs` set on it) and
    * handed on, not copied: emitters pass a fresh object and let go of it (one copy per event was
    * a measurable share of the harness's CPU per message, bench/cpu-per-message.ts).
@@ -69,6 +78,7 @@ export class Recorder {
   /** Append an event that already has its time. */
   append(e: HistoryEvent): void {
     this.count++;
+    for (const l of this.immediate) l(e);
     if (this.batchMs === 0) {
       for (const l of this.listeners) l(e);
       return;

@@ -62,6 +62,11 @@ export interface PlannedSend {
   attachments?: number[];
   /** Harness marker `<device>#<n>`, n counting from 1 per device in send order. */
   key: string;
+  /**
+   * Key of the message this one answers (replayed traces): it is sent no earlier than `atMs` and
+   * not before that message has reached the sender's account. Absent in scenario plans.
+   */
+  after?: string;
 }
 export interface PlannedRead {
   atMs: number;

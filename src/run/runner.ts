@@ -20,6 +20,10 @@ import type { Driver } from '../drivers/driver.ts';
 import { referenceDriver } from '../drivers/reference.ts';
 import { encodeMarker } from '../drivers/marker.ts';
 import { messageBody } from '../drivers/body.ts';
+import { ReplyGate } from './reply-gate.ts';
+
+/** Longest a replayed reply waits past its planned time for the message it answers, ms. */
+const REPLY_WAIT_MS = 10_000;
 import { Recorder } from '../history/recorder.ts';
 import { HISTORY_SCHEMA, type HistoryEvent } from '../history/events.ts';
 import { openToxiproxy, type ToxiproxyHandle } from '../net/toxiproxy.ts';
@@ -136,7 +140,12 @@ export async function runPlan(opts: RunOptions): Promise<RunOutcome> {
   let faults: FaultPlayer | null = null;
   let invalid: InvalidScenarioError | null = null;
   /** Attachment sends still being prepared (hashing), per device, to keep each device's order. */
-  const preparing = new Map<string, Promise<void>>();
+  /** Per device, the send being prepared (resolves with its intended time, ms). */
+  const preparing = new Map<string, Promise<number>>();
+  // Replayed traces: replies wait for the message they answer (synchronous hook: no batch delay).
+  const awaited = ReplyGate.awaitedOf(plan.sends);
+  const replies = awaited.size > 0 ? new ReplyGate(awaited, () => recorder.now()) : null;
+  if (replies) recorder.listenNow(replies.step);
   const counters = { sent: 0, acked: 0, delivered: 0 };
   let phase: Progress['phase'] = 'connect';
   /**
@@ -269,27 +278,39 @@ export async function runPlan(opts: RunOptions): Promise<RunOutcome> {
     // One shared function per kind of planned item, the item as its argument (see Timeline).
     const sendPlanned = (intendedMs: number, s: PlannedSend): void => {
       const dev = byId.get(s.device) as VirtualDevice;
-      const marker = encodeMarker({ runId, key: s.key, intendedMs });
       const n = Number(s.key.slice(s.key.indexOf('#') + 1));
-      const msg = { key: s.key, conv: s.conv, kind: s.kind, body: messageBody(marker, s.kind, s.bytes, n), bytes: s.bytes, intendedMs, attempts: 0 };
+      const message = (intended: number) => {
+        const marker = encodeMarker({ runId, key: s.key, intendedMs: intended });
+        return { key: s.key, conv: s.conv, kind: s.kind, body: messageBody(marker, s.kind, s.bytes, n), bytes: s.bytes, intendedMs: intended, attempts: 0 };
+      };
       const before = preparing.get(s.device);
-      if (!s.attachments && !before) {
+      if (!s.attachments && !before && s.after === undefined) {
         // Sender lag is the harness's own delay in handing a planned send to its device, not
         // the time the device waits for a connection (that is the system's delay).
         monitor.senderLag(recorder.now() - intendedMs);
-        dev.send(msg);
+        dev.send(message(intendedMs));
         return;
       }
-      // Hash attachments off the event loop; a device's later sends wait so its order holds.
+      // Hash attachments off the event loop, and let a reply wait for what it answers; a device's
+      // later sends wait so its order holds. A reply's wait moves its intended time (a person
+      // answers what they have seen), and so that of the sends queued behind it: not harness lag.
       const ready = (async () => {
+        let intended = intendedMs;
+        if (s.after !== undefined && replies) {
+          intended = await replies.whenAnswerable(s.account, s.after, intendedMs, REPLY_WAIT_MS, halt.signal);
+          if (halt.signal.aborted) return intended;
+        }
         const attachments = s.attachments ? await attachmentsFor(s.key, s.kind, s.attachments) : undefined;
-        await before;
-        monitor.senderLag(recorder.now() - intendedMs);
+        if (before) intended = Math.max(intended, await before);
+        monitor.senderLag(recorder.now() - intended);
+        const msg = message(intended);
         dev.send(attachments ? { ...msg, attachments } : msg);
+        return intended;
       })().catch((err: unknown) => {
         infraError ??= `could not prepare the attachments of ${s.key}: ${err instanceof Error ? err.message : String(err)}`;
         endReason = 'error';
         halted();
+        return intendedMs;
       });
       preparing.set(s.device, ready);
       void ready.then(() => {
@@ -337,6 +358,7 @@ export async function runPlan(opts: RunOptions): Promise<RunOutcome> {
     if (started) recorder.emit({ type: 'run-end', reason: endReason });
     try {
       // Listeners have every event before the run resolves.
+      replies?.close();
       recorder.close();
     } catch (err) {
       infraError ??= `a history listener failed: ${err instanceof Error ? err.message : String(err)}`;
