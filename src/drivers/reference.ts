@@ -40,6 +40,15 @@ function zeroMask(mask: Buffer): void {
   mask.fill(0);
 }
 
+/**
+ * The server token (`$CHATSTORM_SERVER_TOKEN`), sent as `Authorization: Bearer` on provisioning
+ * and on every device's upgrade: a reference server bound beyond loopback requires it.
+ */
+function tokenHeaders(): Record<string, string> {
+  const token = process.env['CHATSTORM_SERVER_TOKEN'];
+  return token ? { authorization: `Bearer ${token}` } : {};
+}
+
 function httpBase(url: string): string {
   return url.replace(/^ws(s?):\/\//, 'http$1://').replace(/\/+$/, '');
 }
@@ -57,7 +66,7 @@ export const referenceDriver: Driver = {
     try {
       res = await fetch(target, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', ...tokenHeaders() },
         body: JSON.stringify(body),
         signal: AbortSignal.timeout(30_000),
       });
@@ -75,7 +84,7 @@ export const referenceDriver: Driver = {
   connect(opts: ConnectOptions): Promise<Connection> {
     const { identity, handlers } = opts;
     const q = new URLSearchParams({ device: identity.device, token: identity.token });
-    const ws = new WebSocket(`${opts.url.replace(/\/+$/, '')}/ws?${q}`, { perMessageDeflate: false, handshakeTimeout: opts.timeoutMs, generateMask: zeroMask });
+    const ws = new WebSocket(`${opts.url.replace(/\/+$/, '')}/ws?${q}`, { perMessageDeflate: false, handshakeTimeout: opts.timeoutMs, generateMask: zeroMask, headers: tokenHeaders() });
     const serverCursors = new Map<string, number>();
     const pendingPages = new Map<string, { resolve: (p: HistoryPage) => void; reject: (e: Error) => void }>();
     let nextReq = 1;
