@@ -35,6 +35,7 @@ import { Timeline } from './timeline.ts';
 import { FaultPlayer } from './fault-player.ts';
 import { preflightToxics } from './toxic-preflight.ts';
 import { attachmentsFor } from './attachment-content.ts';
+import { AttachmentProbe } from './attachment-probe.ts';
 import { devicesPerNetwork } from './proxy-load.ts';
 
 export interface RunOptions {
@@ -137,6 +138,7 @@ export async function runPlan(opts: RunOptions): Promise<RunOutcome> {
   let invalid: InvalidScenarioError | null = null;
   /** Attachment sends still being prepared (hashing), per device, to keep each device's order. */
   const preparing = new Map<string, Promise<void>>();
+  let probing: AttachmentProbe | null = null;
   const counters = { sent: 0, acked: 0, delivered: 0 };
   let phase: Progress['phase'] = 'connect';
   /**
@@ -259,6 +261,10 @@ export async function runPlan(opts: RunOptions): Promise<RunOutcome> {
         byId.set(d.id, dev);
       }
     }
+    // Isolation probe: a few strangers ask for attachments of conversations they are not in.
+    const probe = new AttachmentProbe(plan, byId);
+    recorder.listen(probe.listen);
+    probing = probe;
     monitor.start();
     await connectAll(devices, opts.connectConcurrency ?? 64, opts.connectDeadlineMs ?? 60_000, halt.signal);
 
@@ -319,7 +325,7 @@ export async function runPlan(opts: RunOptions): Promise<RunOutcome> {
           lastDelivered = counters.delivered;
           quietSince = recorder.now();
         }
-        const outstanding = preparing.size > 0 || devices.some((d) => d.outbox.size > 0 || d.state !== 'live' || d.historyLoads > 0);
+        const outstanding = preparing.size > 0 || (probing?.pending ?? 0) > 0 || devices.some((d) => d.outbox.size > 0 || d.state !== 'live' || d.historyLoads > 0);
         if (!outstanding && recorder.now() - quietSince >= 1000) break;
       }
     }
