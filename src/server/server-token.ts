@@ -8,19 +8,11 @@
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { isIP } from 'node:net';
 
 /** Environment variable `chatstorm serve` and the reference driver read the token from. */
 export const SERVER_TOKEN_ENV = 'CHATSTORM_SERVER_TOKEN';
 
-/** Whether `host` is a loopback address (`127.0.0.0/8`, `::1`, `localhost`). */
-export function isLoopbackHost(host: string): boolean {
-  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
-  if (h === 'localhost' || h === '::1') return true;
-  if (isIP(h) === 4) return h.startsWith('127.');
-  // IPv4-mapped IPv6 (::ffff:127.0.0.1).
-  return /^::ffff:127\./.test(h);
-}
+export { isLoopbackHost } from '../net/loopback.ts';
 
 /** A fresh random token (192 bits, hex). */
 export function generateServerToken(): string {
