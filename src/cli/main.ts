@@ -238,6 +238,7 @@ export async function main(argv: string[]): Promise<number> {
           .option('defect-rate', { type: 'number', describe: 'share of opportunities where a defect fires (default 0.02)' })
           .option('rate-limit', { type: 'number', describe: 'messages per second per account (0 = off)' })
           .option('preload', { type: 'string', describe: 'bulk history to create at start, e.g. "conv=dm00001,count=1000000"' })
+          .option('token', { type: 'string', describe: 'server token admin calls and devices must present (default: $CHATSTORM_SERVER_TOKEN; beyond loopback a random one, printed)' })
           .option('seed', { type: 'number' }),
       async (a) => {
         if (!Number.isInteger(a.port) || a.port < 0 || a.port > 65535) throw new UsageError(`--port must be 0..65535, got ${a.port}`);
@@ -251,6 +252,7 @@ export async function main(argv: string[]): Promise<number> {
           defectRate: a['defect-rate'],
           rateLimit: a['rate-limit'] === undefined ? undefined : a['rate-limit'] === 0 ? null : { perSecond: a['rate-limit'], burst: a['rate-limit'] * 2 },
           preload: a.preload,
+          token: a.token,
           seed: a.seed,
         });
       },

@@ -55,7 +55,15 @@ export interface InboundMessage {
    * only once its downloads finished, and holds later messages of the same conversation until then.
    */
   sha256?: string[];
+  /** Server ids of the message's attachments, when it has any (the runner's isolation probe uses them). */
+  attachments?: string[];
 }
+
+/** What the server did when a device asked for an attachment ({@link Connection.fetchAttachment}). */
+export type FetchOutcome =
+  | { state: 'served' }
+  | { state: 'refused'; code: string }
+  | { state: 'unknown'; reason: string };
 
 export interface HistoryRequest {
   conv: string;
@@ -132,6 +140,12 @@ export interface Connection {
   send(m: OutboundMessage): void;
   markRead(conv: string, seq: number): void;
   history(req: HistoryRequest): Promise<HistoryPage>;
+  /**
+   * Optional: ask the server for attachment `id` as this device (whatever its membership) and
+   * say whether it served it. The runner's isolation probe asks for attachments of conversations
+   * the device is not in; a driver without it is not probed. Never rejects.
+   */
+  fetchAttachment?(id: string): Promise<FetchOutcome>;
   /** Last sequence per conversation as reported by the server at connect time. */
   readonly serverCursors: ReadonlyMap<string, number>;
   /** Graceful close. */

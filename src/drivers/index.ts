@@ -10,6 +10,7 @@ export type {
   HistoryRequest,
   HistoryPage,
   UnreadReport,
+  FetchOutcome,
 } from './driver.ts';
 export { referenceDriver, ProvisionError } from './reference.ts';
 export { encodeMarker, decodeMarker, type Marker } from './marker.ts';

@@ -14,7 +14,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import WebSocket from 'ws';
 import { decodeChunk, encodeChunk, type AttachmentRef, type ClientFrame, type MessageFrame, type ServerFrame, type ProvisionRequest } from '../protocol/frames.ts';
-import type { Connection, ConnectOptions, DeviceHandlers, Driver, HistoryPage, HistoryRequest, InboundMessage, OutboundAttachment, OutboundMessage } from './driver.ts';
+import type { Connection, ConnectOptions, DeviceHandlers, Driver, FetchOutcome, HistoryPage, HistoryRequest, InboundMessage, OutboundAttachment, OutboundMessage } from './driver.ts';
 import type { PlannedAccount, PlannedConversation } from '../plan/plan.ts';
 import { UnreachableError, ChatstormError } from '../errors.ts';
 
@@ -40,6 +40,15 @@ function zeroMask(mask: Buffer): void {
   mask.fill(0);
 }
 
+/**
+ * The server token (`$CHATSTORM_SERVER_TOKEN`), sent as `Authorization: Bearer` on provisioning
+ * and on every device's upgrade: a reference server bound beyond loopback requires it.
+ */
+function tokenHeaders(): Record<string, string> {
+  const token = process.env['CHATSTORM_SERVER_TOKEN'];
+  return token ? { authorization: `Bearer ${token}` } : {};
+}
+
 function httpBase(url: string): string {
   return url.replace(/^ws(s?):\/\//, 'http$1://').replace(/\/+$/, '');
 }
@@ -57,7 +66,7 @@ export const referenceDriver: Driver = {
     try {
       res = await fetch(target, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', ...tokenHeaders() },
         body: JSON.stringify(body),
         signal: AbortSignal.timeout(30_000),
       });
@@ -75,9 +84,11 @@ export const referenceDriver: Driver = {
   connect(opts: ConnectOptions): Promise<Connection> {
     const { identity, handlers } = opts;
     const q = new URLSearchParams({ device: identity.device, token: identity.token });
-    const ws = new WebSocket(`${opts.url.replace(/\/+$/, '')}/ws?${q}`, { perMessageDeflate: false, handshakeTimeout: opts.timeoutMs, generateMask: zeroMask });
+    const ws = new WebSocket(`${opts.url.replace(/\/+$/, '')}/ws?${q}`, { perMessageDeflate: false, handshakeTimeout: opts.timeoutMs, generateMask: zeroMask, headers: tokenHeaders() });
     const serverCursors = new Map<string, number>();
     const pendingPages = new Map<string, { resolve: (p: HistoryPage) => void; reject: (e: Error) => void }>();
+    /** Probe fetches awaiting `download-start` or `error`, by req (`p<n>`; their chunks are ignored). */
+    const probes = new Map<string, (o: FetchOutcome) => void>();
     let nextReq = 1;
     let live = false;
     let closedByUs = false;
@@ -117,6 +128,19 @@ export const referenceDriver: Driver = {
           } else frame({ t: 'send', cid: m.key, conv: m.conv, kind: m.kind, body: m.body });
         },
         markRead: (conv, seq) => frame({ t: 'read', conv, seq }),
+        fetchAttachment: (id) =>
+          new Promise<FetchOutcome>((res) => {
+            if (gone) return res({ state: 'unknown', reason: 'connection closed' });
+            const req = `p${nextReq++}`;
+            const timer = setTimeout(() => settle({ state: 'unknown', reason: 'no answer within 10 s' }), 10_000);
+            const settle = (o: FetchOutcome): void => {
+              clearTimeout(timer);
+              probes.delete(req);
+              res(o);
+            };
+            probes.set(req, settle);
+            frame({ t: 'download', req, id });
+          }),
         history: (req: HistoryRequest) =>
           new Promise<HistoryPage>((res, rej) => {
             const id = String(nextReq++);
@@ -137,6 +161,7 @@ export const referenceDriver: Driver = {
       const deliver = (f: Omit<MessageFrame, 't'>) => {
         const m: InboundMessage = { key: f.cid, conv: f.conv, id: f.id, seq: f.seq, from: f.from.device, kind: f.kind, replay: f.replay === true };
         const atts = f.attachments;
+        if (atts !== undefined && atts.length > 0) m.attachments = atts.map((a) => a.id);
         if ((atts !== undefined && atts.length > 0 && opts.downloadAttachments !== false) || inbound?.holds(f.conv)) {
           inbound ??= new Inbound(frame, handlers);
           inbound.add(m, opts.downloadAttachments === false || atts === undefined ? [] : atts);
@@ -195,10 +220,18 @@ export const referenceDriver: Driver = {
           case 'uploaded':
             outbound?.uploaded(f.up, f.attachment);
             break;
+          case 'download-start':
+            probes.get(f.req)?.({ state: 'served' });
+            break;
           case 'download-done':
             inbound?.done(f.req);
             break;
           case 'error': {
+            const probe = f.ref === undefined ? undefined : probes.get(f.ref);
+            if (probe) {
+              probe({ state: 'refused', code: f.code });
+              break;
+            }
             if (f.ref !== undefined && outbound?.failed(f.ref, `${f.code}: ${f.message}`)) break;
             if (f.ref !== undefined && inbound?.failed(f.ref)) break;
             const p = f.ref === undefined ? undefined : pendingPages.get(f.ref);
@@ -219,6 +252,7 @@ export const referenceDriver: Driver = {
         const why = `closed ${code}${reason.length ? ' ' + reason.toString() : ''}`;
         for (const p of pendingPages.values()) p.reject(new Error(`connection ${why}`));
         pendingPages.clear();
+        for (const settle of [...probes.values()]) settle({ state: 'unknown', reason: `connection ${why}` });
         outbound?.abandon();
         if (!live) fail(new Error(`connection ${why} before it was live`));
         else if (!closedByUs) handlers.closed(why);

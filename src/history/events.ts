@@ -119,6 +119,25 @@ export interface DeliverEvent extends At {
   replay: boolean;
   /** sha256 of attachments as received, when the message had any (integrity check). */
   sha256?: string[];
+  /** Server ids of the message's attachments, when it had any and the driver reports them. */
+  attachments?: string[];
+}
+/**
+ * An attachment probe: a device asked the server for attachment `attachment` of message `key`
+ * of conversation `conv` (its account is not a member: the runner's isolation probe), and what
+ * the server did. `served`: it started sending the bytes; `refused`: it answered with an error
+ * (`code`); `unknown`: no answer (connection lost, timeout).
+ */
+export interface FetchEvent extends At {
+  type: 'fetch';
+  device: string;
+  account: string;
+  conv: string;
+  key: string;
+  attachment: string;
+  outcome: 'served' | 'refused' | 'unknown';
+  /** The server's error code (`refused`) or why there was no answer (`unknown`). */
+  code?: string;
 }
 /** The server told a device its account's unread count for a conversation. */
 export interface UnreadEvent extends At {
@@ -204,6 +223,7 @@ export type HistoryEvent =
   | AckEvent
   | NackEvent
   | DeliverEvent
+  | FetchEvent
   | UnreadEvent
   | ReadEvent
   | PageEvent

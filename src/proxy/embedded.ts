@@ -1,5 +1,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { UsageError } from '../errors.ts';
+import { isLoopbackHost } from '../net/loopback.ts';
 import { formatHostPort } from './address.ts';
 import { createApiHandler } from './api.ts';
 import { ProxyListenError } from './errors.ts';
@@ -60,6 +62,14 @@ export async function startEmbeddedToxiproxy(opts: EmbeddedToxiproxyOptions = {}
  * SIGTERM.
  */
 export async function runProxyCli(opts: { host: string; port: number }): Promise<void> {
+  // The Toxiproxy API has no authentication (Toxiproxy's own has none, and its clients send no
+  // credentials), and it can open TCP relays to any address: never on a network.
+  if (!isLoopbackHost(opts.host)) {
+    throw new UsageError(
+      `chatstorm proxy --host ${opts.host}: the Toxiproxy API has no authentication and can relay to any address, so it listens ` +
+        'on loopback only (127.0.0.1, ::1). Reach it from another machine through an SSH tunnel, or run a real Toxiproxy there.',
+    );
+  }
   const toxiproxy = await startEmbeddedToxiproxy(opts);
   process.stdout.write(`toxiproxy-compatible API listening on ${toxiproxy.url}\n`);
   await new Promise<void>((resolve) => {

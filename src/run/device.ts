@@ -14,7 +14,7 @@
  */
 import type { Connection, Driver, DeviceIdentity, InboundMessage, OutboundAttachment, UnreadReport } from '../drivers/driver.ts';
 import type { Recorder } from '../history/recorder.ts';
-import type { AckEvent, DeliverEvent, SendEvent, UnreadEvent } from '../history/events.ts';
+import type { AckEvent, DeliverEvent, FetchEvent, SendEvent, UnreadEvent } from '../history/events.ts';
 import type { MessageKind } from '../protocol/frames.ts';
 import { backoffMs } from './backoff.ts';
 
@@ -103,6 +103,8 @@ export class VirtualDevice {
   private wasLive = false;
   /** History loads under way (the runner's drain waits for them). */
   historyLoads = 0;
+  /** Attachment probes under way (the runner's drain waits for them). */
+  fetches = 0;
 
   constructor(private readonly o: DeviceOptions) {
     this.id = o.identity.device;
@@ -228,6 +230,27 @@ export class VirtualDevice {
     } finally {
       this.historyLoads--;
     }
+  }
+
+  /**
+   * The isolation probe: ask the server, as this device, for attachment `attachment` of message
+   * `key` of `conv`, and record a `fetch` event with what it did. False (nothing recorded) when
+   * the device is not live or its driver cannot fetch attachments.
+   */
+  fetchAttachment(conv: string, key: string, attachment: string): boolean {
+    const conn = this.conn;
+    if (this.state !== 'live' || !conn?.fetchAttachment) return false;
+    this.fetches++;
+    void conn.fetchAttachment(attachment).then((o) => {
+      this.fetches--;
+      // After the end of the run the history is closed.
+      if (this.stopped) return;
+      const e: FetchEvent = { type: 'fetch', atMs: 0, device: this.id, account: this.account, conv, key, attachment, outcome: o.state };
+      if (o.state === 'refused') e.code = o.code;
+      else if (o.state === 'unknown') e.code = o.reason;
+      this.o.recorder.emit(e);
+    });
+    return true;
   }
 
   /** After a reconnect: catch up on the history of every conversation with messages, one at a time. */
@@ -365,6 +388,7 @@ export class VirtualDevice {
         replay: m.replay,
       };
       if (m.sha256) e.sha256 = m.sha256;
+      if (m.attachments) e.attachments = m.attachments;
       this.o.recorder.emit(e);
     },
     ack: (a: { key: string; conv: string; id: string; seq: number }) => {

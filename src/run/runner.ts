@@ -39,6 +39,7 @@ import { Timeline } from './timeline.ts';
 import { FaultPlayer } from './fault-player.ts';
 import { preflightToxics, refuseExtensionToxics } from './toxic-preflight.ts';
 import { attachmentsFor } from './attachment-content.ts';
+import { AttachmentProbe } from './attachment-probe.ts';
 import { devicesPerNetwork } from './proxy-load.ts';
 
 export interface RunOptions {
@@ -146,6 +147,7 @@ export async function runPlan(opts: RunOptions): Promise<RunOutcome> {
   const awaited = ReplyGate.awaitedOf(plan.sends);
   const replies = awaited.size > 0 ? new ReplyGate(awaited, () => recorder.now()) : null;
   if (replies) recorder.listenNow(replies.step);
+  let probing: AttachmentProbe | null = null;
   const counters = { sent: 0, acked: 0, delivered: 0 };
   let phase: Progress['phase'] = 'connect';
   /**
@@ -269,6 +271,10 @@ export async function runPlan(opts: RunOptions): Promise<RunOutcome> {
         byId.set(d.id, dev);
       }
     }
+    // Isolation probe: a few strangers ask for attachments of conversations they are not in.
+    const probe = new AttachmentProbe(plan, byId);
+    recorder.listen(probe.listen);
+    probing = probe;
     monitor.start();
     await connectAll(devices, opts.connectConcurrency ?? 64, opts.connectDeadlineMs ?? 60_000, halt.signal);
 
@@ -341,7 +347,7 @@ export async function runPlan(opts: RunOptions): Promise<RunOutcome> {
           lastDelivered = counters.delivered;
           quietSince = recorder.now();
         }
-        const outstanding = preparing.size > 0 || devices.some((d) => d.outbox.size > 0 || d.state !== 'live' || d.historyLoads > 0);
+        const outstanding = preparing.size > 0 || (probing?.pending ?? 0) > 0 || devices.some((d) => d.outbox.size > 0 || d.state !== 'live' || d.historyLoads > 0);
         if (!outstanding && recorder.now() - quietSince >= 1000) break;
       }
     }

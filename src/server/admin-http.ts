@@ -1,6 +1,8 @@
 /**
- * The HTTP side of the server's one port: health and admin endpoints (no auth: it listens on
- * 127.0.0.1). Every answer is JSON; a bad body gets 400 with a message naming the field.
+ * The HTTP side of the server's one port: health and admin endpoints. With a server token (any
+ * host beyond loopback), every `/admin/*` call must carry `Authorization: Bearer <token>`, else
+ * 401; on loopback without a token they are open. Every answer is JSON; a bad body gets 400 with
+ * a message naming the field.
  *
  *   GET  /health           -> 200 {"ok":true}
  *   POST /admin/provision  -> 200 {"ok":true}            idempotent upsert
@@ -12,16 +14,26 @@ import { parsePreloadRequest, parseProvisionRequest } from './admin-schema.ts';
 import type { ChatHub } from './chat-hub.ts';
 import type { Defects } from './defects.ts';
 import { ProvisionConflictError, UnknownConversationError } from './server-errors.ts';
+import { TokenGate } from './server-token.ts';
 import type { Store } from './store.ts';
 
 /** Largest admin body (a provision of many thousands of accounts fits). */
 const MAX_ADMIN_BODY_BYTES = 64 * 1024 * 1024;
 
 /** The HTTP request handler of the server's port (everything but the WebSocket upgrade). */
-export function adminHandler(store: Store, hub: ChatHub, defects: Defects, log: (line: string) => void) {
+export function adminHandler(store: Store, hub: ChatHub, defects: Defects, log: (line: string) => void, gate: TokenGate | null = null) {
   return (req: IncomingMessage, res: ServerResponse): void => {
-    const path = (req.url ?? '/').split('?')[0];
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
     if (req.method === 'GET' && path === '/health') return reply(res, 200, { ok: true });
+    if (gate && path.startsWith('/admin/') && !gate.accepts(TokenGate.presented(req, new URL('http://x'), false))) {
+      // Drain the body so the connection stays usable for the next (authorized) call.
+      req.resume();
+      res.setHeader('www-authenticate', 'Bearer realm="chatstorm"');
+      return reply(res, 401, {
+        ok: false,
+        error: 'server token required: send "Authorization: Bearer <token>" (printed by `chatstorm serve`; see docs/protocol.md §1)',
+      });
+    }
     if (req.method === 'GET' && path === '/admin/stats') {
       return reply(res, 200, { ok: true, connections: hub.connectionCount, defectsFired: Object.fromEntries(defects.fired) });
     }

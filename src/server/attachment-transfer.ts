@@ -3,7 +3,8 @@
  *
  *   upload:    upload-start (name, mime, size, sha256) -> chunk* -> upload-done
  *              -> server checks size and sha256 -> `uploaded` (attachment id) or `error bad-upload`
- *   download:  download (req, id) -> download-start -> chunk* -> download-done
+ *   download:  download (req, id) -> owner or member of a conversation it was sent in?
+ *              -> download-start -> chunk* -> download-done       (else `error not-member`)
  *
  * Download chunks wait for the previous one to reach the socket, so a slow link (bandwidth toxic)
  * slows the transfer instead of filling the server's memory.
@@ -17,6 +18,7 @@ import {
   type UploadDoneFrame,
   type UploadStartFrame,
 } from '../protocol/frames.ts';
+import type { AttachmentAccess } from './attachment-access.ts';
 import type { Defects } from './defects.ts';
 import type { DeviceSession } from './device-session.ts';
 import type { Store } from './store.ts';
@@ -44,6 +46,7 @@ export class AttachmentTransfer {
     private readonly session: DeviceSession,
     private readonly store: Store,
     private readonly defects: Defects,
+    private readonly access: AttachmentAccess,
     private readonly report: ReportError,
   ) {}
 
@@ -108,7 +111,7 @@ export class AttachmentTransfer {
       sha256: sha,
     };
     try {
-      this.store.putAttachment({ ref, bytes: Buffer.concat(up.chunks, up.received) });
+      this.store.putAttachment({ ref, bytes: Buffer.concat(up.chunks, up.received), owner: this.session.account });
     } catch (err) {
       this.report('unavailable', `could not store upload ${JSON.stringify(f.up)}: ${String(err)}`, f.up);
       return;
@@ -120,6 +123,16 @@ export class AttachmentTransfer {
     const att = this.store.attachment(f.id);
     if (!att) {
       this.report('unknown-attachment', `no attachment ${JSON.stringify(f.id)}`, f.req);
+      return;
+    }
+    // leak-attachment: serve it anyway, to an account that is in none of its conversations.
+    if (!this.access.allows(this.session.account, att) && !this.defects.fires('leak-attachment')) {
+      this.report(
+        'not-member',
+        `account ${JSON.stringify(this.session.account)} may not download attachment ${JSON.stringify(f.id)}: ` +
+          'it was not sent in a conversation this account is a member of (nor uploaded by it)',
+        f.req,
+      );
       return;
     }
     this.session.send({ t: 'download-start', req: f.req, attachment: att.ref });

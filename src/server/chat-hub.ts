@@ -29,6 +29,7 @@ import {
   type SendFrame,
   type SyncFrame,
 } from '../protocol/frames.ts';
+import { AttachmentAccess } from './attachment-access.ts';
 import { AttachmentTransfer } from './attachment-transfer.ts';
 import { parseClientFrame } from './client-frame-schema.ts';
 import { toMessageFrame } from './message-frame.ts';
@@ -63,12 +64,15 @@ export class ChatHub {
   private readonly batch = new WriteBatch(() => this.endOfTurn());
   /** Answers to this turn's sends, in arrival order; sent after the store's commit. */
   private answers: Answer[] = [];
+  private readonly access: AttachmentAccess;
 
   constructor(
     private readonly store: Store,
     private readonly defects: Defects,
     private readonly opts: ResolvedServerOptions,
-  ) {}
+  ) {
+    this.access = new AttachmentAccess(store);
+  }
 
   /** Number of connected devices. */
   get connectionCount(): number {
@@ -82,7 +86,7 @@ export class ChatHub {
     const session = new DeviceSession(ws, socket, device.id, device.account, this.opts.maxBufferedBytes, this.batch);
     const conn: Connection = {
       session,
-      transfer: new AttachmentTransfer(session, this.store, this.defects, (code, message, ref) =>
+      transfer: new AttachmentTransfer(session, this.store, this.defects, this.access, (code, message, ref) =>
         this.protocolError(session, code, message, ref),
       ),
     };
@@ -218,6 +222,12 @@ export class ChatHub {
         nack('invalid', `attachment ${JSON.stringify(a.id)} is unknown or its size/sha256 differ from the upload; upload it first`);
         return;
       }
+      // Forwarding is allowed, but only of what the account may see: else a stranger who learnt
+      // an id could send it into its own conversation and download it from there.
+      if (!this.access.allows(s.account, stored)) {
+        nack('not-member', `attachment ${JSON.stringify(a.id)} was not uploaded by this account nor sent in one of its conversations; upload it first`);
+        return;
+      }
     }
     // Dedup before the rate limit: a message already stored is never nacked.
     const existing = this.store.findByCid(s.device, f.cid);
@@ -294,7 +304,7 @@ export class ChatHub {
       }
       if (account !== m.fromAccount && devices.size > 0) this.queueUnread(account, conv.id);
     }
-    if (this.defects.has('leak') && this.defects.fires('leak')) this.leak(conv, frame);
+    if (this.defects.has('leak') && this.defects.fires('leak')) this.leak(conv, m, frame);
   }
 
   /**
@@ -328,13 +338,16 @@ export class ChatHub {
   }
 
   /** `leak` defect: push the frame to one live device of an account outside the conversation. */
-  private leak(conv: ConversationRecord, frame: Buffer): void {
+  private leak(conv: ConversationRecord, m: StoredMessage, frame: Buffer): void {
     const strangers: DeviceSession[] = [];
     for (const [account, devices] of this.byAccount) {
       if (conv.members.includes(account)) continue;
       for (const { session } of devices.values()) if (session.synced) strangers.push(session);
     }
-    if (strangers.length > 0) strangers[this.defects.pick(strangers.length)]?.sendRaw(frame);
+    const stranger = strangers[strangers.length > 0 ? this.defects.pick(strangers.length) : 0];
+    if (!stranger) return;
+    for (const a of m.attachments ?? []) this.access.grant(stranger.account, a.id);
+    stranger.sendRaw(frame);
   }
 
   // ------------------------------------------------------------------ sync

@@ -8,6 +8,8 @@ export { runServeCli, PRELOAD_BOT } from './serve-cli.ts';
 /** Options, their validation, and the defect names. */
 export { resolveServerOptions, DEFECT_NAMES } from './options.ts';
 export type { DefectName, ReferenceServerOptions, ResolvedServerOptions } from './options.ts';
+/** The server token (required beyond loopback) and the environment variable clients read it from. */
+export { SERVER_TOKEN_ENV, isLoopbackHost } from './server-token.ts';
 /** Errors (each with a stable `code`). */
 export { InvalidServerOptionsError, ServerListenError, UnknownConversationError, ProvisionConflictError } from './server-errors.ts';
 export type { PreloadRequest } from './admin-schema.ts';

@@ -33,6 +33,8 @@ interface ConvState {
 export class MemoryStore extends Directory<ConvState> implements Store {
   private readonly byCid = new Map<string, StoredMessage>();
   private readonly attachments = new Map<string, StoredAttachment>();
+  /** Attachment id -> conversations whose messages carry it. */
+  private readonly attachmentConvs = new Map<string, Set<string>>();
   private nextId = 1;
   private readonly staged = new Set<ConvState>();
 
@@ -84,6 +86,11 @@ export class MemoryStore extends Directory<ConvState> implements Store {
     own.push(seq);
     const key = cidKey(msg.fromDevice, msg.cid);
     if (!this.byCid.has(key)) this.byCid.set(key, stored);
+    for (const a of msg.attachments ?? []) {
+      let convs = this.attachmentConvs.get(a.id);
+      if (!convs) this.attachmentConvs.set(a.id, (convs = new Set()));
+      convs.add(msg.conv);
+    }
     return stored;
   }
 
@@ -135,6 +142,9 @@ export class MemoryStore extends Directory<ConvState> implements Store {
   }
   attachment(id: string): StoredAttachment | undefined {
     return this.attachments.get(id);
+  }
+  attachmentConversations(id: string): string[] {
+    return [...(this.attachmentConvs.get(id) ?? [])];
   }
 
   preload(req: PreloadRequest): PreloadResult {

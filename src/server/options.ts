@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { InvalidServerOptionsError } from './server-errors.ts';
+import { generateServerToken, isLoopbackHost } from './server-token.ts';
 
 /** Deliberate bugs the server can be started with, so each checker can be shown to catch one. */
 export type DefectName =
@@ -13,7 +14,8 @@ export type DefectName =
   | 'stale-unread'
   | 'history-gap'
   | 'leak'
-  | 'corrupt-attachment';
+  | 'corrupt-attachment'
+  | 'leak-attachment';
 
 /** Every defect name, in documentation order. */
 export const DEFECT_NAMES: readonly DefectName[] = [
@@ -24,6 +26,7 @@ export const DEFECT_NAMES: readonly DefectName[] = [
   'history-gap',
   'leak',
   'corrupt-attachment',
+  'leak-attachment',
 ];
 
 /** Options of {@link startReferenceServer}. */
@@ -48,6 +51,12 @@ export interface ReferenceServerOptions {
   maxFrameBytes?: number;
   /** Most bytes queued for one device before it is closed with 4429 (slow consumer). Default 64 MiB. */
   maxBufferedBytes?: number;
+  /**
+   * Server token: admin calls and device connections must present it (`Authorization: Bearer`,
+   * see docs/protocol.md §1). Default: none on a loopback `host`; a fresh random one (see
+   * `ReferenceServer.token`) on any other host, so that the admin API is never open to a network.
+   */
+  token?: string;
   /** Where diagnostic lines go. Default: nowhere. */
   log?: (line: string) => void;
 }
@@ -64,6 +73,8 @@ export interface ResolvedServerOptions {
   rateLimit: { perSecond: number; burst: number } | null;
   maxFrameBytes: number;
   maxBufferedBytes: number;
+  /** `null`: no token (loopback only). */
+  token: string | null;
   log: (line: string) => void;
 }
 
@@ -81,6 +92,12 @@ const schema = z.object({
     .default({ perSecond: 50, burst: 100 }),
   maxFrameBytes: z.number().int().min(1024).default(1024 * 1024),
   maxBufferedBytes: z.number().int().min(1024).default(64 * 1024 * 1024),
+  token: z
+    .string()
+    .min(16, 'must be at least 16 characters (omit it for a random one)')
+    .max(512)
+    .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces')
+    .optional(),
 });
 
 /** Validate options and apply defaults; throws {@link InvalidServerOptionsError} naming each bad field. */
@@ -92,5 +109,7 @@ export function resolveServerOptions(opts: ReferenceServerOptions = {}): Resolve
       parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
     );
   }
-  return { ...parsed.data, dbPath: parsed.data.dbPath, log: log ?? (() => {}) };
+  const { token, ...data } = parsed.data;
+  const resolvedToken = token ?? (isLoopbackHost(data.host) ? null : generateServerToken());
+  return { ...data, dbPath: data.dbPath, token: resolvedToken, log: log ?? (() => {}) };
 }

@@ -1,8 +1,11 @@
 /**
  * `startReferenceServer`: HTTP (health, admin) and WebSocket (`/ws`) on one port.
  *
- *   TCP :port --> http.Server --request--> admin-http.ts
- *                      \--upgrade /ws?device&token--> auth --> ChatHub.attach (else close 4401)
+ *   TCP :port --> http.Server --request--> [server token on /admin/*] --> admin-http.ts
+ *                      \--upgrade /ws?device&token--> [server token] --> device auth
+ *                                                   --> ChatHub.attach (else close 4401)
+ *
+ * The server token is required only when one is set: always beyond loopback (server-token.ts).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -17,6 +20,7 @@ import { Defects } from './defects.ts';
 import { MemoryStore } from './memory-store.ts';
 import { resolveServerOptions, type ReferenceServerOptions, type ResolvedServerOptions } from './options.ts';
 import { ServerListenError } from './server-errors.ts';
+import { TokenGate } from './server-token.ts';
 import { SqliteStore } from './sqlite-store.ts';
 import type { Store } from './store.ts';
 
@@ -27,6 +31,11 @@ export interface ReferenceServer {
   readonly port: number;
   /** The store (for tests and preloading in-process). */
   readonly store: Store;
+  /**
+   * The server token admin calls and devices must present (`Authorization: Bearer`), or `null`
+   * when none is required (loopback host, no `token` option).
+   */
+  readonly token: string | null;
   /** How many times each defect fired so far. */
   readonly defectsFired: ReadonlyMap<string, number>;
   /** Close every connection (1001), stop listening, close the store. Idempotent. */
@@ -39,7 +48,8 @@ export async function startReferenceServer(opts: ReferenceServerOptions = {}): P
   const { store, cleanup } = openStore(o);
   const defects = new Defects(o.defects, o.defectRate, o.seed);
   const hub = new ChatHub(store, defects, o);
-  const http = createServer(adminHandler(store, hub, defects, o.log));
+  const gate = o.token === null ? null : new TokenGate(o.token);
+  const http = createServer(adminHandler(store, hub, defects, o.log, gate));
   const wss = new WebSocketServer({ noServer: true, maxPayload: o.maxFrameBytes, perMessageDeflate: false });
 
   http.on('upgrade', (req, socket, head) => {
@@ -51,6 +61,10 @@ export async function startReferenceServer(opts: ReferenceServerOptions = {}): P
     wss.handleUpgrade(req, socket, head, (ws) => {
       closeOversizedWith4413(ws, o.maxFrameBytes);
       ws.on('error', (err) => o.log(`websocket error: ${err.message}`));
+      if (gate && !gate.accepts(TokenGate.presented(req, url, true))) {
+        ws.close(CloseCode.unauthorized, 'server token required: send "Authorization: Bearer <token>" or the query parameter key=<token>');
+        return;
+      }
       const deviceId = url.searchParams.get('device');
       const token = url.searchParams.get('token');
       const device = deviceId ? store.device(deviceId) : undefined;
@@ -77,13 +91,17 @@ export async function startReferenceServer(opts: ReferenceServerOptions = {}): P
   }
   const port = (http.address() as AddressInfo).port;
   const host = o.host.includes(':') ? `[${o.host}]` : o.host;
-  o.log(`listening on ws://${host}:${port} (store ${o.store}${o.defects.length ? `, defects ${o.defects.join(',')} at ${o.defectRate}` : ''})`);
+  o.log(
+    `listening on ws://${host}:${port} (store ${o.store}${o.defects.length ? `, defects ${o.defects.join(',')} at ${o.defectRate}` : ''}` +
+      `${o.token === null ? '' : ', server token required'})`,
+  );
 
   let closing: Promise<void> | undefined;
   return {
     url: `ws://${host}:${port}`,
     port,
     store,
+    token: o.token,
     defectsFired: defects.fired,
     close() {
       closing ??= shutdown(http, wss, hub).then(() => {

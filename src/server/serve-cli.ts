@@ -15,16 +15,22 @@ import { parsePreloadRequest, parseProvisionRequest, type PreloadRequest } from 
 import type { ReferenceServerOptions } from './options.ts';
 import { startReferenceServer, type ReferenceServer } from './reference-server.ts';
 import { InvalidServerOptionsError } from './server-errors.ts';
+import { SERVER_TOKEN_ENV } from './server-token.ts';
 
 /** Synthetic author of preloaded history in a conversation created by `--preload`. */
 export const PRELOAD_BOT = 'preload-bot';
 
-/** Start the server, preload history if asked, print the listening line, and close on a signal. */
+/**
+ * Start the server, preload history if asked, print the listening line (and the server token,
+ * when one is required), and close on a signal. The token is `opts.token`, else
+ * `$CHATSTORM_SERVER_TOKEN`, else (beyond loopback only) a fresh random one.
+ */
 export async function runServeCli(opts: ReferenceServerOptions & { preload?: string }): Promise<void> {
   const { preload, ...serverOpts } = opts;
   const plan = preload ? parsePreloadOption(preload) : undefined;
   const log = serverOpts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-  const server: ReferenceServer = await startReferenceServer({ ...serverOpts, log });
+  const token = serverOpts.token ?? (process.env[SERVER_TOKEN_ENV] || undefined);
+  const server: ReferenceServer = await startReferenceServer({ ...serverOpts, log, ...(token === undefined ? {} : { token }) });
   try {
     if (plan?.provision) server.store.provision(plan.provision);
     for (const p of plan?.preload ?? []) {
@@ -42,6 +48,13 @@ export async function runServeCli(opts: ReferenceServerOptions & { preload?: str
     throw err;
   }
   process.stdout.write(`chatstorm reference server listening on ${server.url}\n`);
+  if (server.token !== null) {
+    process.stdout.write(
+      `server token: ${server.token}\n` +
+        `  admin calls and devices must send "Authorization: Bearer <token>"; ` +
+        `for \`chatstorm run --target\`, export ${SERVER_TOKEN_ENV}=<token>\n`,
+    );
+  }
   await new Promise<void>((resolve) => {
     const stop = (): void => {
       process.off('SIGINT', stop);

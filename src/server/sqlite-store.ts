@@ -29,7 +29,8 @@ import type {
   Store,
 } from './store.ts';
 
-const SCHEMA_VERSION = 1;
+/** 2: attachments have an owner, and `attachment_convs` says where each was sent. */
+const SCHEMA_VERSION = 2;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS accounts (id TEXT PRIMARY KEY, role TEXT NOT NULL) WITHOUT ROWID;
@@ -52,7 +53,11 @@ CREATE TABLE IF NOT EXISTS reads (
   PRIMARY KEY (conv_no, account)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS attachments (
   id TEXT PRIMARY KEY, name TEXT NOT NULL, mime TEXT NOT NULL, size INTEGER NOT NULL,
-  sha256 TEXT NOT NULL, bytes BLOB NOT NULL) WITHOUT ROWID;
+  sha256 TEXT NOT NULL, owner TEXT NOT NULL, bytes BLOB NOT NULL) WITHOUT ROWID;
+-- Who may download an attachment: its owner and the members of the conversations it was sent in.
+CREATE TABLE IF NOT EXISTS attachment_convs (
+  attachment TEXT NOT NULL, conv_no INTEGER NOT NULL,
+  PRIMARY KEY (attachment, conv_no)) WITHOUT ROWID;
 `;
 
 interface Row {
@@ -126,8 +131,10 @@ export class SqliteStore extends Directory<Conv> implements Store {
       upsertRead: db.prepare(
         'INSERT INTO reads (conv_no, account, seq) VALUES (?, ?, ?) ON CONFLICT (conv_no, account) DO UPDATE SET seq = excluded.seq',
       ),
-      putAttachment: db.prepare('INSERT OR REPLACE INTO attachments (id, name, mime, size, sha256, bytes) VALUES (?, ?, ?, ?, ?, ?)'),
-      attachment: db.prepare('SELECT id, name, mime, size, sha256, bytes FROM attachments WHERE id = ?'),
+      putAttachment: db.prepare('INSERT OR REPLACE INTO attachments (id, name, mime, size, sha256, owner, bytes) VALUES (?, ?, ?, ?, ?, ?, ?)'),
+      attachment: db.prepare('SELECT id, name, mime, size, sha256, owner, bytes FROM attachments WHERE id = ?'),
+      sentIn: db.prepare('INSERT OR IGNORE INTO attachment_convs (attachment, conv_no) VALUES (?, ?)'),
+      convsOf: db.prepare('SELECT conv_no FROM attachment_convs WHERE attachment = ?'),
     };
     this.commitStaged = this.db.transaction((rows: { conv: Conv; msg: StoredMessage }[]) => {
       for (const { conv, msg } of rows) {
@@ -135,6 +142,7 @@ export class SqliteStore extends Directory<Conv> implements Store {
           conv.no, msg.seq, msg.fromAccount, msg.fromDevice, msg.cid, msg.kind, msg.body, msg.ts,
           msg.attachments ? JSON.stringify(msg.attachments) : null, 0,
         );
+        for (const a of msg.attachments ?? []) this.q.sentIn.run(a.id, conv.no);
       }
     });
     this.load();
@@ -283,14 +291,22 @@ export class SqliteStore extends Directory<Conv> implements Store {
 
   putAttachment(att: StoredAttachment): void {
     const r = att.ref;
-    this.q.putAttachment.run(r.id, r.name, r.mime, r.size, r.sha256, att.bytes);
+    this.q.putAttachment.run(r.id, r.name, r.mime, r.size, r.sha256, att.owner, att.bytes);
   }
 
   attachment(id: string): StoredAttachment | undefined {
-    const row = this.q.attachment.get(id) as (AttachmentRef & { bytes: Buffer }) | undefined;
+    const row = this.q.attachment.get(id) as (AttachmentRef & { owner: string; bytes: Buffer }) | undefined;
     if (!row) return undefined;
-    const { bytes, ...ref } = row;
-    return { ref, bytes };
+    const { bytes, owner, ...ref } = row;
+    return { ref, bytes, owner };
+  }
+
+  attachmentConversations(id: string): string[] {
+    const rows = this.q.convsOf.all(id) as { conv_no: number }[];
+    return rows.flatMap((r) => {
+      const conv = this.convsByNo.get(r.conv_no);
+      return conv ? [conv.rec.id] : [];
+    });
   }
 
   preload(req: PreloadRequest): PreloadResult {

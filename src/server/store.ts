@@ -62,6 +62,8 @@ export interface HistoryQuery {
 export interface StoredAttachment {
   ref: AttachmentRef;
   bytes: Buffer;
+  /** Account that uploaded it: it may always download it, and send it in its conversations. */
+  owner: string;
 }
 
 /** Outcome of a bulk preload. */
@@ -102,6 +104,11 @@ export interface Store {
   unread(conv: string, account: string): number;
   putAttachment(att: StoredAttachment): void;
   attachment(id: string): StoredAttachment | undefined;
+  /**
+   * Conversations in which a committed message carries attachment `id`. With the owner, their
+   * members are the accounts that may download it (see docs/protocol.md, `download`).
+   */
+  attachmentConversations(id: string): string[];
   preload(req: PreloadRequest): PreloadResult;
   close(): void;
 }

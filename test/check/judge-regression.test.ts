@@ -357,7 +357,8 @@ describe('judge regression', () => {
       "isolation": {
         "status": "fail",
         "count": 1,
-        "metrics": {"deliveries": 3676, "unknownConv": 0},
+        // Attachment-probe counters added with the probe (the history has no fetch events).
+        "metrics": {"deliveries": 3676, "unknownConv": 0, "attachmentProbes": 0, "attachmentRefused": 0, "attachmentLeaks": 0},
         "witnesses": [
           {
             "summary": "x1-d1 (account x1) received ag1-d1#15 of g1, whose members are ag1, ag2, cu1, cu2",

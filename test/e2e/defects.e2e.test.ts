@@ -112,6 +112,20 @@ const CASES: Case[] = [
     more: (c) => expect(c.witnesses[0]!.summary).toMatch(/received .* of dm\d+, whose members are/),
   },
   {
+    // The runner's attachment probe: a stranger asks for an image of a conversation it is not
+    // in; with the defect the server serves it.
+    defect: 'leak-attachment',
+    check: 'isolation',
+    scenario: plain('leak-attachment'),
+    rate: 1,
+    trail: ['conv', 'fetch'],
+    more: (c) => {
+      expect(c.metrics?.['attachmentLeaks']).toBeGreaterThan(0);
+      expect(c.metrics?.['attachmentLeaks']).toBe(c.count);
+      expect(c.witnesses[0]!.summary).toMatch(/^\S+ \(account \S+\) was served attachment a[0-9a-f]+ of \S+#\d+ in dm\d+, whose members are/);
+    },
+  },
+  {
     defect: 'corrupt-attachment',
     check: 'integrity',
     scenario: plain('corrupt-attachment'),
@@ -144,6 +158,11 @@ describe('defect modes of the reference server, end to end', () => {
 
       expect(statuses(r.summary)).toEqual({ ...CLEAN, [c.check]: 'fail' });
       expect(r.summary.checks['history']!.metrics?.['pages']).toBeGreaterThan(0);
+      // The attachment probe ran; unless a defect leaks (`leak` also lets the stranger it picked
+      // fetch that message's attachments), the server refused every probe.
+      const iso = r.summary.checks['isolation']!.metrics!;
+      expect(iso['attachmentProbes']).toBeGreaterThan(0);
+      if (c.check !== 'isolation') expect(iso['attachmentRefused']).toBe(iso['attachmentProbes']);
       expect(r.summary.verdict).toBe('fail');
       expect(r.exitCode).toBe(1);
       expect(r.summary.reasons).toEqual([expect.stringMatching(new RegExp(`^check ${c.check} failed: \\d+ anomal`))]);

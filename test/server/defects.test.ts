@@ -89,6 +89,30 @@ describe('reference server defect modes', () => {
     expect(await x1.waitFor((f) => f.t === 'msg')).toMatchObject({ conv: 'ac', cid: 'k1' });
   });
 
+  it('leak: the stranger shown a message may also download its attachments (one whole leaked message)', async () => {
+    const s = await start('leak');
+    const [a1, x1] = await Promise.all([pool.live(s.url, 'a1'), pool.live(s.url, 'x1')]);
+    const bytes = randomBytes(2000);
+    const ref = await upload(a1, 'u', bytes);
+    a1.send({ t: 'send', cid: 'img', conv: 'ac', kind: 'image', body: '', attachments: [ref] });
+    expect(await x1.waitFor((f) => f.t === 'msg')).toMatchObject({ conv: 'ac', cid: 'img' });
+    expect((await download(x1, 'd', ref.id)).bytes.equals(bytes)).toBe(true);
+  });
+
+  it('leak-attachment: an account in none of the attachment\'s conversations downloads it', async () => {
+    const s = await start('leak-attachment');
+    const [a1, x1] = await Promise.all([pool.live(s.url, 'a1'), pool.live(s.url, 'x1')]);
+    const bytes = randomBytes(3000);
+    const ref = await upload(a1, 'u', bytes);
+    a1.send({ t: 'send', cid: 'img', conv: 'ac', kind: 'image', body: '', attachments: [ref] });
+    await a1.waitFor((f) => f.t === 'ack');
+    expect((await download(x1, 'd', ref.id)).bytes.equals(bytes)).toBe(true);
+    expect(s.defectsFired.get('leak-attachment')).toBe(1);
+    // The owner's own download is no opportunity: it is allowed anyway.
+    await download(a1, 'own', ref.id);
+    expect(s.defectsFired.get('leak-attachment')).toBe(1);
+  });
+
   it('corrupt-attachment: a download differs from the upload in exactly one byte', async () => {
     const s = await start('corrupt-attachment');
     const a1 = await pool.live(s.url, 'a1');
