@@ -63,7 +63,9 @@ export async function main(argv: string[]): Promise<number> {
           .option('defect', { type: 'string', array: true, choices: DEFECTS, describe: 'defect mode of the built-in server (no --target)' })
           .option('defect-rate', { type: 'number', describe: 'share of opportunities where a defect fires (default 0.02)' })
           .option('max-lag', { type: 'string', describe: 'harness sender-lag p99 limit before exit 3 (default 1s)' })
-          .option('quiet', { type: 'boolean', default: false, describe: 'no progress line' }),
+          .option('quiet', { type: 'boolean', default: false, describe: 'no progress line' })
+          .option('run-id', { type: 'string', describe: 'name of the run folder (default: <scenario>-<utc time>-<random>)' })
+          .option('shard', { type: 'string', describe: 'run shard i of n of the plan, e.g. 2/4 (counting from 1); merge the shards with `chatstorm merge`' }),
       async (a) => {
         if (a['defect-rate'] !== undefined && !(a['defect-rate'] > 0 && a['defect-rate'] <= 1)) {
           throw new UsageError(`--defect-rate must be in (0, 1], got ${a['defect-rate']}`);
@@ -72,6 +74,11 @@ export async function main(argv: string[]): Promise<number> {
         if (a.seed !== undefined && (!Number.isInteger(a.seed) || a.seed < 0)) throw new UsageError(`--seed must be a non-negative integer, got ${a.seed}`);
         const dur = positiveDuration('--duration', a.duration);
         const lag = positiveDuration('--max-lag', a['max-lag']);
+        const { parseShardSpec } = await import('../plan/shard.ts');
+        const shard = a.shard === undefined ? undefined : parseShardSpec(a.shard);
+        if (a['run-id'] !== undefined && !/^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/.test(a['run-id'])) {
+          throw new UsageError(`--run-id expects letters, digits, ".", "-" or "_" (1–100, starting with a letter or digit), got ${JSON.stringify(a['run-id'])}`);
+        }
         const { runScenario, describeResult } = await import('./run-command.ts');
         const ac = new AbortController();
         let interrupts = 0;
@@ -108,6 +115,8 @@ export async function main(argv: string[]): Promise<number> {
             defects: a.defect,
             defectRate: a['defect-rate'],
             maxSenderLagMs: lag,
+            runId: a['run-id'],
+            shard,
             signal: ac.signal,
             onProgress: a.quiet ? undefined : progressPrinter(),
           });

@@ -8,6 +8,7 @@ import { loadScenario } from '../scenario/load.ts';
 import { validateScenario } from '../scenario/validate.ts';
 import type { Scenario } from '../scenario/schema.ts';
 import { buildPlan, type Plan } from '../plan/plan.ts';
+import { shardPlan, type ShardSpec } from '../plan/shard.ts';
 import { createJudge, parseSla, validateSlaMetric, type Sla, type Verdict } from '../check/index.ts';
 import { HistoryWriter } from '../history/writer.ts';
 import { guardListener } from '../history/guard.ts';
@@ -43,6 +44,11 @@ export interface RunScenarioOptions {
   maxSenderLagMs?: number;
   driver?: Driver;
   runId?: string;
+  /**
+   * Run one shard of the plan (`--shard i/n`): its accounts and their conversations, with the
+   * whole plan's times and keys. The run id gets `-s<i>of<n>` appended.
+   */
+  shard?: ShardSpec;
   signal?: AbortSignal;
   onProgress?: (p: Progress) => void;
 }
@@ -87,13 +93,14 @@ export async function prepare(o: RunScenarioOptions): Promise<{ scenario: Scenar
     scenario = validateScenario({ ...scenario, duration: limit, faults: scenario.faults.filter((f) => f.at <= limit) });
   }
   const slas = mergeSlas(scenario.sla, o.sla ?? []);
-  const plan = buildPlan(scenario, o.seed);
+  const whole = buildPlan(scenario, o.seed);
+  const plan = o.shard ? shardPlan(whole, o.shard) : whole;
   return { scenario, plan, slas, notes };
 }
 
 export async function runScenario(o: RunScenarioOptions): Promise<RunScenarioResult> {
   const { plan, slas, notes } = await prepare(o);
-  const runId = o.runId ?? makeRunId(plan.scenario);
+  const runId = (o.runId ?? makeRunId(plan.scenario)) + (plan.shard ? `-s${plan.shard.index}of${plan.shard.count}` : '');
   const dir = resolve(o.out ?? 'reports', runId);
   await mkdir(dir, { recursive: true });
   await writeFile(join(dir, REPORT_FILES.plan), JSON.stringify(plan) + '\n');
