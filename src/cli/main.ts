@@ -147,6 +147,21 @@ export async function main(argv: string[]): Promise<number> {
       },
     )
     .command(
+      'merge <dirs..>',
+      'merge the shard folders of one run into one report and one verdict',
+      (y) =>
+        y
+          .positional('dirs', { type: 'string', array: true, demandOption: true, describe: 'shard folders, or a folder holding them' })
+          .option('out', { type: 'string', describe: 'folder of the merged report (default: <run id>-merged beside the first shard)' })
+          .option('sla', { type: 'string', array: true, describe: 'extra or replacing SLA expression' }),
+      async (a) => {
+        const { mergeCommand } = await import('./merge-command.ts');
+        const m = await mergeCommand({ dirs: a.dirs, out: a.out, sla: a.sla });
+        process.stdout.write(m.text + '\n');
+        code = m.result.exitCode;
+      },
+    )
+    .command(
       'serve',
       'run the reference chat server until SIGINT/SIGTERM',
       (y) =>
@@ -186,7 +201,7 @@ export async function main(argv: string[]): Promise<number> {
         await runProxyCli({ host: a.host, port: a.port });
       },
     )
-    .demandCommand(1, 'name a command: run, check, serve or proxy')
+    .demandCommand(1, 'name a command: run, check, merge, serve or proxy')
     .epilog('exit codes: 0 pass, 1 a check or SLA failed, 2 bad usage or scenario, 3 infrastructure or harness failure')
     .help()
     .version(false);

@@ -9,7 +9,8 @@ import { validateScenario } from '../scenario/validate.ts';
 import type { Scenario } from '../scenario/schema.ts';
 import { buildPlan, type Plan } from '../plan/plan.ts';
 import { shardPlan, type ShardSpec } from '../plan/shard.ts';
-import { createJudge, parseSla, validateSlaMetric, type Sla, type Verdict } from '../check/index.ts';
+import { ChatstormJudge, parseSla, validateSlaMetric, type Sla, type Verdict } from '../check/index.ts';
+import { encodeHistograms, manifestOf, writeHistograms, writeManifest } from '../merge/shard-files.ts';
 import { HistoryWriter } from '../history/writer.ts';
 import { guardListener } from '../history/guard.ts';
 import { runPlan, makeRunId, type Progress, type RunOutcome } from '../run/runner.ts';
@@ -104,9 +105,11 @@ export async function runScenario(o: RunScenarioOptions): Promise<RunScenarioRes
   const dir = resolve(o.out ?? 'reports', runId);
   await mkdir(dir, { recursive: true });
   await writeFile(join(dir, REPORT_FILES.plan), JSON.stringify(plan) + '\n');
+  // Before the run: a shard that crashes still tells a merge which part of the plan is missing.
+  if (plan.shard) await writeManifest(dir, manifestOf(plan, runId));
 
   const writer = new HistoryWriter(join(dir, REPORT_FILES.history));
-  const judge = createJudge();
+  const judge = new ChatstormJudge();
   const faults = new FaultLog();
   // One controller ends the run: the caller's signal (Ctrl-C, a crash handler) or a broken
   // listener. The reason, when it is an Error, becomes the run's infrastructure error.
@@ -194,6 +197,8 @@ export async function runScenario(o: RunScenarioOptions): Promise<RunScenarioRes
     faults: faults.list(),
   });
   await writeReports(dir, summary, verdict.series ?? []);
+  // A shard saves its histograms encoded: the merge adds their counts (never percentiles).
+  if (plan.shard) await writeHistograms(dir, encodeHistograms(judge.histograms()));
   return { summary, dir, exitCode: exitCodeOf(summary.verdict), notes };
 }
 
