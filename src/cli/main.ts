@@ -37,6 +37,14 @@ function positiveDuration(flag: string, value: string | undefined): number | und
   return d.ms;
 }
 
+/** `--workers`: a count of at least 1, or `auto`. */
+function parseWorkers(text: string): number | 'auto' {
+  if (text === 'auto') return 'auto';
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`--workers expects a whole number of at least 1, or "auto", got ${JSON.stringify(text)}`);
+  return n;
+}
+
 /** Run the CLI; resolves with the exit code (never calls process.exit itself). */
 export async function main(argv: string[]): Promise<number> {
   let code: number = ExitCode.pass;
@@ -65,7 +73,8 @@ export async function main(argv: string[]): Promise<number> {
           .option('max-lag', { type: 'string', describe: 'harness sender-lag p99 limit before exit 3 (default 1s)' })
           .option('quiet', { type: 'boolean', default: false, describe: 'no progress line' })
           .option('run-id', { type: 'string', describe: 'name of the run folder (default: <scenario>-<utc time>-<random>)' })
-          .option('shard', { type: 'string', describe: 'run shard i of n of the plan, e.g. 2/4 (counting from 1); merge the shards with `chatstorm merge`' }),
+          .option('shard', { type: 'string', describe: 'run shard i of n of the plan, e.g. 2/4 (counting from 1); merge the shards with `chatstorm merge`' })
+          .option('workers', { type: 'string', describe: 'shard processes on this machine, merged into one report: a number, or "auto" (the cores, capped by what the plan splits into); default 1' }),
       async (a) => {
         if (a['defect-rate'] !== undefined && !(a['defect-rate'] > 0 && a['defect-rate'] <= 1)) {
           throw new UsageError(`--defect-rate must be in (0, 1], got ${a['defect-rate']}`);
@@ -103,8 +112,14 @@ export async function main(argv: string[]): Promise<number> {
         process.on('SIGTERM', onSignal);
         process.on('uncaughtException', onCrash);
         process.on('unhandledRejection', onCrash);
+        const { workerLink } = await import('../shard/worker-link.ts');
+        const link = workerLink(ac.signal);
+        const workers = a.workers === undefined ? undefined : parseWorkers(a.workers);
+        if (workers !== undefined && shard !== undefined) throw new UsageError('--workers and --shard exclude each other: --workers runs every shard itself');
         try {
-          const r = await runScenario({
+          const run = workers === undefined ? runScenario : (await import('../shard/local-workers.ts')).runWorkers;
+          const r = await run({
+            workers: workers ?? 1,
             scenario: a.scenario,
             target: a.target,
             toxiproxy: a.toxiproxy,
@@ -118,7 +133,8 @@ export async function main(argv: string[]): Promise<number> {
             runId: a['run-id'],
             shard,
             signal: ac.signal,
-            onProgress: a.quiet ? undefined : progressPrinter(),
+            onProgress: link?.onProgress ?? (a.quiet ? undefined : progressPrinter()),
+            beforePlay: link?.beforePlay,
           });
           if (!a.quiet && process.stderr.isTTY) process.stderr.write('\n');
           for (const n of r.notes) process.stderr.write(`chatstorm: note: ${n}\n`);

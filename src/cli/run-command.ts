@@ -52,6 +52,8 @@ export interface RunScenarioOptions {
   shard?: ShardSpec;
   signal?: AbortSignal;
   onProgress?: (p: Progress) => void;
+  /** Awaited when every device is live, before play (local workers start together). */
+  beforePlay?: () => Promise<void>;
 }
 
 export interface RunScenarioResult {
@@ -143,6 +145,7 @@ export async function runScenario(o: RunScenarioOptions): Promise<RunScenarioRes
     ],
     signal: ac.signal,
     onProgress: o.onProgress,
+    beforePlay: o.beforePlay,
   });
   } catch (err) {
     if (err instanceof InvalidScenarioError) {

@@ -46,6 +46,8 @@ export interface MergeOptions {
   sla?: string[];
   /** What the caller saw go wrong with a shard (a worker's exit and stderr), by shard index. */
   failures?: ReadonlyMap<number, string>;
+  /** Errors of the run as a whole (the `--workers` parent's own), listed first. */
+  errors?: readonly string[];
 }
 
 export interface MergeResult {
@@ -78,7 +80,7 @@ export async function mergeShards(o: MergeOptions): Promise<MergeResult> {
     byIndex.set(m.index, f);
   }
 
-  const errors: string[] = [];
+  const errors: string[] = [...(o.errors ?? [])];
   const statuses: ShardStatus[] = [];
   const parts: ShardPart[] = [];
   const summaries: Summary[] = [];
@@ -107,7 +109,7 @@ export async function mergeShards(o: MergeOptions): Promise<MergeResult> {
     if (summary.verdict === 'error' || failure) {
       const overloaded = summary.harness?.overloaded ?? (summary.endReason === 'harness-overloaded' ? summary.error : null);
       const why = overloaded ? `was overloaded: ${overloaded}` : `failed: ${summary.error ?? summary.reasons.join('; ')}`;
-      errors.push(`shard ${label} (${f.dir}) ${failure && summary.verdict !== 'error' ? `failed: ${failure}` : why}; its messages are not judged`);
+      errors.push(`shard ${label} (${f.dir}) ${summary.verdict !== 'error' ? `failed: ${failure}` : `${why}${failure ? ` (${failure})` : ''}`}; its messages are not judged`);
       continue;
     }
     const histograms = await readJsonIfAny<ShardHistograms>(f.dir, SHARD_FILES.histograms);
