@@ -46,6 +46,8 @@ export interface MergeOptions {
   sla?: string[];
   /** What the caller saw go wrong with a shard (a worker's exit and stderr), by shard index. */
   failures?: ReadonlyMap<number, string>;
+  /** Run id of the merged run (default: the shards' run id without `-s<i>of<n>`, plus `-merged`). */
+  runId?: string;
   /** Errors of the run as a whole (the `--workers` parent's own), listed first. */
   errors?: readonly string[];
 }
@@ -124,7 +126,7 @@ export async function mergeShards(o: MergeOptions): Promise<MergeResult> {
   const { verdict, histograms } = mergeVerdicts(parts);
   const model = summaries[0];
   const slas = mergeSlas(model?.sla.map((s) => s.expr) ?? [], o.sla ?? []);
-  const runId = `${first.manifest.runId.replace(/-s\d+of\d+$/, '')}-merged`;
+  const runId = o.runId ?? `${first.manifest.runId.replace(/-s\d+of\d+$/, '')}-merged`;
   const started = summaries.map((s) => s.startedAt).filter((s): s is string => s !== null).sort();
   const overloaded = summaries.flatMap((s, k) => (s.harness?.overloaded ? [`shard ${labels[k]}: ${s.harness.overloaded}`] : []));
   const harness = summaries.some((s) => s.harness)

@@ -122,7 +122,10 @@ export async function runWorkers(o: RunWorkersOptions): Promise<RunScenarioResul
     ];
     let readyCount = 0;
     for (let i = 1; i <= n; i++) {
-      const child = fork(BIN, args(i), { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], execArgv: [], env: { ...process.env, [WORKER_ENV]: '1' } });
+      // Own process group: Ctrl-C reaches the parent only, which stops each worker once (a
+      // worker that got the terminal's SIGINT and then the parent's SIGTERM would quit at once,
+      // without its report). Runs are bounded, so a worker outlives a killed parent only briefly.
+      const child = fork(BIN, args(i), { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], execArgv: [], detached: true, env: { ...process.env, [WORKER_ENV]: '1' } });
       const w: Worker = {
         index: i,
         child,
@@ -178,7 +181,7 @@ export async function runWorkers(o: RunWorkersOptions): Promise<RunScenarioResul
   if (present.length === 0) {
     throw new HarnessError(`no worker started its run:\n${[...failures.values()].join('\n')}`);
   }
-  const merged = await mergeShards({ dirs: present, out: join(out, runId), failures, errors: parentError ? [parentError] : [] });
+  const merged = await mergeShards({ dirs: present, out: join(out, runId), runId, failures, errors: parentError ? [parentError] : [] });
   return { summary: merged.summary, dir: merged.dir, exitCode: merged.exitCode, notes };
 }
 

@@ -48,6 +48,7 @@ describe('run --workers', () => {
     expect(two.code, two.stderr).toBe(0);
     const a = (await summaryOf(join(out, 'one', 'one'))) as Summary;
     const b = await summaryOf(join(out, 'two', 'two'));
+    expect(b.runId).toBe('two');
     expect(b.shards.map((s) => [s.shard, s.verdict, s.merged])).toEqual([['1/2', 'pass', true], ['2/2', 'pass', true]]);
     expect(b.verdict).toBe(a.verdict);
     expect(b.checks['loss']?.metrics?.['messages']).toBe(a.checks['loss']?.metrics?.['messages']);
