@@ -92,6 +92,11 @@ export class DelayMetrics {
     }
   }
 
+  /** The per-second delivery histograms behind {@link series}, by second (for merging shards). */
+  secondHistograms(): ReadonlyMap<number, LatencyHistogram> {
+    return this.perSecond;
+  }
+
   /** Delivery delay per second, in time order. */
   series(): DelayPoint[] {
     return [...this.perSecond.entries()]

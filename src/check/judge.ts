@@ -17,6 +17,7 @@ import { IntegrityChecker } from './integrity.ts';
 import { IsolationChecker } from './isolation.ts';
 import { SyncChecker, type SyncOptions } from './sync.ts';
 import type { CheckResult, Checker, Judge, LatencySummary, Verdict } from './types.ts';
+import type { LatencyHistogram } from '../stats/hdr.ts';
 
 /** Options of {@link createJudge}: the ledger's retention and the sync check's staleness bound. */
 export type JudgeOptions = LedgerOptions & SyncOptions;
@@ -70,6 +71,18 @@ export class ChatstormJudge implements Judge {
       ...this.history.histograms.summaries(),
     };
     return { checks, metrics, series: this.delay.series() };
+  }
+
+  /**
+   * The histograms behind `result()`: every latency metric by name, and the per-second delivery
+   * histograms behind `series`. Shards save them encoded so a merge adds counts, never percentiles.
+   */
+  histograms(): { metrics: Map<string, LatencyHistogram>; perSecond: ReadonlyMap<number, LatencyHistogram> } {
+    const metrics = new Map<string, LatencyHistogram>();
+    for (const set of [this.delay.histograms, this.sync.histograms, this.history.histograms]) {
+      for (const name of set.names()) metrics.set(name, set.get(name) as LatencyHistogram);
+    }
+    return { metrics, perSecond: this.delay.secondHistograms() };
   }
 
   /** Entries held in all internal tables; grows with messages in flight, not with run length. */

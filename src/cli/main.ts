@@ -82,6 +82,14 @@ async function runInterruptibly(
   }
 }
 
+/** `--workers`: a count of at least 1, or `auto`. */
+function parseWorkers(text: string): number | 'auto' {
+  if (text === 'auto') return 'auto';
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`--workers expects a whole number of at least 1, or "auto", got ${JSON.stringify(text)}`);
+  return n;
+}
+
 /** Run the CLI; resolves with the exit code (never calls process.exit itself). */
 export async function main(argv: string[]): Promise<number> {
   let code: number = ExitCode.pass;
@@ -108,7 +116,10 @@ export async function main(argv: string[]): Promise<number> {
           .option('defect', { type: 'string', array: true, choices: DEFECTS, describe: 'defect mode of the built-in server (no --target)' })
           .option('defect-rate', { type: 'number', describe: 'share of opportunities where a defect fires (default 0.02)' })
           .option('max-lag', { type: 'string', describe: 'harness sender-lag p99 limit before exit 3 (default 1s)' })
-          .option('quiet', { type: 'boolean', default: false, describe: 'no progress line' }),
+          .option('quiet', { type: 'boolean', default: false, describe: 'no progress line' })
+          .option('run-id', { type: 'string', describe: 'name of the run folder (default: <scenario>-<utc time>-<random>)' })
+          .option('shard', { type: 'string', describe: 'run shard i of n of the plan, e.g. 2/4 (counting from 1); merge the shards with `chatstorm merge`' })
+          .option('workers', { type: 'string', describe: 'shard processes on this machine, merged into one report: a number, or "auto" (the cores, capped by what the plan splits into); default 1' }),
       async (a) => {
         if (a['defect-rate'] !== undefined && !(a['defect-rate'] > 0 && a['defect-rate'] <= 1)) {
           throw new UsageError(`--defect-rate must be in (0, 1], got ${a['defect-rate']}`);
@@ -117,9 +128,20 @@ export async function main(argv: string[]): Promise<number> {
         if (a.seed !== undefined && (!Number.isInteger(a.seed) || a.seed < 0)) throw new UsageError(`--seed must be a non-negative integer, got ${a.seed}`);
         const dur = positiveDuration('--duration', a.duration);
         const lag = positiveDuration('--max-lag', a['max-lag']);
+        const { parseShardSpec } = await import('../plan/shard.ts');
+        const shard = a.shard === undefined ? undefined : parseShardSpec(a.shard);
+        if (a['run-id'] !== undefined && !/^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/.test(a['run-id'])) {
+          throw new UsageError(`--run-id expects letters, digits, ".", "-" or "_" (1–100, starting with a letter or digit), got ${JSON.stringify(a['run-id'])}`);
+        }
         const { runScenario } = await import('./run-command.ts');
-        code = await runInterruptibly(a.quiet, (signal, onProgress) =>
-          runScenario({
+        const workers = a.workers === undefined ? undefined : parseWorkers(a.workers);
+        if (workers !== undefined && shard !== undefined) throw new UsageError('--workers and --shard exclude each other: --workers runs every shard itself');
+        const { workerLink } = await import('../shard/worker-link.ts');
+        code = await runInterruptibly(a.quiet, async (signal, onProgress) => {
+          const link = workerLink(signal);
+          const run = workers === undefined ? runScenario : (await import('../shard/local-workers.ts')).runWorkers;
+          return run({
+            workers: workers ?? 1,
             scenario: a.scenario,
             target: a.target,
             toxiproxy: a.toxiproxy,
@@ -130,10 +152,13 @@ export async function main(argv: string[]): Promise<number> {
             defects: a.defect,
             defectRate: a['defect-rate'],
             maxSenderLagMs: lag,
+            runId: a['run-id'],
+            shard,
             signal,
-            onProgress,
-          }),
-        );
+            onProgress: link?.onProgress ?? onProgress,
+            beforePlay: link?.beforePlay,
+          });
+        });
       },
     )
     .command(
@@ -226,6 +251,21 @@ export async function main(argv: string[]): Promise<number> {
       },
     )
     .command(
+      'merge <dirs..>',
+      'merge the shard folders of one run into one report and one verdict',
+      (y) =>
+        y
+          .positional('dirs', { type: 'string', array: true, demandOption: true, describe: 'shard folders, or a folder holding them' })
+          .option('out', { type: 'string', describe: 'folder of the merged report (default: <run id>-merged beside the first shard)' })
+          .option('sla', { type: 'string', array: true, describe: 'extra or replacing SLA expression' }),
+      async (a) => {
+        const { mergeCommand } = await import('./merge-command.ts');
+        const m = await mergeCommand({ dirs: a.dirs, out: a.out, sla: a.sla });
+        process.stdout.write(m.text + '\n');
+        code = m.result.exitCode;
+      },
+    )
+    .command(
       'serve',
       'run the reference chat server until SIGINT/SIGTERM',
       (y) =>
@@ -267,7 +307,7 @@ export async function main(argv: string[]): Promise<number> {
         await runProxyCli({ host: a.host, port: a.port });
       },
     )
-    .demandCommand(1, 'name a command: run, replay, trace, check, serve or proxy')
+    .demandCommand(1, 'name a command: run, replay, trace, check, merge, serve or proxy')
     .epilog('exit codes: 0 pass, 1 a check or SLA failed, 2 bad usage or scenario, 3 infrastructure or harness failure')
     .help()
     .version(false);

@@ -8,7 +8,9 @@ import { loadScenario } from '../scenario/load.ts';
 import { validateScenario } from '../scenario/validate.ts';
 import type { Scenario } from '../scenario/schema.ts';
 import { buildPlan, type Plan } from '../plan/plan.ts';
-import { createJudge, parseSla, validateSlaMetric, type Sla, type Verdict } from '../check/index.ts';
+import { shardPlan, type ShardSpec } from '../plan/shard.ts';
+import { ChatstormJudge, parseSla, validateSlaMetric, type Sla, type Verdict } from '../check/index.ts';
+import { encodeHistograms, manifestOf, writeHistograms, writeManifest } from '../merge/shard-files.ts';
 import { HistoryWriter } from '../history/writer.ts';
 import { guardListener } from '../history/guard.ts';
 import { runPlan, makeRunId, type Progress, type RunOutcome } from '../run/runner.ts';
@@ -45,8 +47,15 @@ export interface RunScenarioOptions {
   maxSenderLagMs?: number;
   driver?: Driver;
   runId?: string;
+  /**
+   * Run one shard of the plan (`--shard i/n`): its accounts and their conversations, with the
+   * whole plan's times and keys. The run id gets `-s<i>of<n>` appended.
+   */
+  shard?: ShardSpec;
   signal?: AbortSignal;
   onProgress?: (p: Progress) => void;
+  /** Awaited when every device is live, before play (local workers start together). */
+  beforePlay?: () => Promise<void>;
 }
 
 export interface RunScenarioResult {
@@ -89,20 +98,23 @@ export async function prepare(o: RunScenarioOptions): Promise<{ scenario: Scenar
     scenario = validateScenario({ ...scenario, duration: limit, faults: scenario.faults.filter((f) => f.at <= limit) });
   }
   const slas = mergeSlas(scenario.sla, o.sla ?? []);
-  const plan = buildPlan(scenario, o.seed);
+  const whole = buildPlan(scenario, o.seed);
+  const plan = o.shard ? shardPlan(whole, o.shard) : whole;
   return { scenario, plan, slas, notes };
 }
 
 export async function runScenario(o: RunScenarioOptions): Promise<RunScenarioResult> {
   if (o.plan && o.target !== undefined) checkTarget(o.target);
   const { plan, slas, notes } = o.plan ? { plan: o.plan, slas: mergeSlas(o.plan.sla, o.sla ?? []), notes: [] as string[] } : await prepare(o);
-  const runId = o.runId ?? makeRunId(plan.scenario);
+  const runId = (o.runId ?? makeRunId(plan.scenario)) + (plan.shard ? `-s${plan.shard.index}of${plan.shard.count}` : '');
   const dir = resolve(o.out ?? 'reports', runId);
   await mkdir(dir, { recursive: true });
   await writeFile(join(dir, REPORT_FILES.plan), JSON.stringify(plan) + '\n');
+  // Before the run: a shard that crashes still tells a merge which part of the plan is missing.
+  if (plan.shard) await writeManifest(dir, manifestOf(plan, runId));
 
   const writer = new HistoryWriter(join(dir, REPORT_FILES.history));
-  const judge = createJudge();
+  const judge = new ChatstormJudge();
   const faults = new FaultLog();
   // One controller ends the run: the caller's signal (Ctrl-C, a crash handler) or a broken
   // listener. The reason, when it is an Error, becomes the run's infrastructure error.
@@ -136,6 +148,7 @@ export async function runScenario(o: RunScenarioOptions): Promise<RunScenarioRes
     ],
     signal: ac.signal,
     onProgress: o.onProgress,
+    beforePlay: o.beforePlay,
   });
   } catch (err) {
     if (err instanceof InvalidScenarioError) {
@@ -190,6 +203,8 @@ export async function runScenario(o: RunScenarioOptions): Promise<RunScenarioRes
     faults: faults.list(),
   });
   await writeReports(dir, summary, verdict.series ?? []);
+  // A shard saves its histograms encoded: the merge adds their counts (never percentiles).
+  if (plan.shard) await writeHistograms(dir, encodeHistograms(judge.histograms()));
   return { summary, dir, exitCode: exitCodeOf(summary.verdict), notes };
 }
 

@@ -6,3 +6,5 @@ export { AgentPool } from './agent-pool.ts';
 export { PayloadMix, DEFAULT_SIZES, type Payload } from './payload.ts';
 export { planFaults } from './faults.ts';
 export { planHistoryLoads, type HistoryLoadContext } from './history-loads.ts';
+export { shardLayout, assignShards, shardPlan, parseShardSpec } from './shard.ts';
+export type { ShardSpec, ShardUnit, ShardLayout, PlanShardInfo } from './shard.ts';

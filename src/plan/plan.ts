@@ -23,6 +23,7 @@ import { AgentPool } from './agent-pool.ts';
 import { PayloadMix, type Payload } from './payload.ts';
 import { planFaults, type PlannedFault } from './faults.ts';
 import { planHistoryLoads, type PlannedHistoryLoad } from './history-loads.ts';
+import type { PlanShardInfo } from './shard.ts';
 
 export type { PlannedFault, FaultAction } from './faults.ts';
 export type { PlannedHistoryLoad } from './history-loads.ts';
@@ -104,6 +105,8 @@ export interface Plan {
   historyLoads?: PlannedHistoryLoad[];
   faults: PlannedFault[];
   sla: string[];
+  /** Present on a shard's plan only (see `shardPlan`): which shard of the whole plan it is. */
+  shard?: PlanShardInfo;
 }
 
 const pad = (n: number, width: number) => String(n).padStart(width, '0');

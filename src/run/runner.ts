@@ -73,6 +73,11 @@ export interface RunOptions {
   onProgress?: (p: Progress) => void;
   /** Called once, right before the plan starts playing (every device is live). */
   onPlay?: () => void;
+  /**
+   * Awaited once every device is live, before the plan starts playing: local workers wait here
+   * for each other so that their fault timelines start at the same moment.
+   */
+  beforePlay?: () => Promise<void>;
   /** Aborts the run (Ctrl-C): it still tears down and ends its history. */
   signal?: AbortSignal;
   /**
@@ -329,6 +334,10 @@ export async function runPlan(opts: RunOptions): Promise<RunOutcome> {
     for (const r of plan.reads) timeline.at(r.atMs, readPlanned, r);
     for (const l of plan.historyLoads ?? []) timeline.at(l.atMs, loadPlanned, l);
     faults.schedule(timeline, plan.faults, plan.sendWindowMs);
+    if (opts.beforePlay) {
+      await opts.beforePlay();
+      checkHalt('waiting to start playing');
+    }
     const origin = recorder.now();
     opts.onPlay?.();
     await timeline.start(origin);

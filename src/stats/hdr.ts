@@ -4,7 +4,7 @@
  * microseconds keeps sub-millisecond resolution (loopback acks take ~100 us) without floats in
  * the histogram.
  */
-import { build, type Histogram } from 'hdr-histogram-js';
+import { build, decodeFromCompressedBase64, encodeIntoCompressedBase64, type Histogram } from 'hdr-histogram-js';
 
 /** Percentiles and moments of one latency distribution, in milliseconds. */
 export interface LatencySummary {
@@ -21,6 +21,20 @@ export interface LatencySummary {
    * as 0; not a number: dropped). Present only when non-zero: a sign of a clock or driver bug.
    */
   outOfRange?: number;
+}
+
+/**
+ * A histogram in a file: HDR's compressed base64 encoding (counts per bucket, lossless) plus what
+ * the encoding does not hold: the exact sum behind the mean and the out-of-range counts.
+ */
+export interface EncodedLatencyHistogram {
+  hdr: string;
+  sumUs: number;
+  /** Exact largest value: the encoding holds only its bucket. */
+  maxUs: number;
+  clamped: number;
+  negative: number;
+  nonFinite: number;
 }
 
 /** Options of {@link LatencyHistogram}. */
@@ -52,6 +66,11 @@ export class LatencyHistogram {
   negativeCount = 0;
   /** NaN or infinite values, not recorded. */
   nonFiniteCount = 0;
+  /**
+   * Exact maximum of a decoded histogram (HDR's encoding keeps only the bucket of the largest
+   * value, whose top can be 0.1 % above it); null for a histogram that recorded its own values.
+   */
+  private exactMaxUs: number | null = null;
 
   constructor(options: LatencyHistogramOptions = {}) {
     this.highestUs = options.highestUs ?? DEFAULT_HIGHEST_US;
@@ -94,16 +113,44 @@ export class LatencyHistogram {
    */
   percentileMs(percentile: number): number {
     if (this.count === 0) return 0;
-    return Math.min(this.hist.getValueAtPercentile(percentile), this.hist.maxValue) / 1000;
+    return Math.min(this.hist.getValueAtPercentile(percentile), this.maxUs()) / 1000;
   }
 
   /** Fold another histogram (e.g. from another shard) into this one; merging is lossless. */
   merge(other: LatencyHistogram): void {
+    if (this.exactMaxUs !== null || other.exactMaxUs !== null) this.exactMaxUs = Math.max(this.maxUs(), other.maxUs());
     this.hist.add(other.hist);
     this.sumUs += other.sumUs;
     this.clampedCount += other.clampedCount;
     this.negativeCount += other.negativeCount;
     this.nonFiniteCount += other.nonFiniteCount;
+  }
+
+  /** This histogram in a form a file can hold and {@link LatencyHistogram.decode} reads back whole. */
+  encode(): EncodedLatencyHistogram {
+    return { hdr: encodeIntoCompressedBase64(this.hist), sumUs: this.sumUs, maxUs: this.count === 0 ? 0 : this.maxUs(), clamped: this.clampedCount, negative: this.negativeCount, nonFinite: this.nonFiniteCount };
+  }
+
+  /**
+   * A histogram from its encoded form, with the bounds and precision the encoding carries.
+   * Decoding then merging is lossless: counts per bucket are added, never percentiles. A decoded
+   * histogram is for merging and reading; values recorded into it later do not move its maximum.
+   */
+  static decode(e: EncodedLatencyHistogram): LatencyHistogram {
+    const d = decodeFromCompressedBase64(e.hdr, 32);
+    const lowestUs = (d as Histogram & { lowestDiscernibleValue?: number }).lowestDiscernibleValue ?? 1;
+    const h = new LatencyHistogram({ highestUs: d.highestTrackableValue, lowestUs, digits: d.numberOfSignificantValueDigits as 1 | 2 | 3 | 4 | 5 });
+    h.hist.add(d);
+    h.sumUs = e.sumUs;
+    h.exactMaxUs = e.maxUs;
+    h.clampedCount = e.clamped;
+    h.negativeCount = e.negative;
+    h.nonFiniteCount = e.nonFinite;
+    return h;
+  }
+
+  private maxUs(): number {
+    return this.exactMaxUs ?? this.hist.maxValue;
   }
 
   /** Summary in milliseconds. The mean is exact (kept beside the histogram), percentiles are HDR. */
@@ -116,7 +163,7 @@ export class LatencyHistogram {
       p95Ms: this.percentileMs(95),
       p99Ms: this.percentileMs(99),
       p999Ms: this.percentileMs(99.9),
-      maxMs: count === 0 ? 0 : this.hist.maxValue / 1000,
+      maxMs: count === 0 ? 0 : this.maxUs() / 1000,
       meanMs: count === 0 ? 0 : this.sumUs / count / 1000,
       ...(this.clampedCount + this.negativeCount + this.nonFiniteCount > 0
         ? { outOfRange: this.clampedCount + this.negativeCount + this.nonFiniteCount }
