@@ -1,7 +1,7 @@
 /**
- * `chatstorm check <run-dir>`: re-judge a saved run from its history file and print the same
- * verdict as the live run (the SLA list comes from the run's summary.json, or its plan.json when
- * the run crashed before writing a summary).
+ * `chatstorm check <run-dir>`: re-judge a saved run from its history file, print the same verdict
+ * as the live run and rewrite the same reports in the run folder (the SLA list comes from the
+ * run's summary.json, or its plan.json when the run crashed before writing a summary).
  */
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -12,10 +12,10 @@ import { UsageError } from '../errors.ts';
 import { exitCodeOf, type Summary } from '../report/summary.ts';
 import { FaultLog } from '../report/fault-log.ts';
 import { summarize } from './summarize.ts';
-import { REPORT_FILES } from '../report/write.ts';
+import { REPORT_FILES, writeReports } from '../report/write.ts';
 import { mergeSlas } from './run-command.ts';
 
-export async function checkRun(dir: string, extraSla: string[] = []): Promise<{ summary: Summary; exitCode: number }> {
+export async function checkRun(dir: string, extraSla: string[] = []): Promise<{ summary: Summary; dir: string; exitCode: number }> {
   const historyPath = join(dir, REPORT_FILES.history);
   if (!existsSync(historyPath)) {
     throw new UsageError(`${dir} has no ${REPORT_FILES.history}; pass a run folder such as reports/<run-id>`);
@@ -51,5 +51,6 @@ export async function checkRun(dir: string, extraSla: string[] = []): Promise<{ 
     toxiproxy: saved.toxiproxy ?? null,
     faults: faults.list(),
   });
-  return { summary, exitCode: exitCodeOf(summary.verdict) };
+  await writeReports(dir, summary, verdict.series ?? []);
+  return { summary, dir, exitCode: exitCodeOf(summary.verdict) };
 }

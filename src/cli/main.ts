@@ -132,8 +132,9 @@ export async function main(argv: string[]): Promise<number> {
           .option('sla', { type: 'string', array: true, describe: 'extra or replacing SLA expression' }),
       async (a) => {
         const { checkRun } = await import('./check-command.ts');
+        const { describeResult } = await import('./run-command.ts');
         const r = await checkRun(a.dir, a.sla);
-        process.stdout.write(renderConsole(r.summary) + '\n');
+        process.stdout.write(describeResult(r) + '\n');
         code = r.exitCode;
       },
     )

@@ -190,7 +190,7 @@ export async function runScenario(o: RunScenarioOptions): Promise<RunScenarioRes
   return { summary, dir, exitCode: exitCodeOf(summary.verdict), notes };
 }
 
-/** Console rendering plus where the files are. */
-export function describeResult(r: RunScenarioResult): string {
-  return `${renderConsole(r.summary)}\n\nreports: ${r.dir}`;
+/** Console rendering plus where the files are, the HTML report last (the line a user clicks). */
+export function describeResult(r: Pick<RunScenarioResult, 'summary' | 'dir'>): string {
+  return `${renderConsole(r.summary)}\n\nreports: ${r.dir}\nreport: ${join(r.dir, REPORT_FILES.html)}`;
 }

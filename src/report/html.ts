@@ -5,6 +5,7 @@
  */
 import type { Summary } from './summary.ts';
 import type { DelayPoint } from '../check/index.ts';
+import { formatSlaActual } from './units.ts';
 
 const esc = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c] as string);
 const fmt = (v: number) => (v >= 1000 ? `${(v / 1000).toFixed(2)} s` : `${v.toFixed(v < 10 ? 1 : 0)} ms`);
@@ -57,7 +58,7 @@ export function renderHtml(s: Summary, points: DelayPoint[]): string {
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([k, m]) => `<tr><td>${esc(k)}</td><td>${m.count}</td><td>${fmt(m.p50Ms)}</td><td>${fmt(m.p90Ms)}</td><td>${fmt(m.p99Ms)}</td><td>${fmt(m.p999Ms)}</td><td>${fmt(m.maxMs)}</td></tr>`)
     .join('');
-  const sla = s.sla.map((r) => `<tr class="${r.pass ? 'pass' : 'fail'}"><td><code>${esc(r.expr)}</code></td><td>${r.actual ?? 'no data'}</td><td>${r.pass ? 'pass' : 'FAIL'}</td></tr>`).join('');
+  const sla = s.sla.map((r) => `<tr class="${r.pass ? 'pass' : 'fail'}"><td><code>${esc(r.expr)}</code></td><td>${esc(formatSlaActual(r))}</td><td>${r.pass ? 'pass' : 'FAIL'}</td></tr>`).join('');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>chatstorm ${esc(s.scenario)}: ${s.verdict}</title>
 <style>

@@ -1,4 +1,5 @@
 import type { Summary } from './summary.ts';
+import { formatSlaActual } from './units.ts';
 
 const esc = (s: string) =>
   s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c] as string)
@@ -32,7 +33,7 @@ export function renderJunit(s: Summary): string {
     if (r.pass) cases.push(`${head}</testcase>`);
     else {
       failures++;
-      cases.push(`${head}\n      <failure message="${esc(`actual ${r.actual ?? 'no data'}${r.note ? ` (${r.note})` : ''}`)}" type="sla"/>\n    </testcase>`);
+      cases.push(`${head}\n      <failure message="${esc(`actual ${formatSlaActual(r)}${r.note ? ` (${r.note})` : ''}`)}" type="sla"/>\n    </testcase>`);
     }
   }
   // Any `error` verdict (harness failure, or a required check that could not run) is a JUnit

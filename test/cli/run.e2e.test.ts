@@ -13,6 +13,7 @@ import { startEmbeddedToxiproxy } from '../../src/proxy/index.ts';
 import { runScenario } from '../../src/cli/run-command.ts';
 import { checkRun } from '../../src/cli/check-command.ts';
 import type { Summary } from '../../src/report/summary.ts';
+import { expectValidSummary } from '../report/summary-schema.ts';
 
 const BIN = new URL('../../bin/chatstorm.js', import.meta.url).pathname;
 
@@ -29,6 +30,13 @@ function chatstorm(args: string[], env: Record<string, string> = {}, timeoutMs =
       resolve({ code, stdout, stderr });
     });
   });
+}
+
+/** Read a run's summary.json and check it against the published schema. */
+async function readSummary(run: string): Promise<Summary> {
+  const summary = JSON.parse(await readFile(join(run, 'summary.json'), 'utf8')) as Summary;
+  expectValidSummary(summary);
+  return summary;
 }
 
 async function onlyRunDir(out: string): Promise<string> {
@@ -62,7 +70,12 @@ describe('chatstorm run (end to end)', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('verdict: PASS');
     const run = await onlyRunDir(dir);
-    const summary = JSON.parse(await readFile(join(run, 'summary.json'), 'utf8')) as Summary;
+    // The HTML report's path is the last line, where a terminal user looks for it.
+    expect(r.stdout.trimEnd().split('\n').at(-1)).toBe(`report: ${join(run, 'report.html')}`);
+    // SLA actuals carry their unit (a time statistic in ms or s), counts stay plain.
+    expect(r.stdout).toMatch(/PASS +delivery\.p99 < 5s +\(actual \d+(\.\d+)?m?s\)/);
+    expect(r.stdout).toMatch(/PASS +loss == 0 +\(actual 0\)/);
+    const summary = await readSummary(run);
     expect(summary.schema).toBe(1);
     expect(summary.verdict).toBe('pass');
     expect(summary.scenario).toBe('small');
@@ -103,6 +116,9 @@ describe('chatstorm run (end to end)', () => {
     expect(c.code).toBe(0);
     expect(c.stdout).toContain('verdict: PASS');
     expect(c.stdout).toContain(`n=${d!.count} `);
+    // check rewrites the same reports, valid against the same schema, and ends on the HTML path.
+    expect(c.stdout.trimEnd().split('\n').at(-1)).toBe(`report: ${join(run, 'report.html')}`);
+    expect((await readSummary(run)).metrics.delivery?.count).toBe(d!.count);
   });
 
   it('runs against a separately started server given with --target', async () => {
@@ -111,7 +127,7 @@ describe('chatstorm run (end to end)', () => {
       const dir = join(out, 'target');
       const r = await chatstorm(['run', 'test/fixtures/small.ts', '--target', server.url, '--out', dir, '--quiet', '--duration', '2s']);
       expect(r.code).toBe(0);
-      const summary = JSON.parse(await readFile(join(await onlyRunDir(dir), 'summary.json'), 'utf8')) as Summary;
+      const summary = await readSummary(await onlyRunDir(dir));
       expect(summary.target).toBe(server.url);
       expect(summary.metrics.delivery?.count).toBeGreaterThan(0);
     } finally {
@@ -125,7 +141,7 @@ describe('chatstorm run (end to end)', () => {
       const dir = join(out, 'env-proxy');
       const r = await chatstorm(['run', 'test/fixtures/small.ts', '--out', dir, '--quiet', '--duration', '2s'], { TOXIPROXY_URL: proxy.url });
       expect(r.code).toBe(0);
-      const summary = JSON.parse(await readFile(join(await onlyRunDir(dir), 'summary.json'), 'utf8')) as Summary;
+      const summary = await readSummary(await onlyRunDir(dir));
       expect(summary.toxiproxy).toEqual({ url: proxy.url, kind: 'external' });
       const left = (await (await fetch(`${proxy.url}/proxies`)).json()) as Record<string, unknown>;
       expect(Object.keys(left)).toEqual([]);
@@ -140,7 +156,7 @@ describe('chatstorm run (end to end)', () => {
     const r = await chatstorm(['run', 'test/fixtures/small.ts', '--out', dir, '--quiet', '--duration', '1s'], { TOXIPROXY_URL: `http://127.0.0.1:${port}` });
     expect(r.code).toBe(0);
     expect(r.stderr).toContain(`TOXIPROXY_URL=http://127.0.0.1:${port} does not answer; using the embedded proxy instead`);
-    const summary = JSON.parse(await readFile(join(await onlyRunDir(dir), 'summary.json'), 'utf8')) as Summary;
+    const summary = await readSummary(await onlyRunDir(dir));
     expect(summary.toxiproxy?.kind).toBe('embedded');
   });
 
@@ -157,7 +173,7 @@ describe('chatstorm run (end to end)', () => {
     const r = await chatstorm(['run', 'test/fixtures/small.ts', '--target', `ws://127.0.0.1:${port}`, '--out', dir, '--quiet']);
     expect(r.code).toBe(3);
     expect(r.stdout).toContain(`chat server at ws://127.0.0.1:${port} is unreachable`);
-    const summary = JSON.parse(await readFile(join(await onlyRunDir(dir), 'summary.json'), 'utf8')) as Summary;
+    const summary = await readSummary(await onlyRunDir(dir));
     expect(summary.verdict).toBe('error');
   });
 
@@ -225,11 +241,14 @@ describe('chatstorm run (end to end)', () => {
       },
     });
     expect(r.exitCode).toBe(3);
+    expectValidSummary(r.summary);
     expect(r.summary.verdict).toBe('error');
     expect(r.summary.endReason).toBe('interrupted');
     expect(r.summary.error).toBe('run ended early: interrupted');
     const again = await checkRun(r.dir);
     expect(again.exitCode).toBe(3);
+    expectValidSummary(again.summary);
+    await readSummary(r.dir);
     expect(again.summary.verdict).toBe('error');
     const junit = await readFile(join(r.dir, 'junit.xml'), 'utf8');
     expect(junit).toContain('errors="1"');
