@@ -13,9 +13,14 @@ import { exitCodeOf, type Summary } from '../report/summary.ts';
 import { FaultLog } from '../report/fault-log.ts';
 import { summarize } from './summarize.ts';
 import { REPORT_FILES, writeReports } from '../report/write.ts';
-import { mergeSlas } from './run-command.ts';
+import { mergeSlas, prepareBaseline, withBaseline } from './run-command.ts';
+import { ThroughputMeter } from '../report/throughput.ts';
 
-export async function checkRun(dir: string, extraSla: string[] = []): Promise<{ summary: Summary; dir: string; exitCode: number }> {
+export async function checkRun(
+  dir: string,
+  extraSla: string[] = [],
+  options: { baseline?: string; maxRegressionPct?: number } = {},
+): Promise<{ summary: Summary; dir: string; exitCode: number }> {
   const historyPath = join(dir, REPORT_FILES.history);
   if (!existsSync(historyPath)) {
     throw new UsageError(`${dir} has no ${REPORT_FILES.history}; pass a run folder such as reports/<run-id>`);
@@ -27,9 +32,11 @@ export async function checkRun(dir: string, extraSla: string[] = []): Promise<{ 
     slaExprs = (JSON.parse(await readFile(join(dir, REPORT_FILES.plan), 'utf8')) as { sla?: string[] }).sla;
   }
   const slas = mergeSlas(slaExprs ?? [], extraSla);
+  const baseline = await prepareBaseline(options);
 
   const judge = createJudge();
   const faults = new FaultLog();
+  const throughput = new ThroughputMeter();
   let runId = saved.runId ?? '';
   let scenario = saved.scenario ?? '';
   let seed = saved.seed ?? 0;
@@ -37,11 +44,12 @@ export async function checkRun(dir: string, extraSla: string[] = []): Promise<{ 
   for await (const e of readHistory(historyPath)) {
     judge.step(e);
     faults.step(e);
+    throughput.step(e);
     if (e.type === 'run-start') ({ runId, scenario, seed } = e);
     if (e.type === 'run-end') endReason = e.reason;
   }
   const verdict = judge.result();
-  const summary = summarize({
+  const judged = summarize({
     verdict,
     slas,
     infraError: saved.error ?? null,
@@ -51,6 +59,7 @@ export async function checkRun(dir: string, extraSla: string[] = []): Promise<{ 
     toxiproxy: saved.toxiproxy ?? null,
     faults: faults.list(),
   });
+  const summary = withBaseline({ ...judged, throughput: throughput.result() }, baseline);
   await writeReports(dir, summary, verdict.series ?? []);
   return { summary, dir, exitCode: exitCodeOf(summary.verdict) };
 }

@@ -10,6 +10,7 @@ import { ChatstormError, ExitCode, HarnessError, UsageError, exitCodeFor } from 
 import { parseDuration } from '../scenario/duration.ts';
 import { renderConsole } from '../report/text.ts';
 import type { Progress } from '../run/runner.ts';
+import { parseRegression } from '../report/baseline.ts';
 
 import { DEFECT_NAMES } from '../server/options.ts';
 
@@ -35,6 +36,11 @@ function positiveDuration(flag: string, value: string | undefined): number | und
   if (!d.ok) throw new UsageError(`${flag}: ${d.message}`);
   if (d.ms <= 0) throw new UsageError(`${flag} must be above zero, got ${JSON.stringify(value)}`);
   return d.ms;
+}
+
+/** Parse an optional `--max-regression` percentage (exit 2 naming the flag when malformed). */
+function regression(value: string | undefined): number | undefined {
+  return value === undefined ? undefined : parseRegression('--max-regression', value);
 }
 
 /** Run the CLI; resolves with the exit code (never calls process.exit itself). */
@@ -63,7 +69,9 @@ export async function main(argv: string[]): Promise<number> {
           .option('defect', { type: 'string', array: true, choices: DEFECTS, describe: 'defect mode of the built-in server (no --target)' })
           .option('defect-rate', { type: 'number', describe: 'share of opportunities where a defect fires (default 0.02)' })
           .option('max-lag', { type: 'string', describe: 'harness sender-lag p99 limit before exit 3 (default 1s)' })
-          .option('quiet', { type: 'boolean', default: false, describe: 'no progress line' }),
+          .option('quiet', { type: 'boolean', default: false, describe: 'no progress line' })
+          .option('baseline', { type: 'string', describe: 'summary.json of an earlier run: fail when delivery delay or throughput regressed against it' })
+          .option('max-regression', { type: 'string', describe: 'allowed regression against --baseline, e.g. 10% (default 10%)' }),
       async (a) => {
         if (a['defect-rate'] !== undefined && !(a['defect-rate'] > 0 && a['defect-rate'] <= 1)) {
           throw new UsageError(`--defect-rate must be in (0, 1], got ${a['defect-rate']}`);
@@ -72,6 +80,7 @@ export async function main(argv: string[]): Promise<number> {
         if (a.seed !== undefined && (!Number.isInteger(a.seed) || a.seed < 0)) throw new UsageError(`--seed must be a non-negative integer, got ${a.seed}`);
         const dur = positiveDuration('--duration', a.duration);
         const lag = positiveDuration('--max-lag', a['max-lag']);
+        const maxRegressionPct = regression(a['max-regression']);
         const { runScenario, describeResult } = await import('./run-command.ts');
         const ac = new AbortController();
         let interrupts = 0;
@@ -108,6 +117,8 @@ export async function main(argv: string[]): Promise<number> {
             defects: a.defect,
             defectRate: a['defect-rate'],
             maxSenderLagMs: lag,
+            baseline: a.baseline,
+            maxRegressionPct,
             signal: ac.signal,
             onProgress: a.quiet ? undefined : progressPrinter(),
           });
@@ -129,11 +140,13 @@ export async function main(argv: string[]): Promise<number> {
       (y) =>
         y
           .positional('dir', { type: 'string', demandOption: true, describe: 'run folder, e.g. reports/demo-...' })
-          .option('sla', { type: 'string', array: true, describe: 'extra or replacing SLA expression' }),
+          .option('sla', { type: 'string', array: true, describe: 'extra or replacing SLA expression' })
+          .option('baseline', { type: 'string', describe: 'summary.json of an earlier run to compare with (see run --baseline)' })
+          .option('max-regression', { type: 'string', describe: 'allowed regression against --baseline, e.g. 10% (default 10%)' }),
       async (a) => {
         const { checkRun } = await import('./check-command.ts');
         const { describeResult } = await import('./run-command.ts');
-        const r = await checkRun(a.dir, a.sla);
+        const r = await checkRun(a.dir, a.sla, { baseline: a.baseline, maxRegressionPct: regression(a['max-regression']) });
         process.stdout.write(describeResult(r) + '\n');
         code = r.exitCode;
       },

@@ -12,7 +12,7 @@ import { createJudge, parseSla, validateSlaMetric, type Sla, type Verdict } from
 import { HistoryWriter } from '../history/writer.ts';
 import { guardListener } from '../history/guard.ts';
 import { runPlan, makeRunId, type Progress, type RunOutcome } from '../run/runner.ts';
-import { HarnessError, InvalidScenarioError } from '../errors.ts';
+import { HarnessError, InvalidScenarioError, UsageError } from '../errors.ts';
 import { checkTarget } from '../net/target.ts';
 import type { Driver } from '../drivers/driver.ts';
 import { exitCodeOf, type Summary } from '../report/summary.ts';
@@ -20,6 +20,8 @@ import { FaultLog } from '../report/fault-log.ts';
 import { summarize } from './summarize.ts';
 import { writeReports, REPORT_FILES } from '../report/write.ts';
 import { renderConsole } from '../report/text.ts';
+import { ThroughputMeter } from '../report/throughput.ts';
+import { compareToBaseline, DEFAULT_MAX_REGRESSION_PCT, gateOnBaseline, loadBaseline, type BaselineRun } from '../report/baseline.ts';
 import type { HistoryEvent } from '../history/events.ts';
 
 export interface RunScenarioOptions {
@@ -42,6 +44,10 @@ export interface RunScenarioOptions {
   maxEventLoopMs?: number;
   maxSenderLagMs?: number;
   driver?: Driver;
+  /** Path of an earlier run's summary.json: fail (exit 1) when delivery delay or throughput regressed against it. */
+  baseline?: string;
+  /** Allowed regression against `baseline`, in per cent (default 10). */
+  maxRegressionPct?: number;
   runId?: string;
   signal?: AbortSignal;
   onProgress?: (p: Progress) => void;
@@ -69,9 +75,28 @@ export function mergeSlas(fromScenario: readonly string[], fromCli: readonly str
   return parsed;
 }
 
+/** The baseline gate's input, checked before anything starts (exit 2 naming the flag). */
+export interface BaselineGate {
+  run: BaselineRun;
+  maxRegressionPct: number;
+}
+
+/** Load `--baseline` and check `--max-regression`; null without a baseline. Throws UsageError. */
+export async function prepareBaseline(o: Pick<RunScenarioOptions, 'baseline' | 'maxRegressionPct'>): Promise<BaselineGate | null> {
+  if (o.maxRegressionPct !== undefined && !(o.maxRegressionPct > 0 && Number.isFinite(o.maxRegressionPct))) {
+    throw new UsageError(`--max-regression must be a percentage above 0 such as 10%, got ${o.maxRegressionPct}`);
+  }
+  if (o.baseline === undefined) {
+    if (o.maxRegressionPct !== undefined) throw new UsageError('--max-regression needs --baseline path/to/summary.json (the run to compare with)');
+    return null;
+  }
+  return { run: await loadBaseline(o.baseline), maxRegressionPct: o.maxRegressionPct ?? DEFAULT_MAX_REGRESSION_PCT };
+}
+
 /** Validate everything that can be wrong before anything starts (exit 2 on failure). */
-export async function prepare(o: RunScenarioOptions): Promise<{ scenario: Scenario; plan: Plan; slas: Sla[]; notes: string[] }> {
+export async function prepare(o: RunScenarioOptions): Promise<{ scenario: Scenario; plan: Plan; slas: Sla[]; notes: string[]; baseline: BaselineGate | null }> {
   if (o.target !== undefined) checkTarget(o.target);
+  const baseline = await prepareBaseline(o);
   let scenario = typeof o.scenario === 'string' ? (await loadScenario(o.scenario)).scenario : validateScenario(o.scenario);
   const notes: string[] = [];
   if (o.durationMs !== undefined) {
@@ -88,11 +113,11 @@ export async function prepare(o: RunScenarioOptions): Promise<{ scenario: Scenar
   }
   const slas = mergeSlas(scenario.sla, o.sla ?? []);
   const plan = buildPlan(scenario, o.seed);
-  return { scenario, plan, slas, notes };
+  return { scenario, plan, slas, notes, baseline };
 }
 
 export async function runScenario(o: RunScenarioOptions): Promise<RunScenarioResult> {
-  const { plan, slas, notes } = await prepare(o);
+  const { plan, slas, notes, baseline } = await prepare(o);
   const runId = o.runId ?? makeRunId(plan.scenario);
   const dir = resolve(o.out ?? 'reports', runId);
   await mkdir(dir, { recursive: true });
@@ -101,6 +126,7 @@ export async function runScenario(o: RunScenarioOptions): Promise<RunScenarioRes
   const writer = new HistoryWriter(join(dir, REPORT_FILES.history));
   const judge = createJudge();
   const faults = new FaultLog();
+  const throughput = new ThroughputMeter();
   // One controller ends the run: the caller's signal (Ctrl-C, a crash handler) or a broken
   // listener. The reason, when it is an Error, becomes the run's infrastructure error.
   const ac = new AbortController();
@@ -125,6 +151,7 @@ export async function runScenario(o: RunScenarioOptions): Promise<RunScenarioRes
       guard('the history writer', writer.write),
       guard('the live judge', (e) => judge.step(e)),
       guard('the fault log', faults.step),
+      guard('the throughput meter', throughput.step),
     ],
     selfMonitor: { maxEventLoopMs: o.maxEventLoopMs, maxSenderLagMs: o.maxSenderLagMs },
     serverArgs: [
@@ -176,7 +203,7 @@ export async function runScenario(o: RunScenarioOptions): Promise<RunScenarioRes
     infraError ??= `the judge failed: ${err instanceof Error ? err.message : String(err)}`;
     verdict = { checks: {}, metrics: {} };
   }
-  const summary = summarize({
+  const judged = summarize({
     verdict,
     slas,
     infraError,
@@ -186,8 +213,14 @@ export async function runScenario(o: RunScenarioOptions): Promise<RunScenarioRes
     toxiproxy: outcome.toxiproxy,
     faults: faults.list(),
   });
+  const summary = withBaseline({ ...judged, throughput: throughput.result() }, baseline);
   await writeReports(dir, summary, verdict.series ?? []);
   return { summary, dir, exitCode: exitCodeOf(summary.verdict), notes };
+}
+
+/** Add the baseline comparison to a summary and apply its gate; the summary unchanged without one. */
+export function withBaseline(s: Summary, b: BaselineGate | null): Summary {
+  return b === null ? s : gateOnBaseline(s, compareToBaseline(s, b.run, b.maxRegressionPct));
 }
 
 /** Console rendering plus where the files are, the HTML report last (the line a user clicks). */

@@ -6,6 +6,7 @@
 import type { Summary } from './summary.ts';
 import type { DelayPoint } from '../check/index.ts';
 import { formatSlaActual } from './units.ts';
+import { formatBaselineValue, formatChange } from './baseline.ts';
 
 const esc = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c] as string);
 const fmt = (v: number) => (v >= 1000 ? `${(v / 1000).toFixed(2)} s` : `${v.toFixed(v < 10 ? 1 : 0)} ms`);
@@ -65,7 +66,7 @@ export function renderHtml(s: Summary, points: DelayPoint[]): string {
 body{font:14px/1.4 system-ui,sans-serif;margin:2em auto;max-width:960px;color:#222}
 h1 .pass{color:#1a7f37}h1 .fail{color:#cf222e}h1 .error{color:#9a6700}
 table{border-collapse:collapse;margin:1em 0;width:100%}td,th{border-bottom:1px solid #ddd;padding:4px 8px;text-align:left;vertical-align:top}
-tr.fail td:nth-child(2){color:#cf222e;font-weight:bold}tr.not-checked td:nth-child(2){color:#9a6700}
+tr.fail td:nth-child(2){color:#cf222e;font-weight:bold}table.baseline tr.fail td:last-child{color:#cf222e;font-weight:bold}tr.not-checked td:nth-child(2){color:#9a6700}
 pre{font-size:11px;background:#f6f8fa;padding:6px;overflow:auto;max-height:200px}
 svg{width:100%;height:auto;font-size:11px}.axis{stroke:#888}.p50{fill:none;stroke:#1f6feb;stroke-width:1.5}
 .p99{fill:none;stroke:#d29922;stroke-width:1.5}.max{fill:none;stroke:#cf222e;stroke-width:1;opacity:.6}.fault{fill:#cf222e;opacity:.12}
@@ -80,6 +81,11 @@ ${chart(points, s)}
 <h2>Latency</h2><p>From the intended send time (no coordinated omission).</p>
 <table><tr><th>metric</th><th>n</th><th>p50</th><th>p90</th><th>p99</th><th>p99.9</th><th>max</th></tr>${metrics}</table>
 ${sla ? `<h2>SLA</h2><table><tr><th>expression</th><th>actual</th><th>result</th></tr>${sla}</table>` : ''}
+${s.baseline ? `<h2>Against baseline <code>${esc(s.baseline.runId)}</code></h2><p>Allowed regression ${s.baseline.maxRegressionPct}% (${esc(s.baseline.path)}).</p>
+<table class="baseline"><tr><th>metric</th><th>baseline</th><th>this run</th><th>change</th><th>result</th></tr>${s.baseline.comparisons
+    .map((c) => `<tr class="${c.status}"><td>${esc(c.metric)}</td><td>${esc(formatBaselineValue(c, c.baseline))}</td><td>${esc(formatBaselineValue(c, c.current))}</td><td>${esc(formatChange(c.changePct))}</td><td>${c.status === 'fail' ? 'FAIL' : esc(c.status)}${c.note ? ` (${esc(c.note)})` : ''}</td></tr>`)
+    .join('')}</table>` : ''}
+${s.throughput ? `<p>Throughput: ${s.throughput.sent} sent (${s.throughput.sentPerS.toFixed(1)}/s), ${s.throughput.delivered} delivered (${s.throughput.deliveredPerS.toFixed(1)}/s) over ${fmt(s.throughput.windowMs)}.</p>` : ''}
 ${s.faults.length ? `<h2>Fault timeline</h2><table><tr><th>fault</th><th>network</th><th>what</th><th>from</th><th>to</th></tr>${s.faults
     .map((f) => `<tr><td>${esc(f.fault)}</td><td>${esc(f.network)}</td><td>${esc(f.description)}</td><td>${fmt(f.startMs)}</td><td>${f.endMs === null ? 'end' : fmt(f.endMs)}</td></tr>`)
     .join('')}</table>` : ''}

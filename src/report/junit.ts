@@ -1,5 +1,6 @@
 import type { Summary } from './summary.ts';
 import { formatSlaActual } from './units.ts';
+import { formatBaselineValue, formatChange } from './baseline.ts';
 
 const esc = (s: string) =>
   s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c] as string)
@@ -34,6 +35,20 @@ export function renderJunit(s: Summary): string {
     else {
       failures++;
       cases.push(`${head}\n      <failure message="${esc(`actual ${formatSlaActual(r)}${r.note ? ` (${r.note})` : ''}`)}" type="sla"/>\n    </testcase>`);
+    }
+  }
+  // The baseline gate: one test case per compared metric, the two runs' values in the message.
+  for (const c of s.baseline?.comparisons ?? []) {
+    const b = s.baseline!;
+    const head = `    <testcase classname="chatstorm.baseline" name="${esc(`${c.metric} within ${b.maxRegressionPct}% of ${b.runId}`)}">`;
+    const values = `this run ${formatBaselineValue(c, c.current)}, baseline ${formatBaselineValue(c, c.baseline)} (${formatChange(c.changePct)})`;
+    if (c.status === 'pass') cases.push(`${head}\n      <system-out>${esc(values)}</system-out>\n    </testcase>`);
+    else if (c.status === 'not-checked') {
+      skipped++;
+      cases.push(`${head}\n      <skipped message="${esc(c.note ?? 'not checked')}"/>\n    </testcase>`);
+    } else {
+      failures++;
+      cases.push(`${head}\n      <failure message="${esc(values)}" type="baseline"/>\n    </testcase>`);
     }
   }
   // Any `error` verdict (harness failure, or a required check that could not run) is a JUnit

@@ -220,11 +220,45 @@ describe('chatstorm run (end to end)', () => {
     [['--duration', '0s'], '--duration must be above zero'],
     [['--max-lag', '0ms'], '--max-lag must be above zero'],
     [['--sla', 'delivry.p99 < 3s'], 'expected a known metric'],
+    [['--max-regression', 'ten'], '--max-regression must be a percentage above 0 such as 10%, got "ten"'],
+    [['--max-regression', '10%'], '--max-regression needs --baseline'],
+    [['--baseline', 'no/such/summary.json'], '--baseline no/such/summary.json: cannot read the file (ENOENT)'],
+    [['--baseline', 'package.json'], '--baseline package.json is not a chatstorm summary.json: expected "schema": 1'],
   ])('exits 2 before starting anything for %j', async (args, message) => {
     const r = await chatstorm(['run', 'test/fixtures/small.ts', '--out', join(out, 'bad-args'), ...args]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(message);
     await expect(readdir(join(out, 'bad-args'))).rejects.toThrow();
+  });
+
+  it('fails a run that regressed against --baseline (exit 1), showing both runs, and check passes the run against itself', async () => {
+    // A baseline far faster than any real run (1 us delays, 10^6 deliveries/s): every figure regresses.
+    const fast = join(out, 'fast-summary.json');
+    const lat = (ms: number) => ({ count: 100, p50Ms: ms, p90Ms: ms, p95Ms: ms, p99Ms: ms, p999Ms: ms, maxMs: ms, meanMs: ms });
+    await writeFile(fast, JSON.stringify({ schema: 1, runId: 'fast-run', startedAt: null, metrics: { delivery: lat(0.001) }, throughput: { deliveredPerS: 1e6 } }));
+    const dir = join(out, 'baseline');
+    const r = await chatstorm(['run', 'test/fixtures/small.ts', '--out', dir, '--quiet', '--duration', '2s', '--baseline', fast, '--max-regression', '10%']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain(`baseline fast-run (${fast}), max regression 10%`);
+    expect(r.stdout).toMatch(/FAIL +delivery\.p99 +0\.0ms +\d/);
+    expect(r.stdout).toMatch(/FAIL +throughput\.deliveredPerS +1000000\.0\/s/);
+    expect(r.stdout).toMatch(/baseline: delivery\.p99 rose \+\d+/);
+    const run = await onlyRunDir(dir);
+    const summary = await readSummary(run);
+    expect(summary.verdict).toBe('fail');
+    expect(summary.baseline).toMatchObject({ runId: 'fast-run', maxRegressionPct: 10, status: 'fail' });
+    expect(summary.throughput!.deliveredPerS).toBeGreaterThan(0);
+    expect(await readFile(join(run, 'junit.xml'), 'utf8')).toContain('classname="chatstorm.baseline" name="delivery.p99 within 10% of fast-run"');
+    expect(await readFile(join(run, 'summary.md'), 'utf8')).toMatch(/\| delivery\.p99 \| 0\.0ms \| [\d.]+m?s \| \+\d/);
+
+    // The run as its own baseline, re-judged by check: nothing regressed.
+    const self = join(out, 'self-summary.json');
+    await writeFile(self, JSON.stringify(summary));
+    const c = await chatstorm(['check', run, '--baseline', self]);
+    expect(c.code).toBe(0);
+    const again = await readSummary(run);
+    expect(again.baseline?.status).toBe('pass');
+    expect(again.baseline?.comparisons.map((x) => x.changePct)).toEqual([0, 0, 0, 0]);
   });
 
   it('ends an interrupted run as an error (exit 3), not as the server losing messages, and check agrees', async () => {
