@@ -15,12 +15,14 @@ import { summarize } from './summarize.ts';
 import { REPORT_FILES, writeReports } from '../report/write.ts';
 import { mergeSlas, prepareBaseline, withBaseline } from './run-command.ts';
 import { ThroughputMeter } from '../report/throughput.ts';
+import { renderMarkdown } from '../report/text.ts';
+import { publishStepSummary } from '../report/step-summary.ts';
 
 export async function checkRun(
   dir: string,
   extraSla: string[] = [],
   options: { baseline?: string; maxRegressionPct?: number } = {},
-): Promise<{ summary: Summary; dir: string; exitCode: number }> {
+): Promise<{ summary: Summary; dir: string; exitCode: number; notes: string[] }> {
   const historyPath = join(dir, REPORT_FILES.history);
   if (!existsSync(historyPath)) {
     throw new UsageError(`${dir} has no ${REPORT_FILES.history}; pass a run folder such as reports/<run-id>`);
@@ -61,5 +63,6 @@ export async function checkRun(
   });
   const summary = withBaseline({ ...judged, throughput: throughput.result() }, baseline);
   await writeReports(dir, summary, verdict.series ?? []);
-  return { summary, dir, exitCode: exitCodeOf(summary.verdict) };
+  const stepNote = await publishStepSummary(renderMarkdown(summary));
+  return { summary, dir, exitCode: exitCodeOf(summary.verdict), notes: stepNote === null ? [] : [stepNote] };
 }

@@ -147,6 +147,7 @@ export async function main(argv: string[]): Promise<number> {
         const { checkRun } = await import('./check-command.ts');
         const { describeResult } = await import('./run-command.ts');
         const r = await checkRun(a.dir, a.sla, { baseline: a.baseline, maxRegressionPct: regression(a['max-regression']) });
+        for (const n of r.notes) process.stderr.write(`chatstorm: note: ${n}\n`);
         process.stdout.write(describeResult(r) + '\n');
         code = r.exitCode;
       },

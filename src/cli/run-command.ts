@@ -19,7 +19,8 @@ import { exitCodeOf, type Summary } from '../report/summary.ts';
 import { FaultLog } from '../report/fault-log.ts';
 import { summarize } from './summarize.ts';
 import { writeReports, REPORT_FILES } from '../report/write.ts';
-import { renderConsole } from '../report/text.ts';
+import { renderConsole, renderMarkdown } from '../report/text.ts';
+import { publishStepSummary } from '../report/step-summary.ts';
 import { ThroughputMeter } from '../report/throughput.ts';
 import { compareToBaseline, DEFAULT_MAX_REGRESSION_PCT, gateOnBaseline, loadBaseline, type BaselineRun } from '../report/baseline.ts';
 import type { HistoryEvent } from '../history/events.ts';
@@ -215,6 +216,8 @@ export async function runScenario(o: RunScenarioOptions): Promise<RunScenarioRes
   });
   const summary = withBaseline({ ...judged, throughput: throughput.result() }, baseline);
   await writeReports(dir, summary, verdict.series ?? []);
+  const stepNote = await publishStepSummary(renderMarkdown(summary));
+  if (stepNote !== null) notes.push(stepNote);
   return { summary, dir, exitCode: exitCodeOf(summary.verdict), notes };
 }
 

@@ -59,10 +59,11 @@ export function renderJunit(s: Summary): string {
     cases.push(`    <testcase classname="chatstorm.harness" name="run">\n      <error message="${esc(why)}" type="${esc(s.endReason)}"/>\n    </testcase>`);
   }
   const total = cases.length;
+  // No timestamp at all rather than an empty one: JUnit's schema types it as a date-time.
   return (
     `<?xml version="1.0" encoding="UTF-8"?>\n` +
     `<testsuites name="chatstorm" tests="${total}" failures="${failures}" errors="${errors}" skipped="${skipped}">\n` +
-    `  <testsuite name="${esc(s.scenario)}" tests="${total}" failures="${failures}" errors="${errors}" skipped="${skipped}" timestamp="${esc(s.startedAt ?? '')}">\n` +
+    `  <testsuite name="${esc(s.scenario)}" tests="${total}" failures="${failures}" errors="${errors}" skipped="${skipped}"${s.startedAt ? ` timestamp="${esc(s.startedAt)}"` : ''}>\n` +
     `    <properties>\n      <property name="runId" value="${esc(s.runId)}"/>\n      <property name="seed" value="${s.seed}"/>\n    </properties>\n` +
     cases.join('\n') +
     `\n  </testsuite>\n</testsuites>\n`

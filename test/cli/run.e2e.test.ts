@@ -14,6 +14,7 @@ import { runScenario } from '../../src/cli/run-command.ts';
 import { checkRun } from '../../src/cli/check-command.ts';
 import type { Summary } from '../../src/report/summary.ts';
 import { expectValidSummary } from '../report/summary-schema.ts';
+import { junitErrors } from '../report/junit-xsd.ts';
 
 const BIN = new URL('../../bin/chatstorm.js', import.meta.url).pathname;
 
@@ -65,7 +66,10 @@ describe('chatstorm run (end to end)', () => {
 
   it('passes a short scenario through the embedded proxy and writes every report', async () => {
     const dir = join(out, 'pass');
-    const r = await chatstorm(['run', 'test/fixtures/small.ts', '--out', dir, '--quiet']);
+    // On GitHub Actions chatstorm appends summary.md to the step summary file, after what is there.
+    const stepSummary = join(out, 'step-summary.md');
+    await writeFile(stepSummary, '# earlier step\n');
+    const r = await chatstorm(['run', 'test/fixtures/small.ts', '--out', dir, '--quiet'], { GITHUB_STEP_SUMMARY: stepSummary });
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('verdict: PASS');
@@ -105,6 +109,8 @@ describe('chatstorm run (end to end)', () => {
     expect(files.sort()).toEqual(['history.jsonl', 'junit.xml', 'plan.json', 'report.html', 'summary.json', 'summary.md']);
     const junit = await readFile(join(run, 'junit.xml'), 'utf8');
     expect(junit).toContain('failures="0"');
+    expect(await junitErrors(junit)).toEqual([]);
+    expect(await readFile(stepSummary, 'utf8')).toBe(`# earlier step\n${await readFile(join(run, 'summary.md'), 'utf8')}\n`);
     // Listeners get events in batches, yet the history file has every event the run recorded,
     // run-end last.
     const lines = (await readFile(join(run, 'history.jsonl'), 'utf8')).trimEnd().split('\n');
@@ -286,6 +292,7 @@ describe('chatstorm run (end to end)', () => {
     expect(again.summary.verdict).toBe('error');
     const junit = await readFile(join(r.dir, 'junit.xml'), 'utf8');
     expect(junit).toContain('errors="1"');
+    expect(await junitErrors(junit)).toEqual([]);
   });
 
   it('exits 2 on an unknown option', async () => {
