@@ -71,7 +71,9 @@ export async function main(argv: string[]): Promise<number> {
           .option('max-lag', { type: 'string', describe: 'harness sender-lag p99 limit before exit 3 (default 1s)' })
           .option('quiet', { type: 'boolean', default: false, describe: 'no progress line' })
           .option('baseline', { type: 'string', describe: 'summary.json of an earlier run: fail when delivery delay or throughput regressed against it' })
-          .option('max-regression', { type: 'string', describe: 'allowed regression against --baseline, e.g. 10% (default 10%)' }),
+          .option('max-regression', { type: 'string', describe: 'allowed regression against --baseline, e.g. 10% (default 10%)' })
+          .option('metrics-port', { type: 'number', describe: 'serve live Prometheus metrics on this port during the run (0: any free port)' })
+          .option('metrics-host', { type: 'string', describe: 'address of the metrics endpoint (default 127.0.0.1)' }),
       async (a) => {
         if (a['defect-rate'] !== undefined && !(a['defect-rate'] > 0 && a['defect-rate'] <= 1)) {
           throw new UsageError(`--defect-rate must be in (0, 1], got ${a['defect-rate']}`);
@@ -119,6 +121,9 @@ export async function main(argv: string[]): Promise<number> {
             maxSenderLagMs: lag,
             baseline: a.baseline,
             maxRegressionPct,
+            metricsPort: a['metrics-port'],
+            metricsHost: a['metrics-host'],
+            onMetricsListening: (url) => process.stderr.write(`chatstorm: live metrics at ${url}\n`),
             signal: ac.signal,
             onProgress: a.quiet ? undefined : progressPrinter(),
           });

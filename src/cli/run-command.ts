@@ -21,6 +21,9 @@ import { summarize } from './summarize.ts';
 import { writeReports, REPORT_FILES } from '../report/write.ts';
 import { renderConsole, renderMarkdown } from '../report/text.ts';
 import { publishStepSummary } from '../report/step-summary.ts';
+import { LiveMetrics } from '../report/live-metrics.ts';
+import { liveAnomalies } from '../report/live-anomalies.ts';
+import { startMetricsServer, type MetricsServer } from '../report/metrics-server.ts';
 import { ThroughputMeter } from '../report/throughput.ts';
 import { compareToBaseline, DEFAULT_MAX_REGRESSION_PCT, gateOnBaseline, loadBaseline, type BaselineRun } from '../report/baseline.ts';
 import type { HistoryEvent } from '../history/events.ts';
@@ -49,6 +52,12 @@ export interface RunScenarioOptions {
   baseline?: string;
   /** Allowed regression against `baseline`, in per cent (default 10). */
   maxRegressionPct?: number;
+  /** Serve live Prometheus metrics on this port during the run (0: any free port). Default: none. */
+  metricsPort?: number;
+  /** Address of the metrics endpoint, default 127.0.0.1. */
+  metricsHost?: string;
+  /** Called with `http://HOST:PORT/metrics` once the metrics endpoint listens. */
+  onMetricsListening?: (url: string) => void;
   runId?: string;
   signal?: AbortSignal;
   onProgress?: (p: Progress) => void;
@@ -97,6 +106,9 @@ export async function prepareBaseline(o: Pick<RunScenarioOptions, 'baseline' | '
 /** Validate everything that can be wrong before anything starts (exit 2 on failure). */
 export async function prepare(o: RunScenarioOptions): Promise<{ scenario: Scenario; plan: Plan; slas: Sla[]; notes: string[]; baseline: BaselineGate | null }> {
   if (o.target !== undefined) checkTarget(o.target);
+  if (o.metricsPort !== undefined && !(Number.isInteger(o.metricsPort) && o.metricsPort >= 0 && o.metricsPort <= 65535)) {
+    throw new UsageError(`--metrics-port must be a port number 0..65535, got ${o.metricsPort}`);
+  }
   const baseline = await prepareBaseline(o);
   let scenario = typeof o.scenario === 'string' ? (await loadScenario(o.scenario)).scenario : validateScenario(o.scenario);
   const notes: string[] = [];
@@ -120,12 +132,35 @@ export async function prepare(o: RunScenarioOptions): Promise<{ scenario: Scenar
 export async function runScenario(o: RunScenarioOptions): Promise<RunScenarioResult> {
   const { plan, slas, notes, baseline } = await prepare(o);
   const runId = o.runId ?? makeRunId(plan.scenario);
+  const judge = createJudge();
+  const metrics = o.metricsPort === undefined ? null : new LiveMetrics({ anomalies: () => liveAnomalies(judge) });
+  let metricsServer: MetricsServer | null = null;
+  if (metrics !== null) {
+    const host = o.metricsHost ?? '127.0.0.1';
+    try {
+      metricsServer = await startMetricsServer(metrics, o.metricsPort!, host);
+    } catch (err) {
+      throw new UsageError(`--metrics-port ${o.metricsPort}: cannot listen on ${host}:${o.metricsPort} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); pick a free port, or 0 for any`);
+    }
+    o.onMetricsListening?.(metricsServer.url);
+  }
+  try {
+    return await runWithReports(o, { plan, slas, notes, baseline, runId, judge, metrics });
+  } finally {
+    await metricsServer?.close();
+  }
+}
+
+async function runWithReports(
+  o: RunScenarioOptions,
+  p: { plan: Plan; slas: Sla[]; notes: string[]; baseline: BaselineGate | null; runId: string; judge: ReturnType<typeof createJudge>; metrics: LiveMetrics | null },
+): Promise<RunScenarioResult> {
+  const { plan, slas, notes, baseline, runId, judge, metrics } = p;
   const dir = resolve(o.out ?? 'reports', runId);
   await mkdir(dir, { recursive: true });
   await writeFile(join(dir, REPORT_FILES.plan), JSON.stringify(plan) + '\n');
 
   const writer = new HistoryWriter(join(dir, REPORT_FILES.history));
-  const judge = createJudge();
   const faults = new FaultLog();
   const throughput = new ThroughputMeter();
   // One controller ends the run: the caller's signal (Ctrl-C, a crash handler) or a broken
@@ -153,6 +188,7 @@ export async function runScenario(o: RunScenarioOptions): Promise<RunScenarioRes
       guard('the live judge', (e) => judge.step(e)),
       guard('the fault log', faults.step),
       guard('the throughput meter', throughput.step),
+      ...(metrics === null ? [] : [guard('the metrics', metrics.step)]),
     ],
     selfMonitor: { maxEventLoopMs: o.maxEventLoopMs, maxSenderLagMs: o.maxSenderLagMs },
     serverArgs: [

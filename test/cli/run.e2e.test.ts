@@ -229,6 +229,7 @@ describe('chatstorm run (end to end)', () => {
     [['--max-regression', 'ten'], '--max-regression must be a percentage above 0 such as 10%, got "ten"'],
     [['--max-regression', '10%'], '--max-regression needs --baseline'],
     [['--baseline', 'no/such/summary.json'], '--baseline no/such/summary.json: cannot read the file (ENOENT)'],
+    [['--metrics-port', '70000'], '--metrics-port must be a port number 0..65535, got 70000'],
     [['--baseline', 'package.json'], '--baseline package.json is not a chatstorm summary.json: expected "schema": 1'],
   ])('exits 2 before starting anything for %j', async (args, message) => {
     const r = await chatstorm(['run', 'test/fixtures/small.ts', '--out', join(out, 'bad-args'), ...args]);
