@@ -9,25 +9,12 @@ import yargs from 'yargs';
 import { ChatstormError, ExitCode, HarnessError, UsageError, exitCodeFor } from '../errors.ts';
 import { parseDuration } from '../scenario/duration.ts';
 import { renderConsole } from '../report/text.ts';
-import type { Progress } from '../run/runner.ts';
+import { progressPrinter } from '../report/progress.ts';
 import { parseRegression } from '../report/baseline.ts';
 
 import { DEFECT_NAMES } from '../server/options.ts';
 
 const DEFECTS = [...DEFECT_NAMES];
-
-function progressPrinter(): (p: Progress) => void {
-  const tty = process.stderr.isTTY;
-  let last = 0;
-  return (p) => {
-    const line = `[${(p.elapsedMs / 1000).toFixed(0).padStart(4)}s ${p.phase.padEnd(7)}] live ${p.live}/${p.devices}  sent ${p.sent}  acked ${p.acked}  delivered ${p.delivered}`;
-    if (tty) process.stderr.write(`\r${line}\x1b[K`);
-    else if (p.elapsedMs - last >= 5000) {
-      last = p.elapsedMs;
-      process.stderr.write(line + '\n');
-    }
-  };
-}
 
 /** Parse an optional duration flag that must be above zero. */
 function positiveDuration(flag: string, value: string | undefined): number | undefined {
@@ -84,6 +71,7 @@ export async function main(argv: string[]): Promise<number> {
         const lag = positiveDuration('--max-lag', a['max-lag']);
         const maxRegressionPct = regression(a['max-regression']);
         const { runScenario, describeResult } = await import('./run-command.ts');
+        const progress = a.quiet ? null : progressPrinter();
         const ac = new AbortController();
         let interrupts = 0;
         const onSignal = () => {
@@ -125,13 +113,14 @@ export async function main(argv: string[]): Promise<number> {
             metricsHost: a['metrics-host'],
             onMetricsListening: (url) => process.stderr.write(`chatstorm: live metrics at ${url}\n`),
             signal: ac.signal,
-            onProgress: a.quiet ? undefined : progressPrinter(),
+            onProgress: progress?.onProgress,
           });
-          if (!a.quiet && process.stderr.isTTY) process.stderr.write('\n');
+          progress?.done();
           for (const n of r.notes) process.stderr.write(`chatstorm: note: ${n}\n`);
           process.stdout.write(describeResult(r) + '\n');
           code = r.exitCode;
         } finally {
+          progress?.done();
           process.off('SIGINT', onSignal);
           process.off('SIGTERM', onSignal);
           process.off('uncaughtException', onCrash);

@@ -11,7 +11,8 @@ import { buildPlan, type Plan } from '../plan/plan.ts';
 import { createJudge, parseSla, validateSlaMetric, type Sla, type Verdict } from '../check/index.ts';
 import { HistoryWriter } from '../history/writer.ts';
 import { guardListener } from '../history/guard.ts';
-import { runPlan, makeRunId, type Progress, type RunOutcome } from '../run/runner.ts';
+import { runPlan, makeRunId, type RunOutcome } from '../run/runner.ts';
+import { LiveProgressTracker, type LiveProgress } from '../report/progress.ts';
 import { HarnessError, InvalidScenarioError, UsageError } from '../errors.ts';
 import { checkTarget } from '../net/target.ts';
 import type { Driver } from '../drivers/driver.ts';
@@ -22,7 +23,7 @@ import { writeReports, REPORT_FILES } from '../report/write.ts';
 import { renderConsole, renderMarkdown } from '../report/text.ts';
 import { publishStepSummary } from '../report/step-summary.ts';
 import { LiveMetrics } from '../report/live-metrics.ts';
-import { liveAnomalies } from '../report/live-anomalies.ts';
+import { liveAnomalies, liveDeliveryP99Ms } from '../report/live-judge.ts';
 import { startMetricsServer, type MetricsServer } from '../report/metrics-server.ts';
 import { ThroughputMeter } from '../report/throughput.ts';
 import { compareToBaseline, DEFAULT_MAX_REGRESSION_PCT, gateOnBaseline, loadBaseline, type BaselineRun } from '../report/baseline.ts';
@@ -60,7 +61,8 @@ export interface RunScenarioOptions {
   onMetricsListening?: (url: string) => void;
   runId?: string;
   signal?: AbortSignal;
-  onProgress?: (p: Progress) => void;
+  /** About once a second: the runner's counters plus live figures (rates, p99 and anomalies so far, active faults). */
+  onProgress?: (p: LiveProgress) => void;
 }
 
 export interface RunScenarioResult {
@@ -163,6 +165,7 @@ async function runWithReports(
   const writer = new HistoryWriter(join(dir, REPORT_FILES.history));
   const faults = new FaultLog();
   const throughput = new ThroughputMeter();
+  const progress = new LiveProgressTracker({ anomalies: () => liveAnomalies(judge), deliveryP99Ms: () => liveDeliveryP99Ms(judge) });
   // One controller ends the run: the caller's signal (Ctrl-C, a crash handler) or a broken
   // listener. The reason, when it is an Error, becomes the run's infrastructure error.
   const ac = new AbortController();
@@ -189,6 +192,7 @@ async function runWithReports(
       guard('the fault log', faults.step),
       guard('the throughput meter', throughput.step),
       ...(metrics === null ? [] : [guard('the metrics', metrics.step)]),
+      ...(o.onProgress === undefined ? [] : [guard('the progress line', progress.step)]),
     ],
     selfMonitor: { maxEventLoopMs: o.maxEventLoopMs, maxSenderLagMs: o.maxSenderLagMs },
     serverArgs: [
@@ -196,7 +200,8 @@ async function runWithReports(
       ...(o.defectRate === undefined ? [] : ['--defect-rate', String(o.defectRate)]),
     ],
     signal: ac.signal,
-    onProgress: o.onProgress,
+    onProgress: o.onProgress === undefined ? undefined : (p) => o.onProgress?.(progress.tick(p)),
+    onPlay: () => progress.markPlay(),
   });
   } catch (err) {
     if (err instanceof InvalidScenarioError) {

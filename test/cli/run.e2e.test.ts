@@ -15,6 +15,7 @@ import { checkRun } from '../../src/cli/check-command.ts';
 import type { Summary } from '../../src/report/summary.ts';
 import { expectValidSummary } from '../report/summary-schema.ts';
 import { junitErrors } from '../report/junit-xsd.ts';
+import type { LiveProgress } from '../../src/report/progress.ts';
 
 const BIN = new URL('../../bin/chatstorm.js', import.meta.url).pathname;
 
@@ -270,6 +271,7 @@ describe('chatstorm run (end to end)', () => {
 
   it('ends an interrupted run as an error (exit 3), not as the server losing messages, and check agrees', async () => {
     const ac = new AbortController();
+    let seen: LiveProgress | null = null;
     const dir = join(out, 'abort');
     // Interrupt on an event (the first delivery in play), not on a wall clock: on a loaded 2-core
     // machine a fixed delay can land during set-up, where the run ends with another message.
@@ -278,9 +280,16 @@ describe('chatstorm run (end to end)', () => {
       out: dir,
       signal: ac.signal,
       onProgress: (p) => {
-        if (p.phase === 'play' && p.delivered > 0) ac.abort();
+        if (p.phase === 'play' && p.delivered > 0) {
+          seen ??= p;
+          ac.abort();
+        }
       },
     });
+    // The progress the CLI prints: the live judge's figures ride along with the runner's counters.
+    expect(seen!.totalMs).toBeGreaterThan(0);
+    expect(seen!.deliveryP99Ms).not.toBeNull();
+    expect(seen!.anomalies).toMatchObject({ duplicates: 0, ordering: 0 });
     expect(r.exitCode).toBe(3);
     expectValidSummary(r.summary);
     expect(r.summary.verdict).toBe('error');

@@ -1,6 +1,6 @@
 /**
- * Anomalies found so far, by check, while a run is going: for the live progress line and the
- * Prometheus counters. Only checks that judge each event as it comes (duplicates, ordering,
+ * What the live judge knows while a run is going, for the progress line and the Prometheus
+ * counters: anomalies found so far by check, and the delivery delay p99 so far. Only checks that judge each event as it comes (duplicates, ordering,
  * isolation, integrity, history) are asked; loss and sync are judged at the end of the run (a
  * message in flight is not lost yet), so they have no live figure. The counts come from the
  * checks' own results: nothing is recomputed here.
@@ -18,4 +18,11 @@ export function liveAnomalies(judge: Judge): Record<string, number> {
     if ((LIVE_CHECKS as readonly string[]).includes(c.name)) out[c.name] = c.result().count;
   }
   return out;
+}
+
+/** Delivery delay p99 so far (ms, from the intended send time), or null before the first delivery. */
+export function liveDeliveryP99Ms(judge: Judge): number | null {
+  if (!(judge instanceof ChatstormJudge)) return null;
+  const h = judge.delay.histograms.get('delivery');
+  return h === undefined || h.count === 0 ? null : h.percentileMs(99);
 }
