@@ -15,6 +15,7 @@ import { summarize } from './summarize.ts';
 import { REPORT_FILES, writeReports } from '../report/write.ts';
 import { mergeSlas, prepareBaseline, withBaseline } from './run-command.ts';
 import { ThroughputMeter } from '../report/throughput.ts';
+import { RunSeries } from '../report/run-series.ts';
 import { renderMarkdown } from '../report/text.ts';
 import { publishStepSummary } from '../report/step-summary.ts';
 
@@ -39,6 +40,7 @@ export async function checkRun(
   const judge = createJudge();
   const faults = new FaultLog();
   const throughput = new ThroughputMeter();
+  const runSeries = new RunSeries();
   let runId = saved.runId ?? '';
   let scenario = saved.scenario ?? '';
   let seed = saved.seed ?? 0;
@@ -47,6 +49,7 @@ export async function checkRun(
     judge.step(e);
     faults.step(e);
     throughput.step(e);
+    runSeries.step(e);
     if (e.type === 'run-start') ({ runId, scenario, seed } = e);
     if (e.type === 'run-end') endReason = e.reason;
   }
@@ -62,7 +65,7 @@ export async function checkRun(
     faults: faults.list(),
   });
   const summary = withBaseline({ ...judged, throughput: throughput.result() }, baseline);
-  await writeReports(dir, summary, verdict.series ?? []);
+  await writeReports(dir, summary, { delay: verdict.series ?? [], series: runSeries.result() });
   const stepNote = await publishStepSummary(renderMarkdown(summary));
   return { summary, dir, exitCode: exitCodeOf(summary.verdict), notes: stepNote === null ? [] : [stepNote] };
 }

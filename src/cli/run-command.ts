@@ -26,6 +26,7 @@ import { LiveMetrics } from '../report/live-metrics.ts';
 import { liveAnomalies, liveDeliveryP99Ms } from '../report/live-judge.ts';
 import { startMetricsServer, type MetricsServer } from '../report/metrics-server.ts';
 import { ThroughputMeter } from '../report/throughput.ts';
+import { RunSeries } from '../report/run-series.ts';
 import { compareToBaseline, DEFAULT_MAX_REGRESSION_PCT, gateOnBaseline, loadBaseline, type BaselineRun } from '../report/baseline.ts';
 import type { HistoryEvent } from '../history/events.ts';
 
@@ -165,6 +166,7 @@ async function runWithReports(
   const writer = new HistoryWriter(join(dir, REPORT_FILES.history));
   const faults = new FaultLog();
   const throughput = new ThroughputMeter();
+  const runSeries = new RunSeries();
   const progress = new LiveProgressTracker({ anomalies: () => liveAnomalies(judge), deliveryP99Ms: () => liveDeliveryP99Ms(judge) });
   // One controller ends the run: the caller's signal (Ctrl-C, a crash handler) or a broken
   // listener. The reason, when it is an Error, becomes the run's infrastructure error.
@@ -191,6 +193,7 @@ async function runWithReports(
       guard('the live judge', (e) => judge.step(e)),
       guard('the fault log', faults.step),
       guard('the throughput meter', throughput.step),
+      guard('the report series', runSeries.step),
       ...(metrics === null ? [] : [guard('the metrics', metrics.step)]),
       ...(o.onProgress === undefined ? [] : [guard('the progress line', progress.step)]),
     ],
@@ -256,7 +259,7 @@ async function runWithReports(
     faults: faults.list(),
   });
   const summary = withBaseline({ ...judged, throughput: throughput.result() }, baseline);
-  await writeReports(dir, summary, verdict.series ?? []);
+  await writeReports(dir, summary, { delay: verdict.series ?? [], series: runSeries.result() });
   const stepNote = await publishStepSummary(renderMarkdown(summary));
   if (stepNote !== null) notes.push(stepNote);
   return { summary, dir, exitCode: exitCodeOf(summary.verdict), notes };
