@@ -1,7 +1,7 @@
 /**
- * `chatstorm check <run-dir>`: re-judge a saved run from its history file and print the same
- * verdict as the live run (the SLA list comes from the run's summary.json, or its plan.json when
- * the run crashed before writing a summary).
+ * `chatstorm check <run-dir>`: re-judge a saved run from its history file, print the same verdict
+ * as the live run and rewrite the same reports in the run folder (the SLA list comes from the
+ * run's summary.json, or its plan.json when the run crashed before writing a summary).
  */
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -12,10 +12,18 @@ import { UsageError } from '../errors.ts';
 import { exitCodeOf, type Summary } from '../report/summary.ts';
 import { FaultLog } from '../report/fault-log.ts';
 import { summarize } from './summarize.ts';
-import { REPORT_FILES } from '../report/write.ts';
-import { mergeSlas } from './run-command.ts';
+import { REPORT_FILES, writeReports } from '../report/write.ts';
+import { mergeSlas, prepareBaseline, withBaseline } from './run-command.ts';
+import { ThroughputMeter } from '../report/throughput.ts';
+import { RunSeries } from '../report/run-series.ts';
+import { renderMarkdown } from '../report/text.ts';
+import { publishStepSummary } from '../report/step-summary.ts';
 
-export async function checkRun(dir: string, extraSla: string[] = []): Promise<{ summary: Summary; exitCode: number }> {
+export async function checkRun(
+  dir: string,
+  extraSla: string[] = [],
+  options: { baseline?: string; maxRegressionPct?: number } = {},
+): Promise<{ summary: Summary; dir: string; exitCode: number; notes: string[] }> {
   const historyPath = join(dir, REPORT_FILES.history);
   if (!existsSync(historyPath)) {
     throw new UsageError(`${dir} has no ${REPORT_FILES.history}; pass a run folder such as reports/<run-id>`);
@@ -27,9 +35,12 @@ export async function checkRun(dir: string, extraSla: string[] = []): Promise<{ 
     slaExprs = (JSON.parse(await readFile(join(dir, REPORT_FILES.plan), 'utf8')) as { sla?: string[] }).sla;
   }
   const slas = mergeSlas(slaExprs ?? [], extraSla);
+  const baseline = await prepareBaseline(options);
 
   const judge = createJudge();
   const faults = new FaultLog();
+  const throughput = new ThroughputMeter();
+  const runSeries = new RunSeries();
   let runId = saved.runId ?? '';
   let scenario = saved.scenario ?? '';
   let seed = saved.seed ?? 0;
@@ -37,11 +48,13 @@ export async function checkRun(dir: string, extraSla: string[] = []): Promise<{ 
   for await (const e of readHistory(historyPath)) {
     judge.step(e);
     faults.step(e);
+    throughput.step(e);
+    runSeries.step(e);
     if (e.type === 'run-start') ({ runId, scenario, seed } = e);
     if (e.type === 'run-end') endReason = e.reason;
   }
   const verdict = judge.result();
-  const summary = summarize({
+  const judged = summarize({
     verdict,
     slas,
     infraError: saved.error ?? null,
@@ -51,5 +64,8 @@ export async function checkRun(dir: string, extraSla: string[] = []): Promise<{ 
     toxiproxy: saved.toxiproxy ?? null,
     faults: faults.list(),
   });
-  return { summary, exitCode: exitCodeOf(summary.verdict) };
+  const summary = withBaseline({ ...judged, throughput: throughput.result() }, baseline);
+  await writeReports(dir, summary, { delay: verdict.series ?? [], series: runSeries.result() });
+  const stepNote = await publishStepSummary(renderMarkdown(summary));
+  return { summary, dir, exitCode: exitCodeOf(summary.verdict), notes: stepNote === null ? [] : [stepNote] };
 }

@@ -9,24 +9,12 @@ import yargs from 'yargs';
 import { ChatstormError, ExitCode, HarnessError, UsageError, exitCodeFor } from '../errors.ts';
 import { parseDuration } from '../scenario/duration.ts';
 import { renderConsole } from '../report/text.ts';
-import type { Progress } from '../run/runner.ts';
+import { progressPrinter, type LiveProgress } from '../report/progress.ts';
+import { parseRegression } from '../report/baseline.ts';
 
 import { DEFECT_NAMES } from '../server/options.ts';
 
 const DEFECTS = [...DEFECT_NAMES];
-
-function progressPrinter(): (p: Progress) => void {
-  const tty = process.stderr.isTTY;
-  let last = 0;
-  return (p) => {
-    const line = `[${(p.elapsedMs / 1000).toFixed(0).padStart(4)}s ${p.phase.padEnd(7)}] live ${p.live}/${p.devices}  sent ${p.sent}  acked ${p.acked}  delivered ${p.delivered}`;
-    if (tty) process.stderr.write(`\r${line}\x1b[K`);
-    else if (p.elapsedMs - last >= 5000) {
-      last = p.elapsedMs;
-      process.stderr.write(line + '\n');
-    }
-  };
-}
 
 /** Parse an optional duration flag that must be above zero. */
 function positiveDuration(flag: string, value: string | undefined): number | undefined {
@@ -44,7 +32,7 @@ function positiveDuration(flag: string, value: string | undefined): number | und
  */
 async function runInterruptibly(
   quiet: boolean,
-  start: (signal: AbortSignal, onProgress: ((p: Progress) => void) | undefined) => Promise<import('./run-command.ts').RunScenarioResult>,
+  start: (signal: AbortSignal, onProgress: ((p: LiveProgress) => void) | undefined) => Promise<import('./run-command.ts').RunScenarioResult>,
 ): Promise<number> {
   const { describeResult } = await import('./run-command.ts');
   const ac = new AbortController();
@@ -68,13 +56,15 @@ async function runInterruptibly(
   process.on('SIGTERM', onSignal);
   process.on('uncaughtException', onCrash);
   process.on('unhandledRejection', onCrash);
+  const progress = quiet ? null : progressPrinter();
   try {
-    const r = await start(ac.signal, quiet ? undefined : progressPrinter());
-    if (!quiet && process.stderr.isTTY) process.stderr.write('\n');
+    const r = await start(ac.signal, progress?.onProgress);
+    progress?.done();
     for (const n of r.notes) process.stderr.write(`chatstorm: note: ${n}\n`);
     process.stdout.write(describeResult(r) + '\n');
     return r.exitCode;
   } finally {
+    progress?.done();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     process.off('uncaughtException', onCrash);
@@ -88,6 +78,11 @@ function parseWorkers(text: string): number | 'auto' {
   const n = Number(text);
   if (!Number.isInteger(n) || n < 1) throw new UsageError(`--workers expects a whole number of at least 1, or "auto", got ${JSON.stringify(text)}`);
   return n;
+}
+
+/** Parse an optional `--max-regression` percentage (exit 2 naming the flag when malformed). */
+function regression(value: string | undefined): number | undefined {
+  return value === undefined ? undefined : parseRegression('--max-regression', value);
 }
 
 /** Run the CLI; resolves with the exit code (never calls process.exit itself). */
@@ -119,7 +114,11 @@ export async function main(argv: string[]): Promise<number> {
           .option('quiet', { type: 'boolean', default: false, describe: 'no progress line' })
           .option('run-id', { type: 'string', describe: 'name of the run folder (default: <scenario>-<utc time>-<random>)' })
           .option('shard', { type: 'string', describe: 'run shard i of n of the plan, e.g. 2/4 (counting from 1); merge the shards with `chatstorm merge`' })
-          .option('workers', { type: 'string', describe: 'shard processes on this machine, merged into one report: a number, or "auto" (the cores, capped by what the plan splits into); default 1' }),
+          .option('workers', { type: 'string', describe: 'shard processes on this machine, merged into one report: a number, or "auto" (the cores, capped by what the plan splits into); default 1' })
+          .option('baseline', { type: 'string', describe: 'summary.json of an earlier run: fail when delivery delay or throughput regressed against it' })
+          .option('max-regression', { type: 'string', describe: 'allowed regression against --baseline, e.g. 10% (default 10%)' })
+          .option('metrics-port', { type: 'number', describe: 'serve live Prometheus metrics on this port during the run (0: any free port)' })
+          .option('metrics-host', { type: 'string', describe: 'address of the metrics endpoint (default 127.0.0.1)' }),
       async (a) => {
         if (a['defect-rate'] !== undefined && !(a['defect-rate'] > 0 && a['defect-rate'] <= 1)) {
           throw new UsageError(`--defect-rate must be in (0, 1], got ${a['defect-rate']}`);
@@ -128,6 +127,7 @@ export async function main(argv: string[]): Promise<number> {
         if (a.seed !== undefined && (!Number.isInteger(a.seed) || a.seed < 0)) throw new UsageError(`--seed must be a non-negative integer, got ${a.seed}`);
         const dur = positiveDuration('--duration', a.duration);
         const lag = positiveDuration('--max-lag', a['max-lag']);
+        const maxRegressionPct = regression(a['max-regression']);
         const { parseShardSpec } = await import('../plan/shard.ts');
         const shard = a.shard === undefined ? undefined : parseShardSpec(a.shard);
         if (a['run-id'] !== undefined && !/^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/.test(a['run-id'])) {
@@ -154,6 +154,11 @@ export async function main(argv: string[]): Promise<number> {
             maxSenderLagMs: lag,
             runId: a['run-id'],
             shard,
+            baseline: a.baseline,
+            maxRegressionPct,
+            metricsPort: a['metrics-port'],
+            metricsHost: a['metrics-host'],
+            onMetricsListening: (url) => process.stderr.write(`chatstorm: live metrics at ${url}\n`),
             signal,
             onProgress: link?.onProgress ?? onProgress,
             beforePlay: link?.beforePlay,
@@ -167,11 +172,15 @@ export async function main(argv: string[]): Promise<number> {
       (y) =>
         y
           .positional('dir', { type: 'string', demandOption: true, describe: 'run folder, e.g. reports/demo-...' })
-          .option('sla', { type: 'string', array: true, describe: 'extra or replacing SLA expression' }),
+          .option('sla', { type: 'string', array: true, describe: 'extra or replacing SLA expression' })
+          .option('baseline', { type: 'string', describe: 'summary.json of an earlier run to compare with (see run --baseline)' })
+          .option('max-regression', { type: 'string', describe: 'allowed regression against --baseline, e.g. 10% (default 10%)' }),
       async (a) => {
         const { checkRun } = await import('./check-command.ts');
-        const r = await checkRun(a.dir, a.sla);
-        process.stdout.write(renderConsole(r.summary) + '\n');
+        const { describeResult } = await import('./run-command.ts');
+        const r = await checkRun(a.dir, a.sla, { baseline: a.baseline, maxRegressionPct: regression(a['max-regression']) });
+        for (const n of r.notes) process.stderr.write(`chatstorm: note: ${n}\n`);
+        process.stdout.write(describeResult(r) + '\n');
         code = r.exitCode;
       },
     )

@@ -13,15 +13,23 @@ import { ChatstormJudge, parseSla, validateSlaMetric, type Sla, type Verdict } f
 import { encodeHistograms, manifestOf, writeHistograms, writeManifest } from '../merge/shard-files.ts';
 import { HistoryWriter } from '../history/writer.ts';
 import { guardListener } from '../history/guard.ts';
-import { runPlan, makeRunId, type Progress, type RunOutcome } from '../run/runner.ts';
-import { HarnessError, InvalidScenarioError } from '../errors.ts';
+import { runPlan, makeRunId, type RunOutcome } from '../run/runner.ts';
+import { LiveProgressTracker, type LiveProgress } from '../report/progress.ts';
+import { HarnessError, InvalidScenarioError, UsageError } from '../errors.ts';
 import { checkTarget } from '../net/target.ts';
 import type { Driver } from '../drivers/driver.ts';
 import { exitCodeOf, type Summary } from '../report/summary.ts';
 import { FaultLog } from '../report/fault-log.ts';
 import { summarize } from './summarize.ts';
 import { writeReports, REPORT_FILES } from '../report/write.ts';
-import { renderConsole } from '../report/text.ts';
+import { renderConsole, renderMarkdown } from '../report/text.ts';
+import { publishStepSummary } from '../report/step-summary.ts';
+import { LiveMetrics } from '../report/live-metrics.ts';
+import { liveAnomalies, liveDeliveryP99Ms } from '../report/live-judge.ts';
+import { startMetricsServer, type MetricsServer } from '../report/metrics-server.ts';
+import { ThroughputMeter } from '../report/throughput.ts';
+import { RunSeries } from '../report/run-series.ts';
+import { compareToBaseline, DEFAULT_MAX_REGRESSION_PCT, gateOnBaseline, loadBaseline, type BaselineRun } from '../report/baseline.ts';
 import type { HistoryEvent } from '../history/events.ts';
 
 export interface RunScenarioOptions {
@@ -46,6 +54,16 @@ export interface RunScenarioOptions {
   maxEventLoopMs?: number;
   maxSenderLagMs?: number;
   driver?: Driver;
+  /** Path of an earlier run's summary.json: fail (exit 1) when delivery delay or throughput regressed against it. */
+  baseline?: string;
+  /** Allowed regression against `baseline`, in per cent (default 10). */
+  maxRegressionPct?: number;
+  /** Serve live Prometheus metrics on this port during the run (0: any free port). Default: none. */
+  metricsPort?: number;
+  /** Address of the metrics endpoint, default 127.0.0.1. */
+  metricsHost?: string;
+  /** Called with `http://HOST:PORT/metrics` once the metrics endpoint listens. */
+  onMetricsListening?: (url: string) => void;
   runId?: string;
   /**
    * Run one shard of the plan (`--shard i/n`): its accounts and their conversations, with the
@@ -53,7 +71,8 @@ export interface RunScenarioOptions {
    */
   shard?: ShardSpec;
   signal?: AbortSignal;
-  onProgress?: (p: Progress) => void;
+  /** About once a second: the runner's counters plus live figures (rates, p99 and anomalies so far, active faults). */
+  onProgress?: (p: LiveProgress) => void;
   /** Awaited when every device is live, before play (local workers start together). */
   beforePlay?: () => Promise<void>;
 }
@@ -80,9 +99,31 @@ export function mergeSlas(fromScenario: readonly string[], fromCli: readonly str
   return parsed;
 }
 
+/** The baseline gate's input, checked before anything starts (exit 2 naming the flag). */
+export interface BaselineGate {
+  run: BaselineRun;
+  maxRegressionPct: number;
+}
+
+/** Load `--baseline` and check `--max-regression`; null without a baseline. Throws UsageError. */
+export async function prepareBaseline(o: Pick<RunScenarioOptions, 'baseline' | 'maxRegressionPct'>): Promise<BaselineGate | null> {
+  if (o.maxRegressionPct !== undefined && !(o.maxRegressionPct > 0 && Number.isFinite(o.maxRegressionPct))) {
+    throw new UsageError(`--max-regression must be a percentage above 0 such as 10%, got ${o.maxRegressionPct}`);
+  }
+  if (o.baseline === undefined) {
+    if (o.maxRegressionPct !== undefined) throw new UsageError('--max-regression needs --baseline path/to/summary.json (the run to compare with)');
+    return null;
+  }
+  return { run: await loadBaseline(o.baseline), maxRegressionPct: o.maxRegressionPct ?? DEFAULT_MAX_REGRESSION_PCT };
+}
+
 /** Validate everything that can be wrong before anything starts (exit 2 on failure). */
-export async function prepare(o: RunScenarioOptions): Promise<{ scenario: Scenario; plan: Plan; slas: Sla[]; notes: string[] }> {
+export async function prepare(o: RunScenarioOptions): Promise<{ scenario: Scenario; plan: Plan; slas: Sla[]; notes: string[]; baseline: BaselineGate | null }> {
   if (o.target !== undefined) checkTarget(o.target);
+  if (o.metricsPort !== undefined && !(Number.isInteger(o.metricsPort) && o.metricsPort >= 0 && o.metricsPort <= 65535)) {
+    throw new UsageError(`--metrics-port must be a port number 0..65535, got ${o.metricsPort}`);
+  }
+  const baseline = await prepareBaseline(o);
   let scenario = typeof o.scenario === 'string' ? (await loadScenario(o.scenario)).scenario : validateScenario(o.scenario);
   const notes: string[] = [];
   if (o.durationMs !== undefined) {
@@ -100,13 +141,42 @@ export async function prepare(o: RunScenarioOptions): Promise<{ scenario: Scenar
   const slas = mergeSlas(scenario.sla, o.sla ?? []);
   const whole = buildPlan(scenario, o.seed);
   const plan = o.shard ? shardPlan(whole, o.shard) : whole;
-  return { scenario, plan, slas, notes };
+  return { scenario, plan, slas, notes, baseline };
+}
+
+/** What a plan built elsewhere (a replayed trace) needs before it runs: the same checks as `prepare`. */
+async function preparePlan(o: RunScenarioOptions, plan: Plan): Promise<{ plan: Plan; slas: Sla[]; notes: string[]; baseline: BaselineGate | null }> {
+  if (o.target !== undefined) checkTarget(o.target);
+  return { plan, slas: mergeSlas(plan.sla, o.sla ?? []), notes: [], baseline: await prepareBaseline(o) };
 }
 
 export async function runScenario(o: RunScenarioOptions): Promise<RunScenarioResult> {
-  if (o.plan && o.target !== undefined) checkTarget(o.target);
-  const { plan, slas, notes } = o.plan ? { plan: o.plan, slas: mergeSlas(o.plan.sla, o.sla ?? []), notes: [] as string[] } : await prepare(o);
+  const { plan, slas, notes, baseline } = o.plan ? await preparePlan(o, o.plan) : await prepare(o);
   const runId = (o.runId ?? makeRunId(plan.scenario)) + (plan.shard ? `-s${plan.shard.index}of${plan.shard.count}` : '');
+  const judge = new ChatstormJudge();
+  const metrics = o.metricsPort === undefined ? null : new LiveMetrics({ anomalies: () => liveAnomalies(judge) });
+  let metricsServer: MetricsServer | null = null;
+  if (metrics !== null) {
+    const host = o.metricsHost ?? '127.0.0.1';
+    try {
+      metricsServer = await startMetricsServer(metrics, o.metricsPort!, host);
+    } catch (err) {
+      throw new UsageError(`--metrics-port ${o.metricsPort}: cannot listen on ${host}:${o.metricsPort} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); pick a free port, or 0 for any`);
+    }
+    o.onMetricsListening?.(metricsServer.url);
+  }
+  try {
+    return await runWithReports(o, { plan, slas, notes, baseline, runId, judge, metrics });
+  } finally {
+    await metricsServer?.close();
+  }
+}
+
+async function runWithReports(
+  o: RunScenarioOptions,
+  p: { plan: Plan; slas: Sla[]; notes: string[]; baseline: BaselineGate | null; runId: string; judge: ChatstormJudge; metrics: LiveMetrics | null },
+): Promise<RunScenarioResult> {
+  const { plan, slas, notes, baseline, runId, judge, metrics } = p;
   const dir = resolve(o.out ?? 'reports', runId);
   await mkdir(dir, { recursive: true });
   await writeFile(join(dir, REPORT_FILES.plan), JSON.stringify(plan) + '\n');
@@ -114,8 +184,10 @@ export async function runScenario(o: RunScenarioOptions): Promise<RunScenarioRes
   if (plan.shard) await writeManifest(dir, manifestOf(plan, runId));
 
   const writer = new HistoryWriter(join(dir, REPORT_FILES.history));
-  const judge = new ChatstormJudge();
   const faults = new FaultLog();
+  const throughput = new ThroughputMeter();
+  const runSeries = new RunSeries();
+  const progress = new LiveProgressTracker({ anomalies: () => liveAnomalies(judge), deliveryP99Ms: () => liveDeliveryP99Ms(judge) });
   // One controller ends the run: the caller's signal (Ctrl-C, a crash handler) or a broken
   // listener. The reason, when it is an Error, becomes the run's infrastructure error.
   const ac = new AbortController();
@@ -140,6 +212,10 @@ export async function runScenario(o: RunScenarioOptions): Promise<RunScenarioRes
       guard('the history writer', writer.write),
       guard('the live judge', (e) => judge.step(e)),
       guard('the fault log', faults.step),
+      guard('the throughput meter', throughput.step),
+      guard('the report series', runSeries.step),
+      ...(metrics === null ? [] : [guard('the metrics', metrics.step)]),
+      ...(o.onProgress === undefined ? [] : [guard('the progress line', progress.step)]),
     ],
     selfMonitor: { maxEventLoopMs: o.maxEventLoopMs, maxSenderLagMs: o.maxSenderLagMs },
     serverArgs: [
@@ -147,7 +223,8 @@ export async function runScenario(o: RunScenarioOptions): Promise<RunScenarioRes
       ...(o.defectRate === undefined ? [] : ['--defect-rate', String(o.defectRate)]),
     ],
     signal: ac.signal,
-    onProgress: o.onProgress,
+    onProgress: o.onProgress === undefined ? undefined : (p) => o.onProgress?.(progress.tick(p)),
+    onPlay: () => progress.markPlay(),
     beforePlay: o.beforePlay,
   });
   } catch (err) {
@@ -192,7 +269,7 @@ export async function runScenario(o: RunScenarioOptions): Promise<RunScenarioRes
     infraError ??= `the judge failed: ${err instanceof Error ? err.message : String(err)}`;
     verdict = { checks: {}, metrics: {} };
   }
-  const summary = summarize({
+  const judged = summarize({
     verdict,
     slas,
     infraError,
@@ -202,13 +279,21 @@ export async function runScenario(o: RunScenarioOptions): Promise<RunScenarioRes
     toxiproxy: outcome.toxiproxy,
     faults: faults.list(),
   });
-  await writeReports(dir, summary, verdict.series ?? []);
+  const summary = withBaseline({ ...judged, throughput: throughput.result() }, baseline);
+  await writeReports(dir, summary, { delay: verdict.series ?? [], series: runSeries.result() });
+  const stepNote = await publishStepSummary(renderMarkdown(summary));
+  if (stepNote !== null) notes.push(stepNote);
   // A shard saves its histograms encoded: the merge adds their counts (never percentiles).
   if (plan.shard) await writeHistograms(dir, encodeHistograms(judge.histograms()));
   return { summary, dir, exitCode: exitCodeOf(summary.verdict), notes };
 }
 
-/** Console rendering plus where the files are. */
-export function describeResult(r: RunScenarioResult): string {
-  return `${renderConsole(r.summary)}\n\nreports: ${r.dir}`;
+/** Add the baseline comparison to a summary and apply its gate; the summary unchanged without one. */
+export function withBaseline(s: Summary, b: BaselineGate | null): Summary {
+  return b === null ? s : gateOnBaseline(s, compareToBaseline(s, b.run, b.maxRegressionPct));
+}
+
+/** Console rendering plus where the files are, the HTML report last (the line a user clicks). */
+export function describeResult(r: Pick<RunScenarioResult, 'summary' | 'dir'>): string {
+  return `${renderConsole(r.summary)}\n\nreports: ${r.dir}\nreport: ${join(r.dir, REPORT_FILES.html)}`;
 }

@@ -157,7 +157,7 @@ export async function mergeShards(o: MergeOptions): Promise<MergeResult> {
   });
   const merged: MergedSummary = { ...summary, shards: statuses };
   const dir = resolve(o.out ?? join(dirname(first.dir), runId));
-  await writeReports(dir, merged, verdict.series ?? []);
+  await writeReports(dir, merged, { delay: verdict.series ?? [], series: null });
   await writeHistograms(dir, histograms);
   return { summary: merged, dir, exitCode: exitCodeOf(merged.verdict) };
 }

@@ -1,4 +1,6 @@
 import type { Summary } from './summary.ts';
+import { formatSlaActual } from './units.ts';
+import { formatBaselineValue, formatChange } from './baseline.ts';
 
 const esc = (s: string) =>
   s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c] as string)
@@ -32,7 +34,21 @@ export function renderJunit(s: Summary): string {
     if (r.pass) cases.push(`${head}</testcase>`);
     else {
       failures++;
-      cases.push(`${head}\n      <failure message="${esc(`actual ${r.actual ?? 'no data'}${r.note ? ` (${r.note})` : ''}`)}" type="sla"/>\n    </testcase>`);
+      cases.push(`${head}\n      <failure message="${esc(`actual ${formatSlaActual(r)}${r.note ? ` (${r.note})` : ''}`)}" type="sla"/>\n    </testcase>`);
+    }
+  }
+  // The baseline gate: one test case per compared metric, the two runs' values in the message.
+  for (const c of s.baseline?.comparisons ?? []) {
+    const b = s.baseline!;
+    const head = `    <testcase classname="chatstorm.baseline" name="${esc(`${c.metric} within ${b.maxRegressionPct}% of ${b.runId}`)}">`;
+    const values = `this run ${formatBaselineValue(c, c.current)}, baseline ${formatBaselineValue(c, c.baseline)} (${formatChange(c.changePct)})`;
+    if (c.status === 'pass') cases.push(`${head}\n      <system-out>${esc(values)}</system-out>\n    </testcase>`);
+    else if (c.status === 'not-checked') {
+      skipped++;
+      cases.push(`${head}\n      <skipped message="${esc(c.note ?? 'not checked')}"/>\n    </testcase>`);
+    } else {
+      failures++;
+      cases.push(`${head}\n      <failure message="${esc(values)}" type="baseline"/>\n    </testcase>`);
     }
   }
   // Any `error` verdict (harness failure, or a required check that could not run) is a JUnit
@@ -43,10 +59,11 @@ export function renderJunit(s: Summary): string {
     cases.push(`    <testcase classname="chatstorm.harness" name="run">\n      <error message="${esc(why)}" type="${esc(s.endReason)}"/>\n    </testcase>`);
   }
   const total = cases.length;
+  // No timestamp at all rather than an empty one: JUnit's schema types it as a date-time.
   return (
     `<?xml version="1.0" encoding="UTF-8"?>\n` +
     `<testsuites name="chatstorm" tests="${total}" failures="${failures}" errors="${errors}" skipped="${skipped}">\n` +
-    `  <testsuite name="${esc(s.scenario)}" tests="${total}" failures="${failures}" errors="${errors}" skipped="${skipped}" timestamp="${esc(s.startedAt ?? '')}">\n` +
+    `  <testsuite name="${esc(s.scenario)}" tests="${total}" failures="${failures}" errors="${errors}" skipped="${skipped}"${s.startedAt ? ` timestamp="${esc(s.startedAt)}"` : ''}>\n` +
     `    <properties>\n      <property name="runId" value="${esc(s.runId)}"/>\n      <property name="seed" value="${s.seed}"/>\n    </properties>\n` +
     cases.join('\n') +
     `\n  </testsuite>\n</testsuites>\n`

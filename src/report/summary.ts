@@ -5,6 +5,8 @@
 import type { Verdict, CheckResult, SlaResult } from '../check/index.ts';
 import type { LatencySummary } from '../stats/hdr.ts';
 import type { SelfReport } from '../run/self-monitor.ts';
+import type { Throughput } from './throughput.ts';
+import type { BaselineReport } from './baseline.ts';
 
 export const SUMMARY_SCHEMA = 1;
 
@@ -29,6 +31,10 @@ export interface Summary {
   target: string | null;
   toxiproxy: { url: string; kind: string } | null;
   faults: { fault: string; network: string; action: string; description: string; startMs: number; endMs: number | null }[];
+  /** Sent and delivered per second (added in schema 1; null when nothing was sent). */
+  throughput?: Throughput | null;
+  /** This run against `--baseline` (added in schema 1; absent without `--baseline`). */
+  baseline?: BaselineReport;
 }
 
 /** Checks that must have run for a run to pass: a run that checked nothing did not pass. */

@@ -4,12 +4,10 @@
  */
 import type { Summary } from './summary.ts';
 import type { LatencySummary } from '../stats/hdr.ts';
+import { formatMs as ms, formatSlaActual } from './units.ts';
+import { formatBaselineValue, formatChange } from './baseline.ts';
 
 const MARK = { pass: 'PASS', fail: 'FAIL', 'not-checked': 'NOT CHECKED' } as const;
-
-function ms(v: number): string {
-  return v >= 1000 ? `${(v / 1000).toFixed(2)}s` : `${v.toFixed(v < 10 ? 1 : 0)}ms`;
-}
 
 function latencyLine(name: string, l: LatencySummary): string {
   return `${name.padEnd(22)} n=${String(l.count).padEnd(7)} p50 ${ms(l.p50Ms).padEnd(8)} p90 ${ms(l.p90Ms).padEnd(8)} p99 ${ms(l.p99Ms).padEnd(8)} p99.9 ${ms(l.p999Ms).padEnd(8)} max ${ms(l.maxMs)}`;
@@ -42,7 +40,23 @@ export function renderConsole(s: Summary): string {
   if (s.sla.length > 0) {
     lines.push('');
     lines.push('SLA');
-    for (const r of s.sla) lines.push(`  ${(r.pass ? 'PASS' : 'FAIL').padEnd(12)} ${r.expr}   (actual ${r.actual ?? 'no data'}${r.note ? `, ${r.note}` : ''})`);
+    for (const r of s.sla) lines.push(`  ${(r.pass ? 'PASS' : 'FAIL').padEnd(12)} ${r.expr}   (actual ${formatSlaActual(r)}${r.note ? `, ${r.note}` : ''})`);
+  }
+  if (s.throughput) {
+    const t = s.throughput;
+    lines.push('');
+    lines.push(`throughput: ${t.sent} sent (${t.sentPerS.toFixed(1)}/s), ${t.delivered} delivered (${t.deliveredPerS.toFixed(1)}/s) over ${ms(t.windowMs)}`);
+  }
+  if (s.baseline) {
+    const b = s.baseline;
+    lines.push('');
+    lines.push(`baseline ${b.runId} (${b.path}), max regression ${b.maxRegressionPct}%`);
+    lines.push(`  ${''.padEnd(12)} ${'metric'.padEnd(25)} ${'baseline'.padStart(10)} ${'this run'.padStart(10)} ${'change'.padStart(8)}`);
+    for (const c of b.comparisons) {
+      lines.push(
+        `  ${MARK[c.status].padEnd(12)} ${c.metric.padEnd(25)} ${formatBaselineValue(c, c.baseline).padStart(10)} ${formatBaselineValue(c, c.current).padStart(10)} ${formatChange(c.changePct).padStart(8)}${c.note ? `  (${c.note})` : ''}`,
+      );
+    }
   }
   if (s.harness) {
     lines.push('');
@@ -80,7 +94,21 @@ export function renderMarkdown(s: Summary): string {
     out.push('');
     out.push('| SLA | actual | result |');
     out.push('|---|---:|---|');
-    for (const r of s.sla) out.push(`| \`${r.expr}\` | ${r.actual ?? 'no data'} | ${r.pass ? 'pass' : 'FAIL'} |`);
+    for (const r of s.sla) out.push(`| \`${r.expr}\` | ${formatSlaActual(r)} | ${r.pass ? 'pass' : 'FAIL'} |`);
+  }
+  if (s.throughput) {
+    const t = s.throughput;
+    out.push('');
+    out.push(`throughput: ${t.sent} sent (${t.sentPerS.toFixed(1)}/s), ${t.delivered} delivered (${t.deliveredPerS.toFixed(1)}/s) over ${ms(t.windowMs)}`);
+  }
+  if (s.baseline) {
+    const b = s.baseline;
+    out.push('');
+    out.push(`| vs baseline \`${b.runId}\` (max ${b.maxRegressionPct}%) | baseline | this run | change | result |`);
+    out.push('|---|---:|---:|---:|---|');
+    for (const c of b.comparisons) {
+      out.push(`| ${c.metric} | ${formatBaselineValue(c, c.baseline)} | ${formatBaselineValue(c, c.current)} | ${formatChange(c.changePct)} | ${MARK[c.status]} |`);
+    }
   }
   const failed = Object.values(s.checks).filter((c) => c.status === 'fail');
   for (const c of failed) {

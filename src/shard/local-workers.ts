@@ -21,6 +21,7 @@ import { HarnessError, UsageError } from '../errors.ts';
 import { prepare, runScenario, type RunScenarioOptions, type RunScenarioResult } from '../cli/run-command.ts';
 import { shardLayout } from '../plan/shard.ts';
 import { makeRunId, type Progress } from '../run/runner.ts';
+import type { LiveProgress } from '../report/progress.ts';
 import { startChild, type ChildService } from '../net/child.ts';
 import { openToxiproxy } from '../net/toxiproxy.ts';
 import { mergeShards } from '../merge/merge-shards.ts';
@@ -42,7 +43,7 @@ interface Worker {
   child: ChildProcess;
   stderr: string;
   ready: boolean;
-  progress: Progress | null;
+  progress: LiveProgress | null;
   exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
@@ -186,8 +187,12 @@ export async function runWorkers(o: RunWorkersOptions): Promise<RunScenarioResul
 }
 
 /** One progress line for all workers: counts summed, the slowest phase, the longest clock. */
-export function mergeProgress(ps: readonly Progress[]): Progress {
+export function mergeProgress(ps: readonly LiveProgress[]): LiveProgress {
   const order: Progress['phase'][] = ['connect', 'play', 'drain'];
+  const anomalies: Record<string, number> = {};
+  for (const p of ps) for (const [k, n] of Object.entries(p.anomalies ?? {})) anomalies[k] = (anomalies[k] ?? 0) + n;
+  const p99s = ps.flatMap((p) => (p.deliveryP99Ms === null || p.deliveryP99Ms === undefined ? [] : [p.deliveryP99Ms]));
+  const totals = ps.map((p) => p.totalMs);
   return {
     elapsedMs: Math.max(...ps.map((p) => p.elapsedMs)),
     sent: sum(ps, 'sent'),
@@ -196,11 +201,21 @@ export function mergeProgress(ps: readonly Progress[]): Progress {
     live: sum(ps, 'live'),
     devices: sum(ps, 'devices'),
     phase: order[Math.min(...ps.map((p) => order.indexOf(p.phase)))] as Progress['phase'],
+    totalMs: totals.some((t) => t === null || t === undefined) ? null : Math.max(...(totals as number[])),
+    sentPerS: sum(ps, 'sentPerS'),
+    deliveredPerS: sum(ps, 'deliveredPerS'),
+    inFlight: sum(ps, 'inFlight'),
+    // A live line only: the worst shard's p99 bounds the merged one from above (the report merges
+    // the histograms themselves).
+    deliveryP99Ms: p99s.length > 0 ? Math.max(...p99s) : null,
+    anomalies,
+    // One fault timeline played by every shard at once.
+    activeFaults: Math.max(...ps.map((p) => p.activeFaults ?? 0)),
   };
 }
 
-function sum(ps: readonly Progress[], k: 'sent' | 'acked' | 'delivered' | 'live' | 'devices'): number {
-  return ps.reduce((n, p) => n + p[k], 0);
+function sum(ps: readonly LiveProgress[], k: 'sent' | 'acked' | 'delivered' | 'live' | 'devices' | 'sentPerS' | 'deliveredPerS' | 'inFlight'): number {
+  return ps.reduce((n, p) => n + (p[k] ?? 0), 0);
 }
 
 function tail(stderr: string): string {

@@ -7,18 +7,18 @@
  *   worker --{progress}-> parent  once a second, merged into one progress line
  */
 import { HarnessError } from '../errors.ts';
-import type { Progress } from '../run/runner.ts';
+import type { LiveProgress } from '../report/progress.ts';
 
 /** Set in a worker's environment by the parent. */
 export const WORKER_ENV = 'CHATSTORM_WORKER';
 
-export type WorkerMessage = { type: 'ready' } | { type: 'progress'; progress: Progress };
+export type WorkerMessage = { type: 'ready' } | { type: 'progress'; progress: LiveProgress };
 export type ParentMessage = { type: 'play' };
 
 export interface WorkerLink {
   /** Tell the parent this shard is ready, then wait for the word to play. */
   beforePlay(): Promise<void>;
-  onProgress(p: Progress): void;
+  onProgress(p: LiveProgress): void;
 }
 
 /** The link to the parent when this process is a worker of `run --workers`; null otherwise. */

@@ -2,6 +2,7 @@ import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { expectValidSummary } from '../report/summary-schema.ts';
 
 // runPlan turns every run failure into its outcome; this stands in for a harness bug that escapes.
 vi.mock('../../src/run/runner.ts', async (importOriginal) => {
@@ -33,6 +34,7 @@ describe('runScenario', () => {
     const [dir] = await readdir(out);
     const files = await readdir(join(out, dir as string));
     expect(files).toEqual(expect.arrayContaining(['summary.json', 'junit.xml', 'summary.md', 'report.html']));
+    expectValidSummary(JSON.parse(await readFile(join(out, dir as string, 'summary.json'), 'utf8')));
     const junit = await readFile(join(out, dir as string, 'junit.xml'), 'utf8');
     expect(junit).toContain('harness failure: teardown exploded');
   });

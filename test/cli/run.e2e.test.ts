@@ -13,6 +13,9 @@ import { startEmbeddedToxiproxy } from '../../src/proxy/index.ts';
 import { runScenario } from '../../src/cli/run-command.ts';
 import { checkRun } from '../../src/cli/check-command.ts';
 import type { Summary } from '../../src/report/summary.ts';
+import { expectValidSummary } from '../report/summary-schema.ts';
+import { junitErrors } from '../report/junit-xsd.ts';
+import type { LiveProgress } from '../../src/report/progress.ts';
 
 const BIN = new URL('../../bin/chatstorm.js', import.meta.url).pathname;
 
@@ -29,6 +32,13 @@ function chatstorm(args: string[], env: Record<string, string> = {}, timeoutMs =
       resolve({ code, stdout, stderr });
     });
   });
+}
+
+/** Read a run's summary.json and check it against the published schema. */
+async function readSummary(run: string): Promise<Summary> {
+  const summary = JSON.parse(await readFile(join(run, 'summary.json'), 'utf8')) as Summary;
+  expectValidSummary(summary);
+  return summary;
 }
 
 async function onlyRunDir(out: string): Promise<string> {
@@ -57,12 +67,20 @@ describe('chatstorm run (end to end)', () => {
 
   it('passes a short scenario through the embedded proxy and writes every report', async () => {
     const dir = join(out, 'pass');
-    const r = await chatstorm(['run', 'test/fixtures/small.ts', '--out', dir, '--quiet']);
+    // On GitHub Actions chatstorm appends summary.md to the step summary file, after what is there.
+    const stepSummary = join(out, 'step-summary.md');
+    await writeFile(stepSummary, '# earlier step\n');
+    const r = await chatstorm(['run', 'test/fixtures/small.ts', '--out', dir, '--quiet'], { GITHUB_STEP_SUMMARY: stepSummary });
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('verdict: PASS');
     const run = await onlyRunDir(dir);
-    const summary = JSON.parse(await readFile(join(run, 'summary.json'), 'utf8')) as Summary;
+    // The HTML report's path is the last line, where a terminal user looks for it.
+    expect(r.stdout.trimEnd().split('\n').at(-1)).toBe(`report: ${join(run, 'report.html')}`);
+    // SLA actuals carry their unit (a time statistic in ms or s), counts stay plain.
+    expect(r.stdout).toMatch(/PASS +delivery\.p99 < 5s +\(actual \d+(\.\d+)?m?s\)/);
+    expect(r.stdout).toMatch(/PASS +loss == 0 +\(actual 0\)/);
+    const summary = await readSummary(run);
     expect(summary.schema).toBe(1);
     expect(summary.verdict).toBe('pass');
     expect(summary.scenario).toBe('small');
@@ -92,6 +110,8 @@ describe('chatstorm run (end to end)', () => {
     expect(files.sort()).toEqual(['history.jsonl', 'junit.xml', 'plan.json', 'report.html', 'summary.json', 'summary.md']);
     const junit = await readFile(join(run, 'junit.xml'), 'utf8');
     expect(junit).toContain('failures="0"');
+    expect(await junitErrors(junit)).toEqual([]);
+    expect(await readFile(stepSummary, 'utf8')).toBe(`# earlier step\n${await readFile(join(run, 'summary.md'), 'utf8')}\n`);
     // Listeners get events in batches, yet the history file has every event the run recorded,
     // run-end last.
     const lines = (await readFile(join(run, 'history.jsonl'), 'utf8')).trimEnd().split('\n');
@@ -103,6 +123,9 @@ describe('chatstorm run (end to end)', () => {
     expect(c.code).toBe(0);
     expect(c.stdout).toContain('verdict: PASS');
     expect(c.stdout).toContain(`n=${d!.count} `);
+    // check rewrites the same reports, valid against the same schema, and ends on the HTML path.
+    expect(c.stdout.trimEnd().split('\n').at(-1)).toBe(`report: ${join(run, 'report.html')}`);
+    expect((await readSummary(run)).metrics.delivery?.count).toBe(d!.count);
   });
 
   it('runs against a separately started server given with --target', async () => {
@@ -111,7 +134,7 @@ describe('chatstorm run (end to end)', () => {
       const dir = join(out, 'target');
       const r = await chatstorm(['run', 'test/fixtures/small.ts', '--target', server.url, '--out', dir, '--quiet', '--duration', '2s']);
       expect(r.code).toBe(0);
-      const summary = JSON.parse(await readFile(join(await onlyRunDir(dir), 'summary.json'), 'utf8')) as Summary;
+      const summary = await readSummary(await onlyRunDir(dir));
       expect(summary.target).toBe(server.url);
       expect(summary.metrics.delivery?.count).toBeGreaterThan(0);
     } finally {
@@ -125,7 +148,7 @@ describe('chatstorm run (end to end)', () => {
       const dir = join(out, 'env-proxy');
       const r = await chatstorm(['run', 'test/fixtures/small.ts', '--out', dir, '--quiet', '--duration', '2s'], { TOXIPROXY_URL: proxy.url });
       expect(r.code).toBe(0);
-      const summary = JSON.parse(await readFile(join(await onlyRunDir(dir), 'summary.json'), 'utf8')) as Summary;
+      const summary = await readSummary(await onlyRunDir(dir));
       expect(summary.toxiproxy).toEqual({ url: proxy.url, kind: 'external' });
       const left = (await (await fetch(`${proxy.url}/proxies`)).json()) as Record<string, unknown>;
       expect(Object.keys(left)).toEqual([]);
@@ -140,7 +163,7 @@ describe('chatstorm run (end to end)', () => {
     const r = await chatstorm(['run', 'test/fixtures/small.ts', '--out', dir, '--quiet', '--duration', '1s'], { TOXIPROXY_URL: `http://127.0.0.1:${port}` });
     expect(r.code).toBe(0);
     expect(r.stderr).toContain(`TOXIPROXY_URL=http://127.0.0.1:${port} does not answer; using the embedded proxy instead`);
-    const summary = JSON.parse(await readFile(join(await onlyRunDir(dir), 'summary.json'), 'utf8')) as Summary;
+    const summary = await readSummary(await onlyRunDir(dir));
     expect(summary.toxiproxy?.kind).toBe('embedded');
   });
 
@@ -157,7 +180,7 @@ describe('chatstorm run (end to end)', () => {
     const r = await chatstorm(['run', 'test/fixtures/small.ts', '--target', `ws://127.0.0.1:${port}`, '--out', dir, '--quiet']);
     expect(r.code).toBe(3);
     expect(r.stdout).toContain(`chat server at ws://127.0.0.1:${port} is unreachable`);
-    const summary = JSON.parse(await readFile(join(await onlyRunDir(dir), 'summary.json'), 'utf8')) as Summary;
+    const summary = await readSummary(await onlyRunDir(dir));
     expect(summary.verdict).toBe('error');
   });
 
@@ -204,6 +227,11 @@ describe('chatstorm run (end to end)', () => {
     [['--duration', '0s'], '--duration must be above zero'],
     [['--max-lag', '0ms'], '--max-lag must be above zero'],
     [['--sla', 'delivry.p99 < 3s'], 'expected a known metric'],
+    [['--max-regression', 'ten'], '--max-regression must be a percentage above 0 such as 10%, got "ten"'],
+    [['--max-regression', '10%'], '--max-regression needs --baseline'],
+    [['--baseline', 'no/such/summary.json'], '--baseline no/such/summary.json: cannot read the file (ENOENT)'],
+    [['--metrics-port', '70000'], '--metrics-port must be a port number 0..65535, got 70000'],
+    [['--baseline', 'package.json'], '--baseline package.json is not a chatstorm summary.json: expected "schema": 1'],
   ])('exits 2 before starting anything for %j', async (args, message) => {
     const r = await chatstorm(['run', 'test/fixtures/small.ts', '--out', join(out, 'bad-args'), ...args]);
     expect(r.code).toBe(2);
@@ -211,8 +239,39 @@ describe('chatstorm run (end to end)', () => {
     await expect(readdir(join(out, 'bad-args'))).rejects.toThrow();
   });
 
+  it('fails a run that regressed against --baseline (exit 1), showing both runs, and check passes the run against itself', async () => {
+    // A baseline far faster than any real run (1 us delays, 10^6 deliveries/s): every figure regresses.
+    const fast = join(out, 'fast-summary.json');
+    const lat = (ms: number) => ({ count: 100, p50Ms: ms, p90Ms: ms, p95Ms: ms, p99Ms: ms, p999Ms: ms, maxMs: ms, meanMs: ms });
+    await writeFile(fast, JSON.stringify({ schema: 1, runId: 'fast-run', startedAt: null, metrics: { delivery: lat(0.001) }, throughput: { deliveredPerS: 1e6 } }));
+    const dir = join(out, 'baseline');
+    const r = await chatstorm(['run', 'test/fixtures/small.ts', '--out', dir, '--quiet', '--duration', '2s', '--baseline', fast, '--max-regression', '10%']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain(`baseline fast-run (${fast}), max regression 10%`);
+    expect(r.stdout).toMatch(/FAIL +delivery\.p99 +0\.0ms +\d/);
+    expect(r.stdout).toMatch(/FAIL +throughput\.deliveredPerS +1000000\.0\/s/);
+    expect(r.stdout).toMatch(/baseline: delivery\.p99 rose \+\d+/);
+    const run = await onlyRunDir(dir);
+    const summary = await readSummary(run);
+    expect(summary.verdict).toBe('fail');
+    expect(summary.baseline).toMatchObject({ runId: 'fast-run', maxRegressionPct: 10, status: 'fail' });
+    expect(summary.throughput!.deliveredPerS).toBeGreaterThan(0);
+    expect(await readFile(join(run, 'junit.xml'), 'utf8')).toContain('classname="chatstorm.baseline" name="delivery.p99 within 10% of fast-run"');
+    expect(await readFile(join(run, 'summary.md'), 'utf8')).toMatch(/\| delivery\.p99 \| 0\.0ms \| [\d.]+m?s \| \+\d/);
+
+    // The run as its own baseline, re-judged by check: nothing regressed.
+    const self = join(out, 'self-summary.json');
+    await writeFile(self, JSON.stringify(summary));
+    const c = await chatstorm(['check', run, '--baseline', self]);
+    expect(c.code).toBe(0);
+    const again = await readSummary(run);
+    expect(again.baseline?.status).toBe('pass');
+    expect(again.baseline?.comparisons.map((x) => x.changePct)).toEqual([0, 0, 0, 0]);
+  });
+
   it('ends an interrupted run as an error (exit 3), not as the server losing messages, and check agrees', async () => {
     const ac = new AbortController();
+    let seen: LiveProgress | null = null;
     const dir = join(out, 'abort');
     // Interrupt on an event (the first delivery in play), not on a wall clock: on a loaded 2-core
     // machine a fixed delay can land during set-up, where the run ends with another message.
@@ -221,18 +280,29 @@ describe('chatstorm run (end to end)', () => {
       out: dir,
       signal: ac.signal,
       onProgress: (p) => {
-        if (p.phase === 'play' && p.delivered > 0) ac.abort();
+        if (p.phase === 'play' && p.delivered > 0) {
+          seen ??= p;
+          ac.abort();
+        }
       },
     });
+    // The progress the CLI prints: the live judge's figures ride along with the runner's counters.
+    expect(seen!.totalMs).toBeGreaterThan(0);
+    expect(seen!.deliveryP99Ms).not.toBeNull();
+    expect(seen!.anomalies).toMatchObject({ duplicates: 0, ordering: 0 });
     expect(r.exitCode).toBe(3);
+    expectValidSummary(r.summary);
     expect(r.summary.verdict).toBe('error');
     expect(r.summary.endReason).toBe('interrupted');
     expect(r.summary.error).toBe('run ended early: interrupted');
     const again = await checkRun(r.dir);
     expect(again.exitCode).toBe(3);
+    expectValidSummary(again.summary);
+    await readSummary(r.dir);
     expect(again.summary.verdict).toBe('error');
     const junit = await readFile(join(r.dir, 'junit.xml'), 'utf8');
     expect(junit).toContain('errors="1"');
+    expect(await junitErrors(junit)).toEqual([]);
   });
 
   it('exits 2 on an unknown option', async () => {

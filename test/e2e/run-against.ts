@@ -4,6 +4,7 @@
  */
 import { runScenario } from '../../src/cli/run-command.ts';
 import type { Summary } from '../../src/report/summary.ts';
+import { expectValidSummary } from '../report/summary-schema.ts';
 import type { ScenarioInput } from '../../src/scenario/index.ts';
 import { startReferenceServer, type DefectName } from '../../src/server/index.ts';
 import { CHECK_NAMES, type CheckName, type CheckStatus } from '../../src/check/index.ts';
@@ -20,6 +21,8 @@ export async function runAgainst(scenario: ScenarioInput, out: string, defects: 
   const server = await startReferenceServer({ port: 0, store: 'memory', defects, ...(defectRate === undefined ? {} : { defectRate }) });
   try {
     const r = await runScenario({ scenario, target: server.url, toxiproxy: 'embedded', out });
+    // Every summary a test produces honours the published contract (docs/summary.schema.json).
+    expectValidSummary(r.summary);
     return { ...r, fired: Object.fromEntries(server.defectsFired) };
   } finally {
     await server.close();

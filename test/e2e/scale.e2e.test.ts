@@ -14,6 +14,7 @@ import { validateScenario } from '../../src/scenario/validate.ts';
 import { startReferenceServer, type ReferenceServer } from '../../src/server/index.ts';
 import type { HistoryEvent } from '../../src/history/events.ts';
 import type { Summary } from '../../src/report/summary.ts';
+import { expectValidSummary } from '../report/summary-schema.ts';
 import small from '../fixtures/small.ts';
 
 const BIN = new URL('../../bin/chatstorm.js', import.meta.url).pathname;
@@ -87,6 +88,7 @@ describe('embedded proxy processes and the open-file limit (end to end)', () => 
     expect(r.stdout).toContain('ulimit -n 65536');
     const [run] = await readdir(dir);
     const summary = JSON.parse(await readFile(join(dir, run as string, 'summary.json'), 'utf8')) as Summary;
+    expectValidSummary(summary);
     expect(summary.verdict).toBe('error');
     expect(summary.harness?.events).toBe(0);
   }, 40_000);

@@ -3,6 +3,7 @@ import { decide, exitCodeOf, type Summary } from '../../src/report/summary.ts';
 import { renderJunit } from '../../src/report/junit.ts';
 import { summarize } from '../../src/cli/summarize.ts';
 import type { CheckResult, Verdict } from '../../src/check/index.ts';
+import { expectValidSummary } from './summary-schema.ts';
 
 const check = (name: string, status: CheckResult['status'], count = 0): CheckResult => ({ name, status, count, witnesses: [] });
 const verdictOf = (...checks: CheckResult[]): Verdict => ({ checks: Object.fromEntries(checks.map((c) => [c.name, c])), metrics: {} });
@@ -92,6 +93,7 @@ describe('summarize', () => {
     expect(s.verdict).toBe('error');
     expect(s.error).toBe('run ended early: interrupted');
     expect(s.reasons).toEqual(['run ended early: interrupted']);
+    expectValidSummary(s);
   });
 
   it('passes a complete clean run', () => {
@@ -99,5 +101,6 @@ describe('summarize', () => {
     expect(s.verdict).toBe('pass');
     expect(s.error).toBeNull();
     expect(s.schema).toBe(1);
+    expectValidSummary(s);
   });
 });
