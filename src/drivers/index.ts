@@ -11,6 +11,7 @@ export type {
   HistoryPage,
   UnreadReport,
 } from './driver.ts';
+export { defineDriver } from './define.ts';
 export { referenceDriver, ProvisionError } from './reference.ts';
 export { encodeMarker, decodeMarker, type Marker } from './marker.ts';
 export { messageBody } from './body.ts';
