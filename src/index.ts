@@ -26,6 +26,7 @@ export {
   UnreachableError,
   HarnessError,
   ResourceLimitError,
+  InvalidDriverError,
   ExitCode,
   exitCodeFor,
 } from './errors.ts';

@@ -55,6 +55,7 @@ export async function main(argv: string[]): Promise<number> {
         y
           .positional('scenario', { type: 'string', demandOption: true, describe: 'scenario file, e.g. scenarios/demo.ts' })
           .option('target', { type: 'string', describe: 'chat server ws://HOST:PORT (default: start the built-in reference server)' })
+          .option('driver', { type: 'string', describe: 'driver: a built-in name (reference) or a module path such as ./my-driver.ts (default: the scenario\'s `driver`, else reference)' })
           .option('toxiproxy', { type: 'string', describe: 'Toxiproxy API URL, or "embedded" (default: $TOXIPROXY_URL if it answers, else embedded)' })
           .option('seed', { type: 'number', describe: 'override the scenario seed' })
           .option('duration', { type: 'string', describe: 'override the send window, e.g. 10s' })
@@ -100,6 +101,7 @@ export async function main(argv: string[]): Promise<number> {
           const r = await runScenario({
             scenario: a.scenario,
             target: a.target,
+            driver: a.driver,
             toxiproxy: a.toxiproxy,
             seed: a.seed,
             durationMs: dur,

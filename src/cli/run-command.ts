@@ -3,7 +3,7 @@
  * -> reports. Also the library entry point (`runScenario`), with the same options as the CLI.
  */
 import { mkdir, rm, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { loadScenario } from '../scenario/load.ts';
 import { validateScenario } from '../scenario/validate.ts';
 import type { Scenario } from '../scenario/schema.ts';
@@ -12,9 +12,11 @@ import { createJudge, parseSla, validateSlaMetric, type Sla, type Verdict } from
 import { HistoryWriter } from '../history/writer.ts';
 import { guardListener } from '../history/guard.ts';
 import { runPlan, makeRunId, type Progress, type RunOutcome } from '../run/runner.ts';
-import { HarnessError, InvalidScenarioError } from '../errors.ts';
+import { HarnessError, InvalidScenarioError, UsageError } from '../errors.ts';
 import { checkTarget } from '../net/target.ts';
 import type { Driver } from '../drivers/driver.ts';
+import { checkDriver, loadDriver } from '../drivers/load.ts';
+import { referenceDriver } from '../drivers/reference.ts';
 import { exitCodeOf, type Summary } from '../report/summary.ts';
 import { FaultLog } from '../report/fault-log.ts';
 import { summarize } from './summarize.ts';
@@ -41,7 +43,12 @@ export interface RunScenarioOptions {
   /** Harness self-limits. */
   maxEventLoopMs?: number;
   maxSenderLagMs?: number;
-  driver?: Driver;
+  /**
+   * The driver: an object, a built-in driver's name (`reference`) or a module path (relative to
+   * the working directory). Default: the scenario's `driver` (relative to the scenario file), else
+   * the reference driver. Any driver but the reference driver needs `target`.
+   */
+  driver?: Driver | string;
   runId?: string;
   signal?: AbortSignal;
   onProgress?: (p: Progress) => void;
@@ -70,9 +77,11 @@ export function mergeSlas(fromScenario: readonly string[], fromCli: readonly str
 }
 
 /** Validate everything that can be wrong before anything starts (exit 2 on failure). */
-export async function prepare(o: RunScenarioOptions): Promise<{ scenario: Scenario; plan: Plan; slas: Sla[]; notes: string[] }> {
+export async function prepare(o: RunScenarioOptions): Promise<{ scenario: Scenario; plan: Plan; slas: Sla[]; notes: string[]; driver: Driver }> {
   if (o.target !== undefined) checkTarget(o.target);
-  let scenario = typeof o.scenario === 'string' ? (await loadScenario(o.scenario)).scenario : validateScenario(o.scenario);
+  const loaded = typeof o.scenario === 'string' ? await loadScenario(o.scenario) : null;
+  let scenario = loaded?.scenario ?? validateScenario(o.scenario);
+  const driver = await chooseDriver(o, scenario, loaded ? dirname(loaded.path) : process.cwd());
   const notes: string[] = [];
   if (o.durationMs !== undefined) {
     const limit = o.durationMs;
@@ -88,11 +97,39 @@ export async function prepare(o: RunScenarioOptions): Promise<{ scenario: Scenar
   }
   const slas = mergeSlas(scenario.sla, o.sla ?? []);
   const plan = buildPlan(scenario, o.seed);
-  return { scenario, plan, slas, notes };
+  return { scenario, plan, slas, notes, driver };
+}
+
+/**
+ * The run's driver: `--driver` over the scenario's `driver:` over the reference driver. Only the
+ * reference driver can talk to the built-in server, so any other needs a target.
+ */
+async function chooseDriver(o: RunScenarioOptions, scenario: Scenario, scenarioDir: string): Promise<Driver> {
+  let driver: Driver;
+  let named: string;
+  if (typeof o.driver === 'string') {
+    driver = await loadDriver(o.driver, { from: '--driver' });
+    named = `--driver ${o.driver}`;
+  } else if (o.driver !== undefined) {
+    driver = checkDriver(o.driver, 'options.driver');
+    named = `driver ${driver.name}`;
+  } else if (scenario.driver !== undefined) {
+    driver = await loadDriver(scenario.driver, { from: 'scenario field `driver`', baseDir: scenarioDir });
+    named = `the scenario's driver ${scenario.driver}`;
+  } else {
+    return referenceDriver;
+  }
+  if (driver !== referenceDriver && o.target === undefined) {
+    throw new UsageError(
+      `${named} needs --target: without one chatstorm starts its built-in server, which speaks only the reference protocol ` +
+        '(`--driver reference`). Pass the address of the back end this driver talks to, e.g. --target wss://chat.staging.example.com/ws',
+    );
+  }
+  return driver;
 }
 
 export async function runScenario(o: RunScenarioOptions): Promise<RunScenarioResult> {
-  const { plan, slas, notes } = await prepare(o);
+  const { plan, slas, notes, driver } = await prepare(o);
   const runId = o.runId ?? makeRunId(plan.scenario);
   const dir = resolve(o.out ?? 'reports', runId);
   await mkdir(dir, { recursive: true });
@@ -120,7 +157,7 @@ export async function runScenario(o: RunScenarioOptions): Promise<RunScenarioRes
     runId,
     target: o.target,
     toxiproxy: o.toxiproxy,
-    driver: o.driver,
+    driver,
     listeners: [
       guard('the history writer', writer.write),
       guard('the live judge', (e) => judge.step(e)),

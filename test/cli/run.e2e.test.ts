@@ -235,6 +235,27 @@ describe('chatstorm run (end to end)', () => {
     expect(junit).toContain('errors="1"');
   });
 
+  it('exits 2 naming a --driver module that is missing or exports no driver, before starting anything', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'chatstorm-driver-'));
+    try {
+      const missing = await chatstorm(['run', 'test/fixtures/small.ts', '--driver', join(dir, 'nope.ts'), '--out', join(dir, 'out')]);
+      expect(missing.code).toBe(2);
+      expect(missing.stderr).toContain(`--driver ${join(dir, 'nope.ts')}: the driver module does not exist`);
+      // A TypeScript module (loaded through tsx like a scenario) without `connect`.
+      await writeFile(join(dir, 'package.json'), '{"type":"module"}\n');
+      await writeFile(join(dir, 'half.ts'), `const d: { name: string; provision(): Promise<void> } = { name: 'half', async provision() {} };\nexport default d;\n`);
+      const half = await chatstorm(['run', 'test/fixtures/small.ts', '--driver', join(dir, 'half.ts'), '--target', 'ws://127.0.0.1:9', '--out', join(dir, 'out')]);
+      expect(half.code).toBe(2);
+      expect(half.stderr).toContain('not a driver: `connect` must be a function, got undefined');
+      expect(half.stderr).toContain('export default defineDriver(');
+      const noTarget = await chatstorm(['run', 'test/fixtures/small.ts', '--driver', join(dir, 'half.ts'), '--out', join(dir, 'out')]);
+      expect(noTarget.code).toBe(2);
+      await expect(readdir(join(dir, 'out'))).rejects.toThrow();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('exits 2 on an unknown option', async () => {
     const r = await chatstorm(['run', 'test/fixtures/small.ts', '--sead', '3']);
     expect(r.code).toBe(2);
