@@ -179,7 +179,20 @@ export async function main(argv: string[]): Promise<number> {
         await runProxyCli({ host: a.host, port: a.port });
       },
     )
-    .demandCommand(1, 'name a command: run, check, serve or proxy')
+    .command(
+      'init [dir]',
+      'scaffold a scenario, a driver skeleton and package.json scripts in a project',
+      (y) =>
+        y
+          .positional('dir', { type: 'string', default: '.', describe: 'the project folder' })
+          .option('force', { type: 'boolean', default: false, describe: 'overwrite existing scaffold files and script lines' }),
+      async (a) => {
+        const { initProject, describeInit } = await import('./init-command.ts');
+        const r = await initProject({ dir: a.dir, force: a.force });
+        process.stdout.write(describeInit(r, a.dir) + '\n');
+      },
+    )
+    .demandCommand(1, 'name a command: run, check, serve, proxy or init')
     .epilog('exit codes: 0 pass, 1 a check or SLA failed, 2 bad usage or scenario, 3 infrastructure or harness failure')
     .help()
     .version(false);
