@@ -54,7 +54,10 @@ export async function main(argv: string[]): Promise<number> {
       (y) =>
         y
           .positional('scenario', { type: 'string', demandOption: true, describe: 'scenario file, e.g. scenarios/demo.ts' })
-          .option('target', { type: 'string', describe: 'chat server ws://HOST:PORT (default: start the built-in reference server)' })
+          .option('target', { type: 'string', describe: 'chat server ws:// or wss:// URL, path and query kept (default: start the built-in reference server)' })
+          .option('http-target', { type: 'string', describe: 'HTTP(S) base URL of the server\'s API for drivers that call one (default: the target\'s origin)' })
+          .option('ca', { type: 'string', describe: 'PEM file of a CA or self-signed certificate to trust for a wss:// target' })
+          .option('insecure', { type: 'boolean', describe: 'do not verify the wss:// target\'s certificate (self-signed staging servers)' })
           .option('driver', { type: 'string', describe: 'driver: a built-in name (reference) or a module path such as ./my-driver.ts (default: the scenario\'s `driver`, else reference)' })
           .option('toxiproxy', { type: 'string', describe: 'Toxiproxy API URL, or "embedded" (default: $TOXIPROXY_URL if it answers, else embedded)' })
           .option('seed', { type: 'number', describe: 'override the scenario seed' })
@@ -101,6 +104,9 @@ export async function main(argv: string[]): Promise<number> {
           const r = await runScenario({
             scenario: a.scenario,
             target: a.target,
+            httpTarget: a['http-target'],
+            ca: a.ca,
+            insecure: a.insecure,
             driver: a.driver,
             toxiproxy: a.toxiproxy,
             seed: a.seed,

@@ -13,7 +13,7 @@ import { HistoryWriter } from '../history/writer.ts';
 import { guardListener } from '../history/guard.ts';
 import { runPlan, makeRunId, type Progress, type RunOutcome } from '../run/runner.ts';
 import { HarnessError, InvalidScenarioError, UsageError } from '../errors.ts';
-import { checkTarget } from '../net/target.ts';
+import { checkHttpTarget, checkTarget, readTrust, type TlsTrust } from '../net/target.ts';
 import type { Driver } from '../drivers/driver.ts';
 import { checkDriver, loadDriver } from '../drivers/load.ts';
 import { referenceDriver } from '../drivers/reference.ts';
@@ -27,7 +27,14 @@ import type { HistoryEvent } from '../history/events.ts';
 export interface RunScenarioOptions {
   /** Path of a scenario file, or an already-written scenario object. */
   scenario: string | unknown;
+  /** The chat server, `ws://` or `wss://` with its path and query (default: start the built-in server). */
   target?: string;
+  /** HTTP(S) base URL of the server's API, for drivers that call one (default: the target's origin with http(s)). */
+  httpTarget?: string;
+  /** PEM file of a CA (or self-signed certificate) to trust for a `wss://` / `https://` target. */
+  ca?: string;
+  /** Do not verify the target's certificate (self-signed staging servers). */
+  insecure?: boolean;
   toxiproxy?: string;
   seed?: number;
   /** Overrides the scenario's duration (send window), ms. */
@@ -77,8 +84,15 @@ export function mergeSlas(fromScenario: readonly string[], fromCli: readonly str
 }
 
 /** Validate everything that can be wrong before anything starts (exit 2 on failure). */
-export async function prepare(o: RunScenarioOptions): Promise<{ scenario: Scenario; plan: Plan; slas: Sla[]; notes: string[]; driver: Driver }> {
-  if (o.target !== undefined) checkTarget(o.target);
+export async function prepare(o: RunScenarioOptions): Promise<{ scenario: Scenario; plan: Plan; slas: Sla[]; notes: string[]; driver: Driver; trust: TlsTrust }> {
+  const chat = o.target === undefined ? null : checkTarget(o.target);
+  const http = o.httpTarget === undefined ? null : checkHttpTarget(o.httpTarget);
+  if (http && !chat) throw new UsageError('--http-target needs --target: the built-in server is reached by its own address');
+  const trust = await readTrust({ ...(o.ca === undefined ? {} : { caFile: o.ca }), ...(o.insecure ? { insecure: true } : {}) });
+  const secure = chat?.protocol === 'wss:' || http?.protocol === 'https:';
+  if ((o.ca !== undefined || o.insecure) && !secure) {
+    throw new UsageError(`${o.ca !== undefined ? '--ca' : '--insecure'} applies to a wss:// --target (or an https:// --http-target)${chat ? `, got ${chat.href}` : '; the built-in server speaks plain ws://'}`);
+  }
   const loaded = typeof o.scenario === 'string' ? await loadScenario(o.scenario) : null;
   let scenario = loaded?.scenario ?? validateScenario(o.scenario);
   const driver = await chooseDriver(o, scenario, loaded ? dirname(loaded.path) : process.cwd());
@@ -97,7 +111,7 @@ export async function prepare(o: RunScenarioOptions): Promise<{ scenario: Scenar
   }
   const slas = mergeSlas(scenario.sla, o.sla ?? []);
   const plan = buildPlan(scenario, o.seed);
-  return { scenario, plan, slas, notes, driver };
+  return { scenario, plan, slas, notes, driver, trust };
 }
 
 /**
@@ -129,7 +143,7 @@ async function chooseDriver(o: RunScenarioOptions, scenario: Scenario, scenarioD
 }
 
 export async function runScenario(o: RunScenarioOptions): Promise<RunScenarioResult> {
-  const { plan, slas, notes, driver } = await prepare(o);
+  const { plan, slas, notes, driver, trust } = await prepare(o);
   const runId = o.runId ?? makeRunId(plan.scenario);
   const dir = resolve(o.out ?? 'reports', runId);
   await mkdir(dir, { recursive: true });
@@ -156,6 +170,8 @@ export async function runScenario(o: RunScenarioOptions): Promise<RunScenarioRes
     plan,
     runId,
     target: o.target,
+    ...(o.httpTarget === undefined ? {} : { httpTarget: o.httpTarget }),
+    tls: trust,
     toxiproxy: o.toxiproxy,
     driver,
     listeners: [

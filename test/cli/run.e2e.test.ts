@@ -199,8 +199,10 @@ describe('chatstorm run (end to end)', () => {
 
   it.each([
     [['--target', 'notaurl'], '--target must be a URL'],
-    [['--target', 'wss://127.0.0.1:1'], 'wss:// is not supported yet'],
-    [['--target', 'http://127.0.0.1:1'], '--target must be a ws://HOST:PORT URL'],
+    [['--target', 'ws://127.0.0.1:1', '--insecure'], '--insecure applies to a wss:// --target'],
+    [['--target', 'wss://127.0.0.1:1', '--ca', 'no-such-ca.pem'], '--ca no-such-ca.pem: cannot read the file (ENOENT)'],
+    [['--target', 'http://127.0.0.1:1'], '--target must be a ws:// or wss:// URL with a host'],
+    [['--http-target', 'http://127.0.0.1:1'], '--http-target needs --target'],
     [['--duration', '0s'], '--duration must be above zero'],
     [['--max-lag', '0ms'], '--max-lag must be above zero'],
     [['--sla', 'delivry.p99 < 3s'], 'expected a known metric'],
