@@ -5,7 +5,8 @@
  *
  *   scenario file  -> defineScenario, loadScenario, validateScenario, duration and size helpers
  *   driver module  -> defineDriver, the driver interface, encodeMarker / decodeMarker, messageBody,
- *                     the reference driver (to wrap), target helpers (URL, Host, TLS options)
+ *                     the reference driver (to wrap), target helpers (clientOptions for Host and
+ *                     TLS, requestEndpoint for REST calls)
  *   a script / CI  -> runScenario, checkRun, the errors and exit codes
  */
 export * from './scenario/index.ts';
@@ -14,6 +15,18 @@ export * from './scenario/index.ts';
 export * from './drivers/index.ts';
 export { runScenario, describeResult, type RunScenarioOptions, type RunScenarioResult } from './cli/run-command.ts';
 export { checkRun } from './cli/check-command.ts';
+export {
+  checkTarget,
+  checkHttpTarget,
+  clientOptions,
+  certificateHint,
+  type Target,
+  type Endpoint,
+  type TargetTls,
+  type TlsSettings,
+  type TlsTrust,
+} from './net/target.ts';
+export { requestEndpoint, type HttpResponse } from './net/http-request.ts';
 export { parseSla, type Sla, type Verdict, type CheckName, type CheckResult, type CheckStatus } from './check/index.ts';
 export type { Summary, RunVerdict } from './report/index.ts';
 export type { Progress } from './run/runner.ts';

@@ -2,7 +2,7 @@
  * The package as a user gets it: `npm pack`, install the tarball into a project outside this
  * repository, write a scenario and a driver there that import 'chatstorm', type-check them against
  * the shipped declarations, and run `npx chatstorm run ... --driver ...` to a pass against
- * `chatstorm serve`.
+ * `chatstorm serve`; then `chatstorm init` there, and its scaffold runs as it is.
  *
  * Offline: the install must not reach the network. `npm install --offline` cannot resolve the
  * dependencies from the npm cache alone (it needs each package's registry document, which the
@@ -95,16 +95,32 @@ export default defineDriver({
 describe('the packed package, installed in a project outside the repository', () => {
   let work: string;
   let project: string;
-  let server: ChildProcess | null = null;
+  const servers: ChildProcess[] = [];
+
+  /** `npx chatstorm serve` from the installed package, in its own process group; resolves with its URL. */
+  function serve(): Promise<string> {
+    const server = spawn('npx', ['chatstorm', 'serve', '--store', 'memory', '--port', '0'], { cwd: project, env: NPM_ENV, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    servers.push(server);
+    return new Promise<string>((resolve, reject) => {
+      let out = '';
+      server.stdout?.on('data', (d) => {
+        out += d;
+        const m = /listening on (ws:\/\/\S+)/.exec(out);
+        if (m) resolve(m[1] as string);
+      });
+      server.once('exit', (code) => reject(new Error(`chatstorm serve exited with ${code}: ${out}`)));
+    });
+  }
 
   beforeAll(async () => {
     work = await mkdtemp(join(tmpdir(), 'chatstorm-pack-'));
     project = join(work, 'project');
   });
   afterAll(async () => {
-    // The server runs in its own process group (npx -> sh -> node): end all of it.
-    if (server?.pid !== undefined && server.exitCode === null) {
-      const exited = new Promise((r) => server?.once('exit', r));
+    // Each server runs in its own process group (npx -> sh -> node): end all of it.
+    for (const server of servers) {
+      if (server.pid === undefined || server.exitCode !== null) continue;
+      const exited = new Promise((r) => server.once('exit', r));
       process.kill(-server.pid, 'SIGTERM');
       await exited;
     }
@@ -147,16 +163,7 @@ describe('the packed package, installed in a project outside the repository', ()
     await rm(join(project, 'chat', 'typo.ts'));
 
     // 4. `chatstorm serve` from the installed package, then `npx chatstorm run ... --driver ...`.
-    server = spawn('npx', ['chatstorm', 'serve', '--store', 'memory', '--port', '0'], { cwd: project, env: NPM_ENV, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-    const target = await new Promise<string>((resolve, reject) => {
-      let out = '';
-      server?.stdout?.on('data', (d) => {
-        out += d;
-        const m = /listening on (ws:\/\/\S+)/.exec(out);
-        if (m) resolve(m[1] as string);
-      });
-      server?.once('exit', (code) => reject(new Error(`chatstorm serve exited with ${code}: ${out}`)));
-    });
+    const target = await serve();
     const r = await run('npx', ['chatstorm', 'run', 'chat/scenario.ts', '--driver', './chat/driver.ts', '--target', target, '--out', 'reports', '--quiet'], project, 120_000);
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(r.stdout).toContain('verdict: PASS');
@@ -164,5 +171,15 @@ describe('the packed package, installed in a project outside the repository', ()
     const summary = JSON.parse(await readFile(join(project, 'reports', runDir as string, 'summary.json'), 'utf8')) as { verdict: string; target: string };
     expect(summary.verdict).toBe('pass');
     expect(summary.target).toBe(target);
+
+    // 5. `chatstorm init` from the installed package: its scaffold (scenario + driver skeleton,
+    // the skeleton wrapping the reference driver) runs as it is, shortened. On a server of its
+    // own: the reference server deduplicates by client id, and two runs of one plan share them.
+    const init = await run('npx', ['chatstorm', 'init'], project, 60_000);
+    expect(init.code, init.stderr).toBe(0);
+    const scripts = (JSON.parse(await readFile(join(project, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
+    expect(scripts.chatstorm).toBe('chatstorm run chatstorm/scenario.ts --target ws://127.0.0.1:7420');
+    const scaffold = await run('npx', ['chatstorm', 'run', 'chatstorm/scenario.ts', '--target', await serve(), '--duration', '3s', '--out', 'reports-init', '--quiet'], project, 120_000);
+    expect(scaffold.code, scaffold.stdout + scaffold.stderr).toBe(0);
   });
 });
