@@ -258,6 +258,22 @@ describe('chatstorm run (end to end)', () => {
     }
   });
 
+  it("resolves 'chatstorm' in a scenario and driver outside any project to the running package (one copy of its modules)", async () => {
+    // No node_modules and no package.json here: only the CLI's resolve hook can find 'chatstorm'.
+    // The driver re-exports the reference driver; it runs without --target only if it is the
+    // very object the CLI knows, i.e. one copy of the package's modules.
+    const dir = await mkdtemp(join(tmpdir(), 'chatstorm-bare-'));
+    try {
+      await writeFile(join(dir, 'scenario.mts'), `import { defineScenario } from 'chatstorm';\nexport default defineScenario({ name: 'bare', seed: 1, duration: '1s', grace: '3s', networks: { lan: {} }, population: { agents: { count: 1, network: 'lan' }, customers: { count: 2, network: 'lan' } }, traffic: { arrival: { model: 'constant', over: '500ms' }, messagesPerCustomer: { min: 2, max: 2 }, thinkTime: { min: '100ms', max: '200ms' } } });\n`);
+      await writeFile(join(dir, 'driver.mts'), `import { defineDriver, referenceDriver } from 'chatstorm';\nexport default defineDriver(referenceDriver);\n`);
+      const r = await chatstorm(['run', join(dir, 'scenario.mts'), '--driver', join(dir, 'driver.mts'), '--out', join(dir, 'out'), '--quiet']);
+      expect(r.stderr).not.toContain('needs --target');
+      expect(r.code, r.stderr).toBe(0);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('exits 2 on an unknown option', async () => {
     const r = await chatstorm(['run', 'test/fixtures/small.ts', '--sead', '3']);
     expect(r.code).toBe(2);
