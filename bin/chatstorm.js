@@ -1,9 +1,12 @@
 #!/usr/bin/env node
 // Entry point: registers tsx so the TypeScript sources and user scenario files load without a
-// build step, then hands over to the CLI.
+// build step, and a hook that resolves 'chatstorm' to this package, then hands over to the CLI.
+import { register as registerHooks } from 'node:module';
 import { register } from 'tsx/esm/api';
 
 register();
+// Registered after tsx, so it runs first: 'chatstorm' in a user's file is this package.
+registerHooks('./resolve-self.js', import.meta.url, { data: { self: new URL('../src/index.ts', import.meta.url).href } });
 const { main } = await import('../src/cli/main.ts');
 const code = await main(process.argv.slice(2));
 // Exit explicitly once the command is done: the reports are written, and a request abandoned on a

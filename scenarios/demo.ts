@@ -4,7 +4,7 @@
  * latency spike on that link half-way through. Every account opens a conversation's history every
  * 8 s and scrolls back two pages.
  */
-import { defineScenario } from '../src/scenario/index.ts';
+import { defineScenario } from 'chatstorm';
 
 export default defineScenario({
   name: 'demo',

@@ -9,7 +9,7 @@
  *
  *   npx chatstorm run scenarios/peak-hour.ts
  */
-import { defineScenario } from '../src/scenario/index.ts';
+import { defineScenario } from 'chatstorm';
 
 export default defineScenario({
   name: 'peak-hour',

@@ -61,6 +61,13 @@ export class InvalidTraceError extends ChatstormError {
   }
 }
 
+/** A driver module that does not load or does not export a driver (exit 2). */
+export class InvalidDriverError extends ChatstormError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('CHATSTORM_ERR_INVALID_DRIVER', message, options);
+  }
+}
+
 /** The system under test (or a proxy) could not be reached (exit 3). */
 export class UnreachableError extends ChatstormError {
   constructor(what: string, address: string, hint: string, options?: { cause?: unknown }) {
@@ -87,7 +94,13 @@ export const ExitCode = { pass: 0, fail: 1, usage: 2, infrastructure: 3 } as con
 
 /** Map any thrown value to the exit code it deserves. */
 export function exitCodeFor(err: unknown): number {
-  if (err instanceof UsageError || err instanceof InvalidScenarioError || err instanceof InvalidSlaError || err instanceof InvalidTraceError) {
+  if (
+    err instanceof UsageError ||
+    err instanceof InvalidScenarioError ||
+    err instanceof InvalidSlaError ||
+    err instanceof InvalidTraceError ||
+    err instanceof InvalidDriverError
+  ) {
     return ExitCode.usage;
   }
   return ExitCode.infrastructure;

@@ -102,7 +102,11 @@ export async function main(argv: string[]): Promise<number> {
       (y) =>
         y
           .positional('scenario', { type: 'string', demandOption: true, describe: 'scenario file, e.g. scenarios/demo.ts' })
-          .option('target', { type: 'string', describe: 'chat server ws://HOST:PORT (default: start the built-in reference server)' })
+          .option('target', { type: 'string', describe: 'chat server ws:// or wss:// URL, path and query kept (default: start the built-in reference server)' })
+          .option('http-target', { type: 'string', describe: 'HTTP(S) base URL of the server\'s API for drivers that call one (default: the target\'s origin)' })
+          .option('ca', { type: 'string', describe: 'PEM file of a CA or self-signed certificate to trust for a wss:// target' })
+          .option('insecure', { type: 'boolean', describe: 'do not verify the wss:// target\'s certificate (self-signed staging servers)' })
+          .option('driver', { type: 'string', describe: 'driver: a built-in name (reference) or a module path such as ./my-driver.ts (default: the scenario\'s `driver`, else reference)' })
           .option('toxiproxy', { type: 'string', describe: 'Toxiproxy API URL, or "embedded" (default: $TOXIPROXY_URL if it answers, else embedded)' })
           .option('seed', { type: 'number', describe: 'override the scenario seed' })
           .option('duration', { type: 'string', describe: 'override the send window, e.g. 10s' })
@@ -144,6 +148,10 @@ export async function main(argv: string[]): Promise<number> {
             workers: workers ?? 1,
             scenario: a.scenario,
             target: a.target,
+            httpTarget: a['http-target'],
+            ca: a.ca,
+            insecure: a.insecure,
+            driver: a.driver,
             toxiproxy: a.toxiproxy,
             seed: a.seed,
             durationMs: dur,
@@ -316,7 +324,20 @@ export async function main(argv: string[]): Promise<number> {
         await runProxyCli({ host: a.host, port: a.port });
       },
     )
-    .demandCommand(1, 'name a command: run, replay, trace, check, merge, serve or proxy')
+    .command(
+      'init [dir]',
+      'scaffold a scenario, a driver skeleton and package.json scripts in a project',
+      (y) =>
+        y
+          .positional('dir', { type: 'string', default: '.', describe: 'the project folder' })
+          .option('force', { type: 'boolean', default: false, describe: 'overwrite existing scaffold files and script lines' }),
+      async (a) => {
+        const { initProject, describeInit } = await import('./init-command.ts');
+        const r = await initProject({ dir: a.dir, force: a.force });
+        process.stdout.write(describeInit(r, a.dir) + '\n');
+      },
+    )
+    .demandCommand(1, 'name a command: run, replay, trace, check, merge, serve, proxy, cleanup or init')
     .epilog('exit codes: 0 pass, 1 a check or SLA failed, 2 bad usage or scenario, 3 infrastructure or harness failure')
     .help()
     .version(false);

@@ -3,7 +3,7 @@
  * -> reports. Also the library entry point (`runScenario`), with the same options as the CLI.
  */
 import { mkdir, rm, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { loadScenario } from '../scenario/load.ts';
 import { validateScenario } from '../scenario/validate.ts';
 import type { Scenario } from '../scenario/schema.ts';
@@ -16,8 +16,10 @@ import { guardListener } from '../history/guard.ts';
 import { runPlan, makeRunId, type RunOutcome } from '../run/runner.ts';
 import { LiveProgressTracker, type LiveProgress } from '../report/progress.ts';
 import { HarnessError, InvalidScenarioError, UsageError } from '../errors.ts';
-import { checkTarget } from '../net/target.ts';
+import { checkHttpTarget, checkTarget, readTrust, type TlsTrust } from '../net/target.ts';
 import type { Driver } from '../drivers/driver.ts';
+import { checkDriver, loadDriver } from '../drivers/load.ts';
+import { referenceDriver } from '../drivers/reference.ts';
 import { exitCodeOf, type Summary } from '../report/summary.ts';
 import { FaultLog } from '../report/fault-log.ts';
 import { summarize } from './summarize.ts';
@@ -37,7 +39,14 @@ export interface RunScenarioOptions {
   scenario: string | unknown;
   /** A plan built elsewhere (a replayed trace): run it instead of expanding a scenario. */
   plan?: Plan;
+  /** The chat server, `ws://` or `wss://` with its path and query (default: start the built-in server). */
   target?: string;
+  /** HTTP(S) base URL of the server's API, for drivers that call one (default: the target's origin with http(s)). */
+  httpTarget?: string;
+  /** PEM file of a CA (or self-signed certificate) to trust for a `wss://` / `https://` target. */
+  ca?: string;
+  /** Do not verify the target's certificate (self-signed staging servers). */
+  insecure?: boolean;
   toxiproxy?: string;
   seed?: number;
   /** Overrides the scenario's duration (send window), ms. */
@@ -53,7 +62,12 @@ export interface RunScenarioOptions {
   /** Harness self-limits. */
   maxEventLoopMs?: number;
   maxSenderLagMs?: number;
-  driver?: Driver;
+  /**
+   * The driver: an object, a built-in driver's name (`reference`) or a module path (relative to
+   * the working directory). Default: the scenario's `driver` (relative to the scenario file), else
+   * the reference driver. Any driver but the reference driver needs `target`.
+   */
+  driver?: Driver | string;
   /** Path of an earlier run's summary.json: fail (exit 1) when delivery delay or throughput regressed against it. */
   baseline?: string;
   /** Allowed regression against `baseline`, in per cent (default 10). */
@@ -117,14 +131,29 @@ export async function prepareBaseline(o: Pick<RunScenarioOptions, 'baseline' | '
   return { run: await loadBaseline(o.baseline), maxRegressionPct: o.maxRegressionPct ?? DEFAULT_MAX_REGRESSION_PCT };
 }
 
-/** Validate everything that can be wrong before anything starts (exit 2 on failure). */
-export async function prepare(o: RunScenarioOptions): Promise<{ scenario: Scenario; plan: Plan; slas: Sla[]; notes: string[]; baseline: BaselineGate | null }> {
-  if (o.target !== undefined) checkTarget(o.target);
+/** What every run checks before anything starts: targets and trust, metrics port, baseline, driver. */
+async function prepareRun(o: RunScenarioOptions, scenario: Scenario | null, scenarioDir: string): Promise<{ driver: Driver; trust: TlsTrust; baseline: BaselineGate | null }> {
+  const chat = o.target === undefined ? null : checkTarget(o.target);
+  const http = o.httpTarget === undefined ? null : checkHttpTarget(o.httpTarget);
+  if (http && !chat) throw new UsageError('--http-target needs --target: the built-in server is reached by its own address');
+  const trust = await readTrust({ ...(o.ca === undefined ? {} : { caFile: o.ca }), ...(o.insecure ? { insecure: true } : {}) });
+  const secure = chat?.protocol === 'wss:' || http?.protocol === 'https:';
+  if ((o.ca !== undefined || o.insecure) && !secure) {
+    throw new UsageError(`${o.ca !== undefined ? '--ca' : '--insecure'} applies to a wss:// --target (or an https:// --http-target)${chat ? `, got ${chat.href}` : '; the built-in server speaks plain ws://'}`);
+  }
   if (o.metricsPort !== undefined && !(Number.isInteger(o.metricsPort) && o.metricsPort >= 0 && o.metricsPort <= 65535)) {
     throw new UsageError(`--metrics-port must be a port number 0..65535, got ${o.metricsPort}`);
   }
   const baseline = await prepareBaseline(o);
-  let scenario = typeof o.scenario === 'string' ? (await loadScenario(o.scenario)).scenario : validateScenario(o.scenario);
+  const driver = await chooseDriver(o, scenario, scenarioDir);
+  return { driver, trust, baseline };
+}
+
+/** Validate everything that can be wrong before anything starts (exit 2 on failure). */
+export async function prepare(o: RunScenarioOptions): Promise<{ scenario: Scenario; plan: Plan; slas: Sla[]; notes: string[]; driver: Driver; trust: TlsTrust; baseline: BaselineGate | null }> {
+  const loaded = typeof o.scenario === 'string' ? await loadScenario(o.scenario) : null;
+  let scenario = loaded?.scenario ?? validateScenario(o.scenario);
+  const run = await prepareRun(o, scenario, loaded ? dirname(loaded.path) : process.cwd());
   const notes: string[] = [];
   if (o.durationMs !== undefined) {
     const limit = o.durationMs;
@@ -141,17 +170,44 @@ export async function prepare(o: RunScenarioOptions): Promise<{ scenario: Scenar
   const slas = mergeSlas(scenario.sla, o.sla ?? []);
   const whole = buildPlan(scenario, o.seed);
   const plan = o.shard ? shardPlan(whole, o.shard) : whole;
-  return { scenario, plan, slas, notes, baseline };
+  return { scenario, plan, slas, notes, ...run };
 }
 
 /** What a plan built elsewhere (a replayed trace) needs before it runs: the same checks as `prepare`. */
-async function preparePlan(o: RunScenarioOptions, plan: Plan): Promise<{ plan: Plan; slas: Sla[]; notes: string[]; baseline: BaselineGate | null }> {
-  if (o.target !== undefined) checkTarget(o.target);
-  return { plan, slas: mergeSlas(plan.sla, o.sla ?? []), notes: [], baseline: await prepareBaseline(o) };
+async function preparePlan(o: RunScenarioOptions, plan: Plan): Promise<{ plan: Plan; slas: Sla[]; notes: string[]; driver: Driver; trust: TlsTrust; baseline: BaselineGate | null }> {
+  return { plan, slas: mergeSlas(plan.sla, o.sla ?? []), notes: [], ...(await prepareRun(o, null, process.cwd())) };
+}
+
+/**
+ * The run's driver: `--driver` over the scenario's `driver:` over the reference driver. Only the
+ * reference driver can talk to the built-in server, so any other needs a target.
+ */
+async function chooseDriver(o: RunScenarioOptions, scenario: Scenario | null, scenarioDir: string): Promise<Driver> {
+  let driver: Driver;
+  let named: string;
+  if (typeof o.driver === 'string') {
+    driver = await loadDriver(o.driver, { from: '--driver' });
+    named = `--driver ${o.driver}`;
+  } else if (o.driver !== undefined) {
+    driver = checkDriver(o.driver, 'options.driver');
+    named = `driver ${driver.name}`;
+  } else if (scenario?.driver !== undefined) {
+    driver = await loadDriver(scenario.driver, { from: 'scenario field `driver`', baseDir: scenarioDir });
+    named = `the scenario's driver ${scenario.driver}`;
+  } else {
+    return referenceDriver;
+  }
+  if (driver !== referenceDriver && o.target === undefined) {
+    throw new UsageError(
+      `${named} needs --target: without one chatstorm starts its built-in server, which speaks only the reference protocol ` +
+        '(`--driver reference`). Pass the address of the back end this driver talks to, e.g. --target wss://chat.staging.example.com/ws',
+    );
+  }
+  return driver;
 }
 
 export async function runScenario(o: RunScenarioOptions): Promise<RunScenarioResult> {
-  const { plan, slas, notes, baseline } = o.plan ? await preparePlan(o, o.plan) : await prepare(o);
+  const { plan, slas, notes, baseline, driver, trust } = o.plan ? await preparePlan(o, o.plan) : await prepare(o);
   const runId = (o.runId ?? makeRunId(plan.scenario)) + (plan.shard ? `-s${plan.shard.index}of${plan.shard.count}` : '');
   const judge = new ChatstormJudge();
   const metrics = o.metricsPort === undefined ? null : new LiveMetrics({ anomalies: () => liveAnomalies(judge) });
@@ -166,7 +222,7 @@ export async function runScenario(o: RunScenarioOptions): Promise<RunScenarioRes
     o.onMetricsListening?.(metricsServer.url);
   }
   try {
-    return await runWithReports(o, { plan, slas, notes, baseline, runId, judge, metrics });
+    return await runWithReports(o, { plan, slas, notes, baseline, runId, judge, metrics, driver, trust });
   } finally {
     await metricsServer?.close();
   }
@@ -174,9 +230,9 @@ export async function runScenario(o: RunScenarioOptions): Promise<RunScenarioRes
 
 async function runWithReports(
   o: RunScenarioOptions,
-  p: { plan: Plan; slas: Sla[]; notes: string[]; baseline: BaselineGate | null; runId: string; judge: ChatstormJudge; metrics: LiveMetrics | null },
+  p: { plan: Plan; slas: Sla[]; notes: string[]; baseline: BaselineGate | null; runId: string; judge: ChatstormJudge; metrics: LiveMetrics | null; driver: Driver; trust: TlsTrust },
 ): Promise<RunScenarioResult> {
-  const { plan, slas, notes, baseline, runId, judge, metrics } = p;
+  const { plan, slas, notes, baseline, runId, judge, metrics, driver, trust } = p;
   const dir = resolve(o.out ?? 'reports', runId);
   await mkdir(dir, { recursive: true });
   await writeFile(join(dir, REPORT_FILES.plan), JSON.stringify(plan) + '\n');
@@ -206,8 +262,10 @@ async function runWithReports(
     plan,
     runId,
     target: o.target,
+    ...(o.httpTarget === undefined ? {} : { httpTarget: o.httpTarget }),
+    tls: trust,
     toxiproxy: o.toxiproxy,
-    driver: o.driver,
+    driver,
     listeners: [
       guard('the history writer', writer.write),
       guard('the live judge', (e) => judge.step(e)),

@@ -10,6 +10,7 @@
  */
 import type { MessageKind, Role } from '../protocol/frames.ts';
 import type { PlannedAccount, PlannedConversation } from '../plan/plan.ts';
+import type { Target } from '../net/target.ts';
 
 export interface DeviceIdentity {
   account: string;
@@ -116,6 +117,12 @@ export interface DeviceHandlers {
 export interface ConnectOptions {
   /** Base URL of the server as seen through this device's network, e.g. `ws://127.0.0.1:PORT`. */
   url: string;
+  /**
+   * The target as this device's network sees it: `url` through the proxy with the target's
+   * scheme, path and query, the `Host` and TLS settings (SNI, CA, verification) of the real server,
+   * and its HTTP(S) API. Spread `clientOptions(target)` into the WebSocket's options.
+   */
+  target?: Target;
   identity: DeviceIdentity;
   /**
    * Per conversation, the sequence to sync from before resolving: the device has been handed
@@ -158,9 +165,10 @@ export interface Driver {
   readonly name: string;
   /**
    * Create accounts, devices and conversations on the back end before traffic starts. `url` is
-   * the server's direct address (not through a proxy).
+   * the server's direct address (not through a proxy); `target` is the same, with the `Host`, TLS
+   * settings and HTTP(S) API base (`target.http`) a REST call needs.
    */
-  provision(url: string, accounts: readonly PlannedAccount[], conversations: readonly PlannedConversation[]): Promise<void>;
+  provision(url: string, accounts: readonly PlannedAccount[], conversations: readonly PlannedConversation[], target?: Target): Promise<void>;
   /** Connect a device and bring it live (resolves after sync), or reject. */
   connect(opts: ConnectOptions): Promise<Connection>;
 }

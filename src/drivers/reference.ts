@@ -17,6 +17,8 @@ import { decodeChunk, encodeChunk, type AttachmentRef, type ClientFrame, type Me
 import type { Connection, ConnectOptions, DeviceHandlers, Driver, FetchOutcome, HistoryPage, HistoryRequest, InboundMessage, OutboundAttachment, OutboundMessage } from './driver.ts';
 import type { PlannedAccount, PlannedConversation } from '../plan/plan.ts';
 import { UnreachableError, ChatstormError } from '../errors.ts';
+import { certificateHint, clientOptions, endpointOf, type Target } from '../net/target.ts';
+import { requestEndpoint } from '../net/http-request.ts';
 
 /** The server answered provisioning with an error. */
 export class ProvisionError extends ChatstormError {
@@ -56,35 +58,36 @@ function httpBase(url: string): string {
 export const referenceDriver: Driver = {
   name: 'reference',
 
-  async provision(url: string, accounts: readonly PlannedAccount[], conversations: readonly PlannedConversation[]) {
+  async provision(url: string, accounts: readonly PlannedAccount[], conversations: readonly PlannedConversation[], t?: Target) {
     const body: ProvisionRequest = {
       accounts: accounts.map((a) => ({ id: a.id, role: a.role, devices: a.devices.map((d) => ({ id: d.id, token: d.token })) })),
       conversations: conversations.map((c) => ({ id: c.id, kind: c.kind, members: c.members })),
     };
     const target = `${httpBase(url)}/admin/provision`;
-    let res: Response;
+    // The admin API lives beside the WebSocket (same host, TLS settings and Host).
+    const api = t?.http ?? endpointOf(new URL(`${httpBase(url)}/`), null, { insecure: false });
+    let res: { ok: boolean; status: number; text: string };
     try {
-      res = await fetch(target, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', ...tokenHeaders() },
-        body: JSON.stringify(body),
-        signal: AbortSignal.timeout(30_000),
-      });
+      res = await requestEndpoint(api, 'admin/provision', { method: 'POST', headers: { 'content-type': 'application/json', ...tokenHeaders() }, body: JSON.stringify(body) });
     } catch (err) {
       throw new UnreachableError(
         'chat server',
         url,
-        'Start one with `chatstorm serve --port P` and pass `--target ws://127.0.0.1:P`, or omit --target to let chatstorm start its own.',
+        certificateHint(err) ?? 'Start one with `chatstorm serve --port P` and pass `--target ws://127.0.0.1:P`, or omit --target to let chatstorm start its own.',
         { cause: err },
       );
     }
-    if (!res.ok) throw new ProvisionError(`provisioning at ${target} failed: HTTP ${res.status} ${await res.text()}`);
+    if (!res.ok) throw new ProvisionError(`provisioning at ${target} failed: HTTP ${res.status} ${res.text}`);
   },
 
   connect(opts: ConnectOptions): Promise<Connection> {
     const { identity, handlers } = opts;
-    const q = new URLSearchParams({ device: identity.device, token: identity.token });
-    const ws = new WebSocket(`${opts.url.replace(/\/+$/, '')}/ws?${q}`, { perMessageDeflate: false, handshakeTimeout: opts.timeoutMs, generateMask: zeroMask, headers: tokenHeaders() });
+    // The target's path is the base of the protocol's `/ws`; its query is kept beside ours.
+    const url = new URL(opts.target?.url ?? opts.url);
+    url.pathname = `${url.pathname.replace(/\/+$/, '')}/ws`;
+    url.searchParams.set('device', identity.device);
+    url.searchParams.set('token', identity.token);
+    const ws = new WebSocket(url, { ...clientOptions(opts.target), perMessageDeflate: false, handshakeTimeout: opts.timeoutMs, generateMask: zeroMask, headers: tokenHeaders() });
     const serverCursors = new Map<string, number>();
     const pendingPages = new Map<string, { resolve: (p: HistoryPage) => void; reject: (e: Error) => void }>();
     /** Probe fetches awaiting `download-start` or `error`, by req (`p<n>`; their chunks are ignored). */

@@ -8,6 +8,7 @@ import type { ToxicSpec } from '../scenario/schema.ts';
 import { ChatstormError } from '../errors.ts';
 import { describeToxiproxyError as describe } from './toxiproxy-error.ts';
 import { TOXIPROXY_TIMEOUT_MS, ToxiproxyTimeoutError, toxiproxyCall } from './toxiproxy-call.ts';
+import { makeTarget, type Target, type TlsTrust } from './target.ts';
 
 /** The proxy rejected an operation (bad toxic attributes, name clash, ...). */
 export class NetworkError extends ChatstormError {
@@ -21,8 +22,10 @@ export class NetworkError extends ChatstormError {
 
 export interface Network {
   name: string;
-  /** `ws://127.0.0.1:PORT` — the server as seen through this network. */
+  /** The target's URL through this network's proxy (scheme, path and query kept), e.g. `ws://127.0.0.1:PORT/`. */
   url: string;
+  /** The target as seen through this network: `url`, and the real server's Host, TLS settings and HTTP API. */
+  target?: Target;
   proxy: Proxy;
 }
 
@@ -40,7 +43,17 @@ export function proxyAddressing(toxiproxyUrl: string): { listenHost: string; con
 /** Where a network's proxy lives: one Toxiproxy API, or one per network (several embedded processes). */
 export type ProxyHost = Toxiproxy | { clientFor(network: string): { client: Toxiproxy; url: string } };
 
-/** Create the run's proxies, pointing at `upstream` (`host:port`), with their base toxics. */
+/** The server behind the proxies, as the user named it (see target.ts). */
+export interface TargetSpec {
+  chat: URL;
+  http: URL | null;
+  trust: TlsTrust;
+}
+
+/**
+ * Create the run's proxies, pointing at `upstream` (`host:port`), with their base toxics. Each
+ * network's `target` is `spec` seen through its proxy (default: plain `ws://` to `upstream`).
+ */
 export async function createNetworks(
   host: ProxyHost,
   runId: string,
@@ -48,6 +61,7 @@ export async function createNetworks(
   networks: Record<string, { toxics: ToxicSpec[] }>,
   addressing?: { listenHost: string; connectHost: string },
   timeoutMs = TOXIPROXY_TIMEOUT_MS,
+  spec: TargetSpec = { chat: new URL(`ws://${upstream}`), http: null, trust: { insecure: false } },
 ): Promise<Map<string, Network>> {
   const out = new Map<string, Network>();
   try {
@@ -58,7 +72,8 @@ export async function createNetworks(
       const proxyName = `chatstorm-${runId}-${name}`;
       const proxy = await createProxy(client, { name: proxyName, listen: `${addressing.listenHost}:0`, upstream }, `network ${name}`, timeoutMs);
       const port = proxy.listen.slice(proxy.listen.lastIndexOf(':') + 1);
-      out.set(name, { name, url: `ws://${addressing.connectHost}:${port}`, proxy });
+      const target = makeTarget(spec.chat, spec.http, { host: addressing.connectHost, port }, spec.trust);
+      out.set(name, { name, url: target.url, target, proxy });
       for (const [i, t] of profile.toxics.entries()) await addToxic(proxy, t, t.name ?? `chatstorm_base${i}_${t.type}`, `networks.${name}.toxics[${i}]`, timeoutMs);
     }
   } catch (err) {

@@ -13,6 +13,7 @@
  *                                          stop() --> stopped
  */
 import type { Connection, Driver, DeviceIdentity, InboundMessage, OutboundAttachment, UnreadReport } from '../drivers/driver.ts';
+import type { Target } from '../net/target.ts';
 import type { Recorder } from '../history/recorder.ts';
 import type { AckEvent, DeliverEvent, FetchEvent, SendEvent, UnreadEvent } from '../history/events.ts';
 import type { MessageKind } from '../protocol/frames.ts';
@@ -46,6 +47,8 @@ export interface DeviceOptions {
   identity: DeviceIdentity;
   network: string;
   url: string;
+  /** The target through this device's network (see `ConnectOptions.target`). */
+  target?: Target;
   driver: Driver;
   recorder: Recorder;
   random: () => number;
@@ -124,6 +127,7 @@ export class VirtualDevice {
       try {
         const conn = await driver.connect({
           url: this.o.url,
+          ...(this.o.target ? { target: this.o.target } : {}),
           identity: this.o.identity,
           cursors: this.syncCursors(),
           timeoutMs: this.o.connectTimeoutMs,

@@ -29,7 +29,7 @@ import { HISTORY_SCHEMA, type HistoryEvent } from '../history/events.ts';
 import { openToxiproxy, type ToxiproxyHandle } from '../net/toxiproxy.ts';
 import { createNetworks, leftBehind, removeNetworks, proxyAddressing, type Network } from '../net/networks.ts';
 import { TOXIPROXY_TIMEOUT_MS } from '../net/toxiproxy-call.ts';
-import { checkTarget } from '../net/target.ts';
+import { checkHttpTarget, checkTarget, makeTarget, upstreamOf, type TlsTrust } from '../net/target.ts';
 import { startChild, type ChildService } from '../net/child.ts';
 import { HarnessError, InvalidScenarioError } from '../errors.ts';
 import { Random } from '../plan/random.ts';
@@ -50,6 +50,10 @@ export interface RunOptions {
   target?: string;
   /** Toxiproxy URL or `embedded`; default `TOXIPROXY_URL` when reachable, else embedded. */
   toxiproxy?: string;
+  /** HTTP(S) base URL of the server's API for drivers that call one (default: the target with http(s)). */
+  httpTarget?: string;
+  /** Trust for a `wss://` target's certificate: an extra CA (PEM) or none at all (default: system CAs). */
+  tls?: TlsTrust;
   driver?: Driver;
   /**
    * Every event, in order (history writer, live judge, progress): handed over in batches, each
@@ -216,13 +220,14 @@ export async function runPlan(opts: RunOptions): Promise<RunOutcome> {
       checkHalt('starting the reference server');
     }
     const targetUrl = checkTarget(target);
-    await driver.provision(target, plan.accounts, plan.conversations);
+    const spec = { chat: targetUrl, http: opts.httpTarget === undefined ? null : checkHttpTarget(opts.httpTarget), trust: opts.tls ?? { insecure: false } };
+    await driver.provision(target, plan.accounts, plan.conversations, makeTarget(spec.chat, spec.http, null, spec.trust));
     checkHalt('provisioning');
-    const upstream = `${targetUrl.hostname}:${targetUrl.port || (targetUrl.protocol === 'wss:' ? 443 : 80)}`;
+    const upstream = upstreamOf(targetUrl);
     await preflightToxics(proxy.client, `chatstorm-${runId}`, upstream, plan, toxiproxyTimeoutMs);
     checkHalt('trying the toxics');
     // Each network on the proxy process planned for it.
-    nets = await createNetworks(proxy, runId, upstream, plan.networks, proxyAddressing(proxy.url), toxiproxyTimeoutMs);
+    nets = await createNetworks(proxy, runId, upstream, plan.networks, proxyAddressing(proxy.url), toxiproxyTimeoutMs, spec);
     checkHalt('creating the networks');
 
     recorder.append({
@@ -264,6 +269,7 @@ export async function runPlan(opts: RunOptions): Promise<RunOutcome> {
           identity: { account: a.id, role: a.role, device: d.id, token: d.token },
           network: a.network,
           url: net.url,
+          ...(net.target ? { target: net.target } : {}),
           driver,
           recorder,
           random,

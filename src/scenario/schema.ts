@@ -295,6 +295,11 @@ export const scenarioSchema = z
   .object({
     name,
     description: z.string().optional(),
+    /**
+     * The driver to run with when the command line names none: a built-in name (`reference`) or
+     * a module path (`./my-driver.ts`), relative to the scenario file. Default `reference`.
+     */
+    driver: z.string().min(1, 'expected a driver name such as "reference" or a module path such as "./my-driver.ts"').optional(),
     seed: z.number().int().min(0).max(2 ** 32 - 1).default(1),
     /** Send window: the last planned send is before this. */
     duration: durationSchema,

@@ -222,8 +222,10 @@ describe('chatstorm run (end to end)', () => {
 
   it.each([
     [['--target', 'notaurl'], '--target must be a URL'],
-    [['--target', 'wss://127.0.0.1:1'], 'wss:// is not supported yet'],
-    [['--target', 'http://127.0.0.1:1'], '--target must be a ws://HOST:PORT URL'],
+    [['--target', 'ws://127.0.0.1:1', '--insecure'], '--insecure applies to a wss:// --target'],
+    [['--target', 'wss://127.0.0.1:1', '--ca', 'no-such-ca.pem'], '--ca no-such-ca.pem: cannot read the file (ENOENT)'],
+    [['--target', 'http://127.0.0.1:1'], '--target must be a ws:// or wss:// URL with a host'],
+    [['--http-target', 'http://127.0.0.1:1'], '--http-target needs --target'],
     [['--duration', '0s'], '--duration must be above zero'],
     [['--max-lag', '0ms'], '--max-lag must be above zero'],
     [['--sla', 'delivry.p99 < 3s'], 'expected a known metric'],
@@ -303,6 +305,43 @@ describe('chatstorm run (end to end)', () => {
     const junit = await readFile(join(r.dir, 'junit.xml'), 'utf8');
     expect(junit).toContain('errors="1"');
     expect(await junitErrors(junit)).toEqual([]);
+  });
+
+  it('exits 2 naming a --driver module that is missing or exports no driver, before starting anything', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'chatstorm-driver-'));
+    try {
+      const missing = await chatstorm(['run', 'test/fixtures/small.ts', '--driver', join(dir, 'nope.ts'), '--out', join(dir, 'out')]);
+      expect(missing.code).toBe(2);
+      expect(missing.stderr).toContain(`--driver ${join(dir, 'nope.ts')}: the driver module does not exist`);
+      // A TypeScript module (loaded through tsx like a scenario) without `connect`.
+      await writeFile(join(dir, 'package.json'), '{"type":"module"}\n');
+      await writeFile(join(dir, 'half.ts'), `const d: { name: string; provision(): Promise<void> } = { name: 'half', async provision() {} };\nexport default d;\n`);
+      const half = await chatstorm(['run', 'test/fixtures/small.ts', '--driver', join(dir, 'half.ts'), '--target', 'ws://127.0.0.1:9', '--out', join(dir, 'out')]);
+      expect(half.code).toBe(2);
+      expect(half.stderr).toContain('not a driver: `connect` must be a function, got undefined');
+      expect(half.stderr).toContain('export default defineDriver(');
+      const noTarget = await chatstorm(['run', 'test/fixtures/small.ts', '--driver', join(dir, 'half.ts'), '--out', join(dir, 'out')]);
+      expect(noTarget.code).toBe(2);
+      await expect(readdir(join(dir, 'out'))).rejects.toThrow();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("resolves 'chatstorm' in a scenario and driver outside any project to the running package (one copy of its modules)", async () => {
+    // No node_modules and no package.json here: only the CLI's resolve hook can find 'chatstorm'.
+    // The driver re-exports the reference driver; it runs without --target only if it is the
+    // very object the CLI knows, i.e. one copy of the package's modules.
+    const dir = await mkdtemp(join(tmpdir(), 'chatstorm-bare-'));
+    try {
+      await writeFile(join(dir, 'scenario.mts'), `import { defineScenario } from 'chatstorm';\nexport default defineScenario({ name: 'bare', seed: 1, duration: '1s', grace: '3s', networks: { lan: {} }, population: { agents: { count: 1, network: 'lan' }, customers: { count: 2, network: 'lan' } }, traffic: { arrival: { model: 'constant', over: '500ms' }, messagesPerCustomer: { min: 2, max: 2 }, thinkTime: { min: '100ms', max: '200ms' } } });\n`);
+      await writeFile(join(dir, 'driver.mts'), `import { defineDriver, referenceDriver } from 'chatstorm';\nexport default defineDriver(referenceDriver);\n`);
+      const r = await chatstorm(['run', join(dir, 'scenario.mts'), '--driver', join(dir, 'driver.mts'), '--out', join(dir, 'out'), '--quiet']);
+      expect(r.stderr).not.toContain('needs --target');
+      expect(r.code, r.stderr).toBe(0);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('exits 2 on an unknown option', async () => {
