@@ -205,6 +205,10 @@ export async function main(argv: string[]): Promise<number> {
           .option('skip-bad-lines', { type: 'boolean', default: false, describe: 'leave malformed lines out (listed in the run folder) instead of refusing the trace' })
           .option('target', { type: 'string', describe: 'chat server ws://HOST:PORT (default: start the built-in reference server)' })
           .option('toxiproxy', { type: 'string', describe: 'Toxiproxy API URL, or "embedded"' })
+          .option('driver', { type: 'string', describe: 'driver: a built-in name (reference) or a module path (as for run)' })
+          .option('http-target', { type: 'string', describe: 'HTTP(S) base URL of the server\'s API (as for run)' })
+          .option('ca', { type: 'string', describe: 'PEM file to trust for a wss:// target' })
+          .option('insecure', { type: 'boolean', describe: 'do not verify the wss:// target\'s certificate' })
           .option('seed', { type: 'number', describe: 'seed of the choices replay makes (--scale, fault targets)' })
           .option('out', { type: 'string', default: 'reports', describe: 'parent folder of run folders' })
           .option('sla', { type: 'string', array: true, describe: 'SLA expression (repeatable)' })
@@ -226,6 +230,10 @@ export async function main(argv: string[]): Promise<number> {
             scenarioFile: a.scenario,
             skipBadLines: a['skip-bad-lines'],
             target: a.target,
+            httpTarget: a['http-target'],
+            ca: a.ca,
+            insecure: a.insecure,
+            driver: a.driver,
             toxiproxy: a.toxiproxy,
             out: a.out,
             sla: a.sla,
