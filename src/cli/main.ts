@@ -18,11 +18,14 @@ const DEFECTS = [...DEFECT_NAMES];
 function progressPrinter(): (p: Progress) => void {
   const tty = process.stderr.isTTY;
   let last = 0;
+  let lastPhase = '';
   return (p) => {
     const line = `[${(p.elapsedMs / 1000).toFixed(0).padStart(4)}s ${p.phase.padEnd(7)}] live ${p.live}/${p.devices}  sent ${p.sent}  acked ${p.acked}  delivered ${p.delivered}`;
     if (tty) process.stderr.write(`\r${line}\x1b[K`);
-    else if (p.elapsedMs - last >= 5000) {
+    // In a log, every 5 s and at each change of phase (a log then shows when play and drain began).
+    else if (p.elapsedMs - last >= 5000 || p.phase !== lastPhase) {
       last = p.elapsedMs;
+      lastPhase = p.phase;
       process.stderr.write(line + '\n');
     }
   };
@@ -78,7 +81,7 @@ export async function main(argv: string[]): Promise<number> {
         const onSignal = () => {
           if (++interrupts > 1) {
             process.stderr.write(
-              'chatstorm: quitting at once; on an external Toxiproxy, proxies named chatstorm-<run-id>-* may remain (remove them with DELETE /proxies/<name>)\n',
+              'chatstorm: quitting at once; on an external Toxiproxy, this run\'s proxies may remain (remove them with `chatstorm cleanup --toxiproxy <url>`)\n',
             );
             process.exit(130);
           }
@@ -110,6 +113,7 @@ export async function main(argv: string[]): Promise<number> {
             maxSenderLagMs: lag,
             signal: ac.signal,
             onProgress: a.quiet ? undefined : progressPrinter(),
+            onWarning: (w) => process.stderr.write(`chatstorm: warning: ${w}\n`),
           });
           if (!a.quiet && process.stderr.isTTY) process.stderr.write('\n');
           for (const n of r.notes) process.stderr.write(`chatstorm: note: ${n}\n`);
@@ -177,7 +181,21 @@ export async function main(argv: string[]): Promise<number> {
         await runProxyCli({ host: a.host, port: a.port });
       },
     )
-    .demandCommand(1, 'name a command: run, check, serve or proxy')
+    .command(
+      'cleanup',
+      'remove from a Toxiproxy the proxies of chatstorm runs that are no longer alive (killed runs)',
+      (y) =>
+        y
+          .option('toxiproxy', { type: 'string', describe: 'Toxiproxy API URL (default: $TOXIPROXY_URL, else http://127.0.0.1:8474)' })
+          .option('dry-run', { type: 'boolean', default: false, describe: 'say what would be removed, remove nothing' }),
+      async (a) => {
+        const { cleanup } = await import('./cleanup-command.ts');
+        const r = await cleanup({ toxiproxy: a.toxiproxy, dryRun: a['dry-run'] });
+        process.stdout.write(r.text + '\n');
+        code = r.exitCode;
+      },
+    )
+    .demandCommand(1, 'name a command: run, check, serve, proxy or cleanup')
     .epilog('exit codes: 0 pass, 1 a check or SLA failed, 2 bad usage or scenario, 3 infrastructure or harness failure')
     .help()
     .version(false);

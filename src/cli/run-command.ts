@@ -14,6 +14,8 @@ import { guardListener } from '../history/guard.ts';
 import { runPlan, makeRunId, type Progress, type RunOutcome } from '../run/runner.ts';
 import { HarnessError, InvalidScenarioError } from '../errors.ts';
 import { checkTarget } from '../net/target.ts';
+import { externalToxiproxyUrl } from '../net/toxiproxy.ts';
+import { staleProxyWarning } from '../net/stale-proxies.ts';
 import type { Driver } from '../drivers/driver.ts';
 import { exitCodeOf, type Summary } from '../report/summary.ts';
 import { FaultLog } from '../report/fault-log.ts';
@@ -45,6 +47,8 @@ export interface RunScenarioOptions {
   runId?: string;
   signal?: AbortSignal;
   onProgress?: (p: Progress) => void;
+  /** Told at once about what the user should fix outside this run (also kept in `notes`). */
+  onWarning?: (message: string) => void;
 }
 
 export interface RunScenarioResult {
@@ -93,6 +97,14 @@ export async function prepare(o: RunScenarioOptions): Promise<{ scenario: Scenar
 
 export async function runScenario(o: RunScenarioOptions): Promise<RunScenarioResult> {
   const { plan, slas, notes } = await prepare(o);
+  // Proxies a killed run left on a shared Toxiproxy: this run is not harmed by them, but they
+  // hold ports and confuse whoever reads the proxy list, so say how to remove them.
+  const external = externalToxiproxyUrl(o.toxiproxy);
+  const stale = external ? await staleProxyWarning(external) : null;
+  if (stale) {
+    notes.push(stale);
+    o.onWarning?.(stale);
+  }
   const runId = o.runId ?? makeRunId(plan.scenario);
   const dir = resolve(o.out ?? 'reports', runId);
   await mkdir(dir, { recursive: true });

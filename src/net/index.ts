@@ -1,4 +1,4 @@
-export { openToxiproxy, type ToxiproxyHandle } from './toxiproxy.ts';
+export { openToxiproxy, externalToxiproxyUrl, type ToxiproxyHandle } from './toxiproxy.ts';
 export {
   createNetworks,
   createProxy,
@@ -19,3 +19,15 @@ export { describeToxiproxyError } from './toxiproxy-error.ts';
 export { toxiproxyCall, ToxiproxyTimeoutError, TOXIPROXY_TIMEOUT_MS } from './toxiproxy-call.ts';
 export { startChild, type ChildService } from './child.ts';
 export { checkTarget } from './target.ts';
+export { PARENT_WATCH_ENV, watchParent } from './parent-watch.ts';
+export { runProxyName, runProxyPrefix, parseProxyName, currentOwner, type ProxyOwner, type ParsedProxyName } from './proxy-name.ts';
+export {
+  cleanupProxies,
+  judgeProxies,
+  judgeProxyName,
+  processAlive,
+  staleProxyWarning,
+  type CleanupResult,
+  type JudgeContext,
+  type ProxyVerdict,
+} from './stale-proxies.ts';

@@ -8,6 +8,7 @@ import type { ToxicSpec } from '../scenario/schema.ts';
 import { ChatstormError } from '../errors.ts';
 import { describeToxiproxyError as describe } from './toxiproxy-error.ts';
 import { TOXIPROXY_TIMEOUT_MS, ToxiproxyTimeoutError, toxiproxyCall } from './toxiproxy-call.ts';
+import { runProxyName } from './proxy-name.ts';
 
 /** The proxy rejected an operation (bad toxic attributes, name clash, ...). */
 export class NetworkError extends ChatstormError {
@@ -40,7 +41,10 @@ export function proxyAddressing(toxiproxyUrl: string): { listenHost: string; con
 /** Where a network's proxy lives: one Toxiproxy API, or one per network (several embedded processes). */
 export type ProxyHost = Toxiproxy | { clientFor(network: string): { client: Toxiproxy; url: string } };
 
-/** Create the run's proxies, pointing at `upstream` (`host:port`), with their base toxics. */
+/**
+ * Create the run's proxies (named by `runProxyName`), pointing at `upstream` (`host:port`), with
+ * their base toxics.
+ */
 export async function createNetworks(
   host: ProxyHost,
   runId: string,
@@ -55,7 +59,9 @@ export async function createNetworks(
       const api = 'clientFor' in host ? host.clientFor(name) : null;
       const client = api?.client ?? (host as Toxiproxy);
       addressing ??= api ? proxyAddressing(api.url) : { listenHost: '127.0.0.1', connectHost: '127.0.0.1' };
-      const proxyName = `chatstorm-${runId}-${name}`;
+      // The name records this process as the owner, so that `chatstorm cleanup` can tell whether
+      // the run is still alive if it never gets to remove the proxy (SIGKILL).
+      const proxyName = runProxyName(runId, name);
       const proxy = await createProxy(client, { name: proxyName, listen: `${addressing.listenHost}:0`, upstream }, `network ${name}`, timeoutMs);
       const port = proxy.listen.slice(proxy.listen.lastIndexOf(':') + 1);
       out.set(name, { name, url: `ws://${addressing.connectHost}:${port}`, proxy });
@@ -132,7 +138,7 @@ export async function setEnabled(net: Network, enabled: boolean, timeoutMs = TOX
 
 /**
  * Remove the run's proxies, every one even when some fail (also used on failure paths). Resolves
- * with the proxies it could not remove, each with why, e.g. `chatstorm-r1-eu at http://h:8474 (...)`.
+ * with the proxies it could not remove, each with why, e.g. `chatstorm~h~41~r1~eu at http://h:8474 (...)`.
  */
 export async function removeNetworks(nets: ReadonlyMap<string, Network>, timeoutMs = TOXIPROXY_TIMEOUT_MS): Promise<string[]> {
   const results = await Promise.allSettled([...nets.values()].map((n) => removeProxy(n.proxy, timeoutMs)));
@@ -150,5 +156,8 @@ export async function removeProxy(proxy: Proxy, timeoutMs = TOXIPROXY_TIMEOUT_MS
 
 /** The infrastructure error for proxies `removeNetworks` could not remove. */
 export function leftBehind(failures: readonly string[]): string {
-  return `proxies left behind: ${failures.join('; ')}. Remove them with \`curl -X DELETE <toxiproxy>/proxies/<name>\` or restart Toxiproxy.`;
+  return (
+    `proxies left behind: ${failures.join('; ')}. ` +
+    'Remove them with `chatstorm cleanup --toxiproxy <url>` once this run has exited, or `curl -X DELETE <toxiproxy>/proxies/<name>`.'
+  );
 }
