@@ -188,17 +188,25 @@ export async function runScenario(o: RunScenarioOptions): Promise<RunScenarioRes
     infraError ??= `the judge failed: ${err instanceof Error ? err.message : String(err)}`;
     verdict = { checks: {}, metrics: {} };
   }
-  const summary = summarize({
-    verdict,
-    slas,
-    infraError,
-    run: { runId, scenario: plan.scenario, seed: plan.seed, startedAt: faults.startedAt, endReason: outcome.endReason },
-    harness: { ...outcome.self, events: outcome.events },
-    target: outcome.target || null,
-    toxiproxy: outcome.toxiproxy,
-    faults: faults.list(),
-  });
-  await writeReports(dir, summary, verdict.series ?? []);
+  const summarizeWith = (error: string | null) =>
+    summarize({
+      verdict,
+      slas,
+      infraError: error,
+      run: { runId, scenario: plan.scenario, seed: plan.seed, startedAt: faults.startedAt, endReason: outcome.endReason },
+      harness: { ...outcome.self, events: outcome.events },
+      target: outcome.target || null,
+      toxiproxy: outcome.toxiproxy,
+      faults: faults.list(),
+    });
+  let summary = summarizeWith(infraError);
+  try {
+    await writeReports(dir, summary, verdict.series ?? []);
+  } catch (err) {
+    // A full disk (ENOSPC) or a folder that went away: the run was judged, so say what it found on
+    // the console, as an infrastructure error (exit 3), rather than a bare stack trace.
+    summary = summarizeWith(infraError ?? `could not write the reports to ${dir}: ${err instanceof Error ? err.message : String(err)}`);
+  }
   return { summary, dir, exitCode: exitCodeOf(summary.verdict), notes };
 }
 
