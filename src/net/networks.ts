@@ -5,7 +5,7 @@
  */
 import type { Proxy, Toxiproxy } from 'toxiproxy-node-client';
 import type { ToxicSpec } from '../scenario/schema.ts';
-import { ChatstormError } from '../errors.ts';
+import { ChatstormError, UnreachableError } from '../errors.ts';
 import { describeToxiproxyError as describe } from './toxiproxy-error.ts';
 import { TOXIPROXY_TIMEOUT_MS, ToxiproxyTimeoutError, toxiproxyCall } from './toxiproxy-call.ts';
 import { runProxyName } from './proxy-name.ts';
@@ -86,6 +86,7 @@ export async function createProxy(
     return await toxiproxyCall(`create proxy ${body.name}`, client.host, () => client.createProxy(body), timeoutMs);
   } catch (err) {
     if (err instanceof ToxiproxyTimeoutError) throw err;
+    if (!answered(err)) throw unreachable(client.host, `create proxy ${body.name}`, err);
     throw new NetworkError(`could not create proxy ${body.name} for ${purpose}: ${describe(err)}`, { cause: err, reason: describe(err) });
   }
 }
@@ -97,9 +98,26 @@ export async function addToxic(proxy: Proxy, t: ToxicSpec, name: string, field: 
       proxy.addToxic({ name, type: t.type as never, stream: t.stream, toxicity: t.toxicity, attributes: t.attributes }), timeoutMs);
   } catch (err) {
     if (err instanceof ToxiproxyTimeoutError) throw err;
+    // A Toxiproxy that went away (killed, restarted) did not reject anything: an infrastructure
+    // error (exit 3), never a bad toxic of the scenario (the preflight turns NetworkError into exit 2).
+    if (!answered(err)) throw unreachable(proxy.getHost(), `add toxic ${name} to ${proxy.name}`, err);
     const reason = describe(err);
     throw new NetworkError(`${field}: the proxy rejected toxic ${t.type}: ${reason}`, { cause: err, reason });
   }
+}
+
+/**
+ * Whether a failed call got an HTTP answer (a refusal) rather than no answer at all (connection
+ * refused or reset). toxiproxy-node-client 4 reports an HTTP error as "Request failed with status
+ * code N" and a network error with fetch's own message ("fetch failed").
+ */
+function answered(err: unknown): boolean {
+  const e = err as { response?: unknown; message?: unknown } | null;
+  return e?.response !== undefined || /status code \d{3}/.test(String(e?.message ?? ''));
+}
+
+function unreachable(url: string, what: string, err: unknown): UnreachableError {
+  return new UnreachableError('Toxiproxy API', url, `"${what}" got no answer (${describe(err)}). Is Toxiproxy still running there?`, { cause: err });
 }
 
 /** Remove a toxic by name. */
