@@ -212,8 +212,8 @@ function startServe(port: number, db: string): Promise<ChildProcess> {
 }
 
 async function serverRestart(rounds: number): Promise<void> {
-  row(['round', 'server down for', 'exit', 'summary', 'loss', 'acked / delivered', 'reconnects']);
-  row(['---', '---', '---', '---', '---', '---', '---']);
+  row(['round', 'server down for', 'exit', 'summary', 'loss', 'failed checks / SLAs', 'acks / deliveries', 'connects']);
+  row(['---', '---', '---', '---', '---', '---', '---', '---']);
   for (let i = 0; i < rounds; i++) {
     const base = await mkdtemp(join(tmpdir(), 'chatstorm-restart-'));
     const port = await freePort();
@@ -237,7 +237,9 @@ async function serverRestart(rounds: number): Promise<void> {
       const acks = (history.match(/"type":"ack"/g) ?? []).length;
       const delivered = (history.match(/"type":"deliver"/g) ?? []).length;
       const reconnects = (history.match(/"type":"connect"/g) ?? []).length;
-      row([i + 1, `${downMs} ms`, o.exit, o.verdict + (s?.error ? ` — ${s.error.slice(0, 80)}` : ''), `${s?.checks.loss?.status} (${s?.checks.loss?.count ?? '?'})`, `${acks} / ${delivered}`, reconnects]);
+      const failed = s ? Object.entries(s.checks).filter(([, c]) => c.status === 'fail').map(([n, c]) => `${n} (${c.count ?? '?'})`) : [];
+      const slas = s ? ((s as unknown as { sla: { expr: string; actual: number; pass: boolean }[] }).sla ?? []).filter((x) => !x.pass).map((x) => `${x.expr} (actual ${x.actual})`) : [];
+      row([i + 1, `${downMs} ms`, o.exit, o.verdict + (s?.error ? ` — ${s.error.slice(0, 80)}` : ''), `${s?.checks.loss?.status} (${s?.checks.loss?.count ?? '?'})`, [...failed, ...slas].join(', ') || '-', `${acks} / ${delivered}`, reconnects]);
     } finally {
       server.kill('SIGTERM');
       if (run.child.exitCode === null) run.child.kill('SIGKILL');

@@ -21,20 +21,29 @@ export const PARENT_GONE_GRACE_MS = 5000;
 
 /**
  * In a child started by `startChild`: end this process when its parent is gone. Removes
- * PARENT_WATCH_ENV from `env` so that processes this one starts do not inherit it. Resolves to
- * whether it watches (false when the variable is unset or the process has no IPC channel).
+ * PARENT_WATCH_ENV from `env` so that processes this one starts do not inherit it. Returns
+ * whether it watches (false when the variable is unset). With the variable set and no channel
+ * left, the parent is already gone and this process shuts down.
  */
 export function watchParent(env: NodeJS.ProcessEnv = process.env): boolean {
   const asked = env[PARENT_WATCH_ENV] === '1';
   delete env[PARENT_WATCH_ENV];
-  if (!asked || !process.channel) return false;
-  process.once('disconnect', () => {
+  if (!asked) return false;
+  const gone = (): void => {
     process.stderr.write?.(`chatstorm: parent process gone; ${process.argv[2] ?? 'child'} ${process.pid} shutting down\n`);
     // The command's own SIGTERM handler closes the server (connections, SQLite store); a
     // command with no handler yet (still starting) ends at once, SIGTERM's default.
     process.kill(process.pid, 'SIGTERM');
     setTimeout(() => process.exit(1), PARENT_GONE_GRACE_MS).unref();
-  });
+  };
+  // The parent may have died while this process was still loading: then the channel is closed
+  // and gone already (Node emitted 'disconnect' to no one and removed process.channel).
+  // startChild always gives a channel along with the variable.
+  if (!process.connected || !process.channel) {
+    gone();
+    return true;
+  }
+  process.once('disconnect', gone);
   // Do not let the channel itself keep this process alive: the command decides when it ends.
   process.channel.unref();
   return true;

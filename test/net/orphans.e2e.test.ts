@@ -111,6 +111,18 @@ describe('a child started by a run', () => {
     expect(s.stderr()).toMatch(/parent process gone; serve \d+ shutting down/);
   });
 
+  it('shuts down when its parent died before it was even up', async () => {
+    const env: NodeJS.ProcessEnv = { ...process.env, [PARENT_WATCH_ENV]: '1' };
+    const c = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--store', 'memory'], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], env });
+    child = c;
+    let err = '';
+    c.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
+    const exited = new Promise<void>((r) => c.once('exit', () => r()));
+    c.disconnect(); // at once: the child is still loading its code
+    await exited; // (the test's timeout bounds the wait)
+    expect(err).toMatch(/parent process gone/);
+  });
+
   it('started by a user, keeps serving when its stdin and an IPC channel close', async () => {
     const s = await serve(false);
     child!.stdin!.end();
