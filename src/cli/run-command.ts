@@ -107,8 +107,13 @@ export async function runScenario(o: RunScenarioOptions): Promise<RunScenarioRes
   }
   const runId = o.runId ?? makeRunId(plan.scenario);
   const dir = resolve(o.out ?? 'reports', runId);
-  await mkdir(dir, { recursive: true });
-  await writeFile(join(dir, REPORT_FILES.plan), JSON.stringify(plan) + '\n');
+  try {
+    await mkdir(dir, { recursive: true });
+    await writeFile(join(dir, REPORT_FILES.plan), JSON.stringify(plan) + '\n');
+  } catch (err) {
+    // Before anything started (a full disk, a read-only folder): exit 3 with the folder named.
+    throw new HarnessError(`cannot write the run folder ${dir}: ${err instanceof Error ? err.message : String(err)}; free some space or pass --out with a writable folder`, { cause: err });
+  }
 
   const writer = new HistoryWriter(join(dir, REPORT_FILES.history));
   const judge = createJudge();
