@@ -7,6 +7,10 @@ import { register } from 'tsx/esm/api';
 register();
 // Registered after tsx, so it runs first: 'chatstorm' in a user's file is this package.
 registerHooks('./resolve-self.js', import.meta.url, { data: { self: new URL('../src/index.ts', import.meta.url).href } });
+// A child of a run (reference server, embedded proxy) ends when the run's process is gone,
+// also after SIGKILL; see src/net/parent-watch.ts.
+const { watchParent } = await import('../src/net/parent-watch.ts');
+watchParent();
 const { main } = await import('../src/cli/main.ts');
 const code = await main(process.argv.slice(2));
 // Exit explicitly once the command is done: the reports are written, and a request abandoned on a

@@ -40,7 +40,7 @@ async function runInterruptibly(
   const onSignal = () => {
     if (++interrupts > 1) {
       process.stderr.write(
-        'chatstorm: quitting at once; on an external Toxiproxy, proxies named chatstorm-<run-id>-* may remain (remove them with DELETE /proxies/<name>)\n',
+        'chatstorm: quitting at once; on an external Toxiproxy, this run\'s proxies may remain (remove them with `chatstorm cleanup --toxiproxy <url>`)\n',
       );
       process.exit(130);
     }
@@ -170,6 +170,7 @@ export async function main(argv: string[]): Promise<number> {
             signal,
             onProgress: link?.onProgress ?? onProgress,
             beforePlay: link?.beforePlay,
+            onWarning: (w) => process.stderr.write(`chatstorm: warning: ${w}\n`),
           });
         });
       },
@@ -343,6 +344,20 @@ export async function main(argv: string[]): Promise<number> {
         const { initProject, describeInit } = await import('./init-command.ts');
         const r = await initProject({ dir: a.dir, force: a.force });
         process.stdout.write(describeInit(r, a.dir) + '\n');
+      },
+    )
+    .command(
+      'cleanup',
+      'remove from a Toxiproxy the proxies of chatstorm runs that are no longer alive (killed runs)',
+      (y) =>
+        y
+          .option('toxiproxy', { type: 'string', describe: 'Toxiproxy API URL (default: $TOXIPROXY_URL, else http://127.0.0.1:8474)' })
+          .option('dry-run', { type: 'boolean', default: false, describe: 'say what would be removed, remove nothing' }),
+      async (a) => {
+        const { cleanup } = await import('./cleanup-command.ts');
+        const r = await cleanup({ toxiproxy: a.toxiproxy, dryRun: a['dry-run'] });
+        process.stdout.write(r.text + '\n');
+        code = r.exitCode;
       },
     )
     .demandCommand(1, 'name a command: run, replay, trace, check, merge, serve, proxy, cleanup or init')

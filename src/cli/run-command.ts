@@ -17,6 +17,8 @@ import { runPlan, makeRunId, type RunOutcome } from '../run/runner.ts';
 import { LiveProgressTracker, type LiveProgress } from '../report/progress.ts';
 import { HarnessError, InvalidScenarioError, UsageError } from '../errors.ts';
 import { checkHttpTarget, checkTarget, readTrust, type TlsTrust } from '../net/target.ts';
+import { externalToxiproxyUrl } from '../net/toxiproxy.ts';
+import { staleProxyWarning } from '../net/stale-proxies.ts';
 import type { Driver } from '../drivers/driver.ts';
 import { checkDriver, loadDriver } from '../drivers/load.ts';
 import { referenceDriver } from '../drivers/reference.ts';
@@ -89,6 +91,8 @@ export interface RunScenarioOptions {
   onProgress?: (p: LiveProgress) => void;
   /** Awaited when every device is live, before play (local workers start together). */
   beforePlay?: () => Promise<void>;
+  /** Told at once about what the user should fix outside this run (also kept in `notes`). */
+  onWarning?: (message: string) => void;
 }
 
 export interface RunScenarioResult {
@@ -208,6 +212,14 @@ async function chooseDriver(o: RunScenarioOptions, scenario: Scenario | null, sc
 
 export async function runScenario(o: RunScenarioOptions): Promise<RunScenarioResult> {
   const { plan, slas, notes, baseline, driver, trust } = o.plan ? await preparePlan(o, o.plan) : await prepare(o);
+  // Proxies a killed run left on a shared Toxiproxy: this run is not harmed by them, but they
+  // hold ports and confuse whoever reads the proxy list, so say how to remove them.
+  const external = externalToxiproxyUrl(o.toxiproxy);
+  const stale = external ? await staleProxyWarning(external) : null;
+  if (stale) {
+    notes.push(stale);
+    o.onWarning?.(stale);
+  }
   const runId = (o.runId ?? makeRunId(plan.scenario)) + (plan.shard ? `-s${plan.shard.index}of${plan.shard.count}` : '');
   const judge = new ChatstormJudge();
   const metrics = o.metricsPort === undefined ? null : new LiveMetrics({ anomalies: () => liveAnomalies(judge) });
@@ -234,8 +246,13 @@ async function runWithReports(
 ): Promise<RunScenarioResult> {
   const { plan, slas, notes, baseline, runId, judge, metrics, driver, trust } = p;
   const dir = resolve(o.out ?? 'reports', runId);
-  await mkdir(dir, { recursive: true });
-  await writeFile(join(dir, REPORT_FILES.plan), JSON.stringify(plan) + '\n');
+  try {
+    await mkdir(dir, { recursive: true });
+    await writeFile(join(dir, REPORT_FILES.plan), JSON.stringify(plan) + '\n');
+  } catch (err) {
+    // Before anything started (a full disk, a read-only folder): exit 3 with the folder named.
+    throw new HarnessError(`cannot write the run folder ${dir}: ${err instanceof Error ? err.message : String(err)}; free some space or pass --out with a writable folder`, { cause: err });
+  }
   // Before the run: a shard that crashes still tells a merge which part of the plan is missing.
   if (plan.shard) await writeManifest(dir, manifestOf(plan, runId));
 
@@ -327,22 +344,35 @@ async function runWithReports(
     infraError ??= `the judge failed: ${err instanceof Error ? err.message : String(err)}`;
     verdict = { checks: {}, metrics: {} };
   }
-  const judged = summarize({
-    verdict,
-    slas,
-    infraError,
-    run: { runId, scenario: plan.scenario, seed: plan.seed, startedAt: faults.startedAt, endReason: outcome.endReason },
-    harness: { ...outcome.self, events: outcome.events },
-    target: outcome.target || null,
-    toxiproxy: outcome.toxiproxy,
-    faults: faults.list(),
-  });
-  const summary = withBaseline({ ...judged, throughput: throughput.result() }, baseline);
-  await writeReports(dir, summary, { delay: verdict.series ?? [], series: runSeries.result() });
+  const summarizeWith = (error: string | null) =>
+    withBaseline(
+      {
+        ...summarize({
+          verdict,
+          slas,
+          infraError: error,
+          run: { runId, scenario: plan.scenario, seed: plan.seed, startedAt: faults.startedAt, endReason: outcome.endReason },
+          harness: { ...outcome.self, events: outcome.events },
+          target: outcome.target || null,
+          toxiproxy: outcome.toxiproxy,
+          faults: faults.list(),
+        }),
+        throughput: throughput.result(),
+      },
+      baseline,
+    );
+  let summary = summarizeWith(infraError);
+  try {
+    await writeReports(dir, summary, { delay: verdict.series ?? [], series: runSeries.result() });
+    // A shard saves its histograms encoded: the merge adds their counts (never percentiles).
+    if (plan.shard) await writeHistograms(dir, encodeHistograms(judge.histograms()));
+  } catch (err) {
+    // A full disk (ENOSPC) or a folder that went away: the run was judged, so say what it found on
+    // the console, as an infrastructure error (exit 3), rather than a bare stack trace.
+    summary = summarizeWith(infraError ?? `could not write the reports to ${dir}: ${err instanceof Error ? err.message : String(err)}`);
+  }
   const stepNote = await publishStepSummary(renderMarkdown(summary));
   if (stepNote !== null) notes.push(stepNote);
-  // A shard saves its histograms encoded: the merge adds their counts (never percentiles).
-  if (plan.shard) await writeHistograms(dir, encodeHistograms(judge.histograms()));
   return { summary, dir, exitCode: exitCodeOf(summary.verdict), notes };
 }
 

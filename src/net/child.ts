@@ -6,6 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { HarnessError } from '../errors.ts';
+import { PARENT_WATCH_ENV } from './parent-watch.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/chatstorm.js', import.meta.url));
 
@@ -22,7 +23,8 @@ let hooked = false;
 function killAllOnExit() {
   if (hooked) return;
   hooked = true;
-  // Last resort: never leave a server or proxy behind, whatever way the harness exits.
+  // Never leave a server or proxy behind on a normal exit; when this process is killed outright
+  // (SIGKILL), the child sees its IPC channel close and ends itself (parent-watch.ts).
   process.on('exit', () => {
     for (const c of live) c.kill('SIGKILL');
   });
@@ -32,7 +34,13 @@ function killAllOnExit() {
 export function startChild(args: string[], ready: RegExp, what: string, timeoutMs = 20_000): Promise<ChildService> {
   killAllOnExit();
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      env: { ...process.env, [PARENT_WATCH_ENV]: '1' },
+    });
+    // The channel exists only so that the child notices this process is gone; it must not keep
+    // this process alive.
+    child.channel?.unref();
     live.add(child);
     let out = '';
     let err = '';
@@ -60,13 +68,14 @@ export function startChild(args: string[], ready: RegExp, what: string, timeoutM
         },
       });
     };
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    // Both are pipes (stdio above); the 4-entry stdio array loses that in the typings.
+    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
       if (done) return;
       out += chunk;
       const m = ready.exec(out);
       if (m) finish(null, m[1] ?? m[0]);
     });
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
       if (err.length < 10_000) err += chunk;
     });
     child.once('exit', (code, signal) => finish(new HarnessError(`${what} exited (${signal ?? code}) before it was ready:\n${err || out}`)));

@@ -5,10 +5,11 @@
  */
 import type { Proxy, Toxiproxy } from 'toxiproxy-node-client';
 import type { ToxicSpec } from '../scenario/schema.ts';
-import { ChatstormError } from '../errors.ts';
+import { ChatstormError, UnreachableError } from '../errors.ts';
 import { describeToxiproxyError as describe } from './toxiproxy-error.ts';
 import { TOXIPROXY_TIMEOUT_MS, ToxiproxyTimeoutError, toxiproxyCall } from './toxiproxy-call.ts';
 import { makeTarget, type Target, type TlsTrust } from './target.ts';
+import { runProxyName } from './proxy-name.ts';
 
 /** The proxy rejected an operation (bad toxic attributes, name clash, ...). */
 export class NetworkError extends ChatstormError {
@@ -51,7 +52,7 @@ export interface TargetSpec {
 }
 
 /**
- * Create the run's proxies, pointing at `upstream` (`host:port`), with their base toxics. Each
+ * Create the run's proxies (named by `runProxyName`), pointing at `upstream` (`host:port`), with their base toxics. Each
  * network's `target` is `spec` seen through its proxy (default: plain `ws://` to `upstream`).
  */
 export async function createNetworks(
@@ -69,7 +70,9 @@ export async function createNetworks(
       const api = 'clientFor' in host ? host.clientFor(name) : null;
       const client = api?.client ?? (host as Toxiproxy);
       addressing ??= api ? proxyAddressing(api.url) : { listenHost: '127.0.0.1', connectHost: '127.0.0.1' };
-      const proxyName = `chatstorm-${runId}-${name}`;
+      // The name records this process as the owner, so that `chatstorm cleanup` can tell whether
+      // the run is still alive if it never gets to remove the proxy (SIGKILL).
+      const proxyName = runProxyName(runId, name);
       const proxy = await createProxy(client, { name: proxyName, listen: `${addressing.listenHost}:0`, upstream }, `network ${name}`, timeoutMs);
       const port = proxy.listen.slice(proxy.listen.lastIndexOf(':') + 1);
       const target = makeTarget(spec.chat, spec.http, { host: addressing.connectHost, port }, spec.trust);
@@ -95,6 +98,7 @@ export async function createProxy(
     return await toxiproxyCall(`create proxy ${body.name}`, client.host, () => client.createProxy(body), timeoutMs);
   } catch (err) {
     if (err instanceof ToxiproxyTimeoutError) throw err;
+    if (!answered(err)) throw unreachable(client.host, `create proxy ${body.name}`, err);
     throw new NetworkError(`could not create proxy ${body.name} for ${purpose}: ${describe(err)}`, { cause: err, reason: describe(err) });
   }
 }
@@ -106,9 +110,26 @@ export async function addToxic(proxy: Proxy, t: ToxicSpec, name: string, field: 
       proxy.addToxic({ name, type: t.type as never, stream: t.stream, toxicity: t.toxicity, attributes: t.attributes }), timeoutMs);
   } catch (err) {
     if (err instanceof ToxiproxyTimeoutError) throw err;
+    // A Toxiproxy that went away (killed, restarted) did not reject anything: an infrastructure
+    // error (exit 3), never a bad toxic of the scenario (the preflight turns NetworkError into exit 2).
+    if (!answered(err)) throw unreachable(proxy.getHost(), `add toxic ${name} to ${proxy.name}`, err);
     const reason = describe(err);
     throw new NetworkError(`${field}: the proxy rejected toxic ${t.type}: ${reason}`, { cause: err, reason });
   }
+}
+
+/**
+ * Whether a failed call got an HTTP answer (a refusal) rather than no answer at all (connection
+ * refused or reset). toxiproxy-node-client 4 reports an HTTP error as "Request failed with status
+ * code N" and a network error with fetch's own message ("fetch failed").
+ */
+function answered(err: unknown): boolean {
+  const e = err as { response?: unknown; message?: unknown } | null;
+  return e?.response !== undefined || /status code \d{3}/.test(String(e?.message ?? ''));
+}
+
+function unreachable(url: string, what: string, err: unknown): UnreachableError {
+  return new UnreachableError('Toxiproxy API', url, `"${what}" got no answer (${describe(err)}). Is Toxiproxy still running there?`, { cause: err });
 }
 
 /** Remove a toxic by name. */
@@ -147,7 +168,7 @@ export async function setEnabled(net: Network, enabled: boolean, timeoutMs = TOX
 
 /**
  * Remove the run's proxies, every one even when some fail (also used on failure paths). Resolves
- * with the proxies it could not remove, each with why, e.g. `chatstorm-r1-eu at http://h:8474 (...)`.
+ * with the proxies it could not remove, each with why, e.g. `chatstorm~h~41~r1~eu at http://h:8474 (...)`.
  */
 export async function removeNetworks(nets: ReadonlyMap<string, Network>, timeoutMs = TOXIPROXY_TIMEOUT_MS): Promise<string[]> {
   const results = await Promise.allSettled([...nets.values()].map((n) => removeProxy(n.proxy, timeoutMs)));
@@ -165,5 +186,8 @@ export async function removeProxy(proxy: Proxy, timeoutMs = TOXIPROXY_TIMEOUT_MS
 
 /** The infrastructure error for proxies `removeNetworks` could not remove. */
 export function leftBehind(failures: readonly string[]): string {
-  return `proxies left behind: ${failures.join('; ')}. Remove them with \`curl -X DELETE <toxiproxy>/proxies/<name>\` or restart Toxiproxy.`;
+  return (
+    `proxies left behind: ${failures.join('; ')}. ` +
+    'Remove them with `chatstorm cleanup --toxiproxy <url>` once this run has exited, or `curl -X DELETE <toxiproxy>/proxies/<name>`.'
+  );
 }

@@ -43,6 +43,16 @@ function external(url: string, extensions: boolean): ToxiproxyHandle {
   return { client, url, kind: 'external', extensions, processes: 1, clientFor: () => ({ client, url }), stop: async () => {} };
 }
 
+/**
+ * The external Toxiproxy API `openToxiproxy` will try for `choice` (a URL, or `TOXIPROXY_URL` when
+ * no choice is given), without asking it; null when the embedded proxy is used.
+ */
+export function externalToxiproxyUrl(choice: string | undefined, env: NodeJS.ProcessEnv = process.env): string | null {
+  if (choice === 'embedded') return null;
+  const url = choice ?? env.TOXIPROXY_URL;
+  return url ? url.replace(/\/+$/, '') : null;
+}
+
 export interface OpenToxiproxyOptions {
   env?: NodeJS.ProcessEnv;
   /** Devices per network: decides how many embedded proxy processes are needed. */

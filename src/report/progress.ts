@@ -124,17 +124,20 @@ export function progressPrinter(o: ProgressPrinterOptions = {}): { onProgress: (
   const tty = o.tty ?? process.stderr.isTTY === true;
   const every = o.plainEveryMs ?? 10_000;
   let nextPlainMs = every;
+  let phase: LiveProgress['phase'] | null = null;
   let drawn = false;
   return {
     onProgress: (p) => {
       if (tty) {
         write(`\r${formatProgress(p)}\x1b[K`);
         drawn = true;
-      } else if (p.elapsedMs >= nextPlainMs) {
-        // Catch up by whole periods, so a stalled tick does not bunch lines together.
+      } else if (p.elapsedMs >= nextPlainMs || (phase !== null && p.phase !== phase)) {
+        // Catch up by whole periods, so a stalled tick does not bunch lines together; a new phase
+        // gets its line at once (a log then shows when play and drain began).
         while (nextPlainMs <= p.elapsedMs) nextPlainMs += every;
         write(formatProgress(p) + '\n');
       }
+      phase = p.phase;
     },
     done: () => {
       if (drawn) write('\n');

@@ -28,6 +28,7 @@ import { Recorder } from '../history/recorder.ts';
 import { HISTORY_SCHEMA, type HistoryEvent } from '../history/events.ts';
 import { openToxiproxy, type ToxiproxyHandle } from '../net/toxiproxy.ts';
 import { createNetworks, leftBehind, removeNetworks, proxyAddressing, type Network } from '../net/networks.ts';
+import { runProxyPrefix } from '../net/proxy-name.ts';
 import { TOXIPROXY_TIMEOUT_MS } from '../net/toxiproxy-call.ts';
 import { checkHttpTarget, checkTarget, makeTarget, upstreamOf, type TlsTrust } from '../net/target.ts';
 import { startChild, type ChildService } from '../net/child.ts';
@@ -224,7 +225,7 @@ export async function runPlan(opts: RunOptions): Promise<RunOutcome> {
     await driver.provision(target, plan.accounts, plan.conversations, makeTarget(spec.chat, spec.http, null, spec.trust));
     checkHalt('provisioning');
     const upstream = upstreamOf(targetUrl);
-    await preflightToxics(proxy.client, `chatstorm-${runId}`, upstream, plan, toxiproxyTimeoutMs);
+    await preflightToxics(proxy.client, runProxyPrefix(runId), upstream, plan, toxiproxyTimeoutMs);
     checkHalt('trying the toxics');
     // Each network on the proxy process planned for it.
     nets = await createNetworks(proxy, runId, upstream, plan.networks, proxyAddressing(proxy.url), toxiproxyTimeoutMs, spec);

@@ -9,6 +9,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Proxy, Toxiproxy } from 'toxiproxy-node-client';
 import { addToxic, createNetworks, removeNetworks, removeToxic, setEnabled, type Network } from '../../src/net/networks.ts';
 import { ToxiproxyTimeoutError, toxiproxyCall } from '../../src/net/toxiproxy-call.ts';
+import { runProxyName } from '../../src/net/proxy-name.ts';
 import { preflightToxics } from '../../src/run/toxic-preflight.ts';
 import { FaultPlayer } from '../../src/run/fault-player.ts';
 import { Timeline } from '../../src/run/timeline.ts';
@@ -56,7 +57,7 @@ describe('Toxiproxy calls against an API that never answers', { timeout: 5_000 }
   it('bounds proxy creation, toxic changes and outages', async () => {
     const create = await rejection(createNetworks(new Toxiproxy(url), 'r1', '127.0.0.1:9', { lan: { toxics: [] } }, undefined, T));
     expect(create).toBeInstanceOf(ToxiproxyTimeoutError);
-    expect((create as Error).message).toContain(`Toxiproxy at ${url} did not answer "create proxy chatstorm-r1-lan"`);
+    expect((create as Error).message).toContain(`Toxiproxy at ${url} did not answer "create proxy ${runProxyName('r1', 'lan')}"`);
     const n = net('chatstorm-r1-lan');
     const add = await rejection(addToxic(n.proxy, latency, 'slow', 'faults[0].toxic', T));
     // A timeout is not a rejected toxic (that would be a bad scenario, exit 2).
