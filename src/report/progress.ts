@@ -131,9 +131,9 @@ export function progressPrinter(o: ProgressPrinterOptions = {}): { onProgress: (
       if (tty) {
         write(`\r${formatProgress(p)}\x1b[K`);
         drawn = true;
-      } else if (p.elapsedMs >= nextPlainMs || (phase !== null && p.phase !== phase)) {
-        // Catch up by whole periods, so a stalled tick does not bunch lines together; a new phase
-        // gets its line at once (a log then shows when play and drain began).
+      } else if (p.elapsedMs >= nextPlainMs || p.phase !== phase) {
+        // Catch up by whole periods, so a stalled tick does not bunch lines together; the first
+        // tick and each new phase get their line at once (a log shows when play and drain began).
         while (nextPlainMs <= p.elapsedMs) nextPlainMs += every;
         write(formatProgress(p) + '\n');
       }

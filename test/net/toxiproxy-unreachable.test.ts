@@ -31,9 +31,10 @@ describe('a Toxiproxy that is gone', () => {
   it('fails a toxic change as unreachable (exit 3), and a real refusal still as a rejected toxic', async () => {
     api = await startEmbeddedToxiproxy({ port: 0 });
     const proxy = await createProxy(new Toxiproxy(api.url), { name: 'p', listen: '127.0.0.1:0', upstream: '127.0.0.1:9' }, 'network lan');
-    const refused = await addToxic(proxy, { ...latency, attributes: { latency: -1 } }, 'bad', 'faults[0].toxic').catch((e: unknown) => e);
+    // A bandwidth of 0 is what Toxiproxy itself refuses (it would divide by zero).
+    const refused = await addToxic(proxy, { ...latency, type: 'bandwidth', attributes: { rate: 0 } }, 'bad', 'faults[0].toxic').catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(NetworkError);
-    expect((refused as Error).message).toMatch(/^faults\[0\]\.toxic: the proxy rejected toxic latency: .*400/);
+    expect((refused as Error).message).toMatch(/^faults\[0\]\.toxic: the proxy rejected toxic bandwidth: .*400/);
 
     await api.close();
     const gone = await addToxic(proxy, latency, 'slow', 'faults[0].toxic').catch((e: unknown) => e);

@@ -75,17 +75,17 @@ describe('progressPrinter', () => {
     // A stalled tick past two periods gives one line, not two.
     p.onProgress(lp(47_000));
     p.done();
-    expect(out.map((l) => l.match(/^\[ *(\d+)s/)?.[1])).toEqual(['10', '20', '47']);
+    expect(out.map((l) => l.match(/^\[ *(\d+)s/)?.[1])).toEqual(['1', '10', '20', '47']);
     expect(out.every((l) => l.endsWith('\n') && !l.includes('\r'))).toBe(true);
   });
 
-  it('prints a plain line at once when the phase changes', () => {
+  it('prints a plain line at the first tick and at once when the phase changes', () => {
     const out: string[] = [];
     const p = progressPrinter({ tty: false, write: (s) => out.push(s) });
     p.onProgress({ ...lp(1000), phase: 'connect' });
     p.onProgress({ ...lp(2000), phase: 'play' });
     p.onProgress({ ...lp(3000), phase: 'play' });
     p.onProgress({ ...lp(4000), phase: 'drain' });
-    expect(out.map((l) => l.match(/^\[ *(\d+)s/)?.[1])).toEqual(['2', '4']);
+    expect(out.map((l) => l.match(/^\[ *(\d+)s/)?.[1])).toEqual(['1', '2', '4']);
   });
 });
