@@ -7,7 +7,8 @@
  * connections drop at 60 % of the run.
  *
  * Gates: the `history` check (every page complete, contiguous, without duplicates, with the
- * right message at each seq) and page load time `history.page.p99 < 3s` (the latency spike included); nothing lost.
+ * right message at each seq) and page load time `history.page.p99 < 3s` (the latency spike
+ * included); nothing lost.
  *
  * Expected on the reference server: pass. With `--defect history-gap --defect-rate 0.3` (the
  * server leaves a stored message out of the middle of a page) it fails on the `history` check.
@@ -15,11 +16,13 @@
  * What this cannot do yet: the issue asks for conversations preloaded with hundreds of thousands
  * of messages. The scenario language has no preload field, and the reference server that `run`
  * starts by itself takes no preload, so the histories here are the ones the run writes (a few
- * hundred to a few thousand messages per conversation). The reference server can preload
- * (`chatstorm serve --preload conv=dm00001,count=300000;conv=dm00002,count=300000`, conversation
- * ids as the plan names them: dm00001, dm00002, ...), and a run against it with `--target` keeps
- * that history (provisioning replaces members, not messages); but the `history` check only judges
- * seqs the harness saw stored, so preloaded messages are paged and timed, not judged for gaps, and
+ * hundred messages per conversation). The reference server can preload
+ * (`chatstorm serve --port 7461 --preload "conv=dm00001,count=300000;conv=dm00002,count=300000"`,
+ * conversation ids as the plan names them: dm00001, dm00002, ...), and a run against it
+ * (`--target ws://127.0.0.1:7461`) keeps that history (provisioning replaces members, not
+ * messages): measured once in quick mode, it passes, loading 827 pages instead of 298 because
+ * every walk back finds 10 full pages. But the `history` check only expects seqs the harness
+ * saw stored (src/check/history.ts), so preloaded messages are paged and timed, not judged, and
  * 10 pages of 100 reach only the newest 1000 of them. Needed: a `population.history` (or
  * `preload`) field the runner passes to the server's admin API before the run, and a way for the
  * history check to learn the preloaded range (for example from the server's preload answer).

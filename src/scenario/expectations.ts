@@ -16,6 +16,11 @@ export interface ScenarioExpectations {
    * fails, and `check` is the check whose verdict is then `fail`.
    */
   defect: { name: DefectName; rate: number; check: CheckName };
+  /**
+   * `nack` codes the run must show on the correct server (each at least once): proof that the
+   * scenario reaches the condition it is about, e.g. `['rate-limited']`.
+   */
+  nacks?: string[];
 }
 
 /** Declare a scenario's expectations; only gives types. */
