@@ -13,8 +13,9 @@
  * `isolation` check. (The other scenarios of this folder between them fail on every other defect
  * mode; see their opening comments.)
  *
- * Quick mode (`--quick`): 8 s of traffic, the population scaled with the time; about 12 s in all
- * with an in-process server (measured, see the report of test/e2e/incidents.e2e.test.ts).
+ * Quick mode (`--quick`): 8 s of traffic, the population scaled with the time; measured 13.3 s
+ * per run in test/e2e/incidents.e2e.test.ts (in-process server, shared 2-core machine);
+ * `chatstorm run --quick`, which also starts the server in a child process, took 3–7 s more here.
  */
 import { defineExpectations, defineScenario } from '../src/scenario/index.ts';
 

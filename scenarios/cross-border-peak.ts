@@ -17,8 +17,9 @@
  *
  * Full run: 2m30s of traffic (`npx chatstorm run scenarios/cross-border-peak.ts`). Quick mode
  * (`--quick`): 8 s of traffic, 1/19 of the population, the same ramp, collapse and recovery in
- * the same proportions; about 13 s in all with an in-process server (measured, see the report of
- * test/e2e/incidents.e2e.test.ts).
+ * the same proportions; measured 13.6 s per run in
+ * test/e2e/incidents.e2e.test.ts (in-process server, shared 2-core machine); `chatstorm run --quick`,
+ * which also starts the server in a child process, took 3–7 s more here.
  */
 import { defineExpectations, defineScenario } from '../src/scenario/index.ts';
 

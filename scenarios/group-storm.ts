@@ -14,8 +14,9 @@
  * check.
  *
  * Full run: 60 s of traffic. Quick mode (`--quick`): 8 s, half the population (4 groups of the
- * same size and rate, so a group is as busy as in the full run); about 14 s in all with an
- * in-process server (measured, see the report of test/e2e/incidents.e2e.test.ts).
+ * same size and rate, so a group is as busy as in the full run); measured 12.3 s per run in
+ * test/e2e/incidents.e2e.test.ts (in-process server, shared 2-core machine); `chatstorm run --quick`,
+ * which also starts the server in a child process, took 3–7 s more here.
  */
 import { defineExpectations, defineQuick, defineScenario } from '../src/scenario/index.ts';
 

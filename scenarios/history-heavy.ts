@@ -28,8 +28,9 @@
  * history check to learn the preloaded range (for example from the server's preload answer).
  *
  * Full run: 60 s of traffic. Quick mode (`--quick`): 8 s, half the population (so a conversation
- * still gets dozens of messages to page through); about 13 s in all with an in-process server
- * (measured, see the report of test/e2e/incidents.e2e.test.ts).
+ * still gets dozens of messages to page through); measured 12.1 s per run in
+ * test/e2e/incidents.e2e.test.ts (in-process server, shared 2-core machine); `chatstorm run --quick`,
+ * which also starts the server in a child process, took 3–7 s more here.
  */
 import { defineExpectations, defineQuick, defineScenario } from '../src/scenario/index.ts';
 

@@ -14,8 +14,9 @@
  * `sync` check: a sibling device still shows the old count at the end of the run.
  *
  * Full run: 60 s of traffic. Quick mode (`--quick`): 8 s, the population scaled with the time;
- * about 12 s in all with an in-process server (measured, see the report of
- * test/e2e/incidents.e2e.test.ts).
+ * measured 12.5 s per run in
+ * test/e2e/incidents.e2e.test.ts (in-process server, shared 2-core machine); `chatstorm run --quick`,
+ * which also starts the server in a child process, took 3–7 s more here.
  */
 import { defineExpectations, defineScenario } from '../src/scenario/index.ts';
 
