@@ -1,9 +1,9 @@
 /**
- * A release gate: a little of everything, small enough to run on every build and finish in under
- * 60 s on a 2-core machine in its full form (20 s of traffic; measured 28 s in all with
- * `chatstorm run`). Agents on desktop and phone, customers on phone and web over a long-distance
- * link, a small group chat, text, emoji, long text and small images, reads on other devices,
- * history pages, a latency spike and two phones dropping right after sending.
+ * A release gate: a little of everything, small enough to run on every build and finish in under 60
+ * s on a 2-core machine in its full form (20 s of traffic; measured 28 s in all with `chatstorm
+ * run`). Agents on desktop and phone, customers on phone and web over a long-distance link, a small
+ * group chat, text, emoji, long text and small images, reads on other devices, history pages, a
+ * latency spike and two phones dropping right after sending.
  *
  * Gates: every check (`loss`, `duplicates`, `ordering`, `sync`, `history`, `isolation`,
  * `integrity`) and `delivery.p99 < 3s`, `sync.p99 < 3s`, `history.page.p99 < 2s`.
@@ -13,9 +13,9 @@
  * `isolation` check. (The other scenarios of this folder between them fail on every other defect
  * mode; see their opening comments.)
  *
- * Quick mode (`--quick`): 8 s of traffic, the population scaled with the time; measured 13.3 s
- * per run in test/e2e/incidents.e2e.test.ts (in-process server, shared 2-core machine);
- * `chatstorm run --quick`, which also starts the server in a child process, took 3–7 s more here.
+ * Quick mode (`--quick`): 8 s of traffic, the population scaled with the time; measured 13.3 s per
+ * run in test/e2e/incidents.e2e.test.ts (in-process server, shared 2-core machine); `chatstorm run
+ * --quick`, which also starts the server in a child process, took 3–7 s more here.
  */
 import { defineExpectations, defineScenario } from '../src/scenario/index.ts';
 

@@ -1,22 +1,22 @@
 /**
- * Incident: unread counts that differ between an agent's phone and desktop. Agents are logged in
- * on desktop, mobile and web at once; customers on phone and web. Most reads happen on one device
+ * Incident: unread counts that differ between an agent's phone and desktop. Agents are logged in on
+ * desktop, mobile and web at once; customers on phone and web. Most reads happen on one device
  * while the others sit in the background (`readOnOtherDevice: 0.6`), customers switch devices
- * mid-conversation, and at 40 % of the run a third of the agents' connections drop and reconnect
- * (a Wi-Fi hand-over), so counts must also be right after a reconnect.
+ * mid-conversation, and at 40 % of the run a third of the agents' connections drop and reconnect (a
+ * Wi-Fi hand-over), so counts must also be right after a reconnect.
  *
- * Gates: the `sync` check (every device of an account shows the right unread count within 5 s
- * while connected, and at the end of the run) and its convergence time `sync.p99 < 2s`; nothing
- * lost or duplicated.
+ * Gates: the `sync` check (every device of an account shows the right unread count within 5 s while
+ * connected, and at the end of the run) and its convergence time `sync.p99 < 2s`; nothing lost or
+ * duplicated.
  *
  * Expected on the reference server: pass. With `--defect stale-unread --defect-rate 0.5` (the
- * server skips the unread push to the reader's sibling devices after a read) it fails on the
- * `sync` check: a sibling device still shows the old count at the end of the run.
+ * server skips the unread push to the reader's sibling devices after a read) it fails on the `sync`
+ * check: a sibling device still shows the old count at the end of the run.
  *
- * Full run: 60 s of traffic. Quick mode (`--quick`): 8 s, the population scaled with the time;
- * measured 12.5 s per run in
- * test/e2e/incidents.e2e.test.ts (in-process server, shared 2-core machine); `chatstorm run --quick`,
- * which also starts the server in a child process, took 3–7 s more here.
+ * Full run: 60 s of traffic (measured: pass, 65 s in all with `chatstorm run`). Quick mode
+ * (`--quick`): 8 s, the population scaled with the time; measured 12.5 s per run in
+ * test/e2e/incidents.e2e.test.ts (in-process server, shared 2-core machine); `chatstorm run
+ * --quick`, which also starts the server in a child process, took 3–7 s more here.
  */
 import { defineExpectations, defineScenario } from '../src/scenario/index.ts';
 

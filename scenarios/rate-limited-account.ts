@@ -1,16 +1,16 @@
 /**
- * Incident: a busy agent account hits the platform's rate limit. One key-account agent (desktop
- * and phone, one account) handles up to 40 customers at once and answers each turn with one to
- * three messages, about 60 messages a second at the peak: more than the server's per-account limit
- * (the reference server's default token bucket, 50 sends a second with a burst of 100). Refused
- * sends must come back as explicit `nack rate-limited` with a retry time, be retried, and arrive —
- * late, never silently lost.
+ * Incident: a busy agent account hits the platform's rate limit. One key-account agent (desktop and
+ * phone, one account) handles up to 40 customers at once and answers each turn with one to three
+ * messages, about 60 messages a second at the peak: more than the server's per-account limit (the
+ * reference server's default token bucket, 50 sends a second with a burst of 100). Refused sends
+ * must come back as explicit `nack rate-limited` with a retry time, be retried, and arrive — late,
+ * never silently lost.
  *
  * Gates: `loss == 0` (a refused send the client gave up on, or one the server dropped, is a loss
  * once acknowledged, and a final refusal is counted as failed, never as delivered), `duplicates ==
  * 0` (a retry is not stored twice), ordering of the retried replies, and `delivery.p99 < 30s` (the
- * retries drain). The CI test also asserts the run shows `rate-limited` nacks (the `nacks` field
- * of the expectations below): without them the scenario would not be testing the limit at all.
+ * retries drain). The CI test also asserts the run shows `rate-limited` nacks (the `nacks` field of
+ * the expectations below): without them the scenario would not be testing the limit at all.
  *
  * Expected on the reference server: pass. With `--defect drop-fanout --defect-rate 0.05` it fails
  * on the `loss` check. (No defect mode of the reference server mishandles the limit itself, e.g. by
@@ -21,11 +21,12 @@
  * (or whatever the server under test enforces); `chatstorm serve --rate-limit N` sets another for a
  * run with `--target`.
  *
- * Full run: 60 s of traffic. Quick mode (`--quick`): 8 s, a fifth of the customers (the agent
- * still reaches 40 conversations at once, so it still sends well over 50 a second; measured: about
- * 3000 `rate-limited` nacks, all retried, none lost); measured 13.2 s per run in
- * test/e2e/incidents.e2e.test.ts (in-process server, shared 2-core machine); `chatstorm run
- * --quick`, which also starts the server in a child process, took 3–7 s more here.
+ * Full run: 60 s of traffic (measured: pass, 65 s in all with `chatstorm run`). Quick mode
+ * (`--quick`): 8 s, a fifth of the customers (the agent still reaches 40 conversations at once, so
+ * it still sends well over 50 a second; measured: about 3000 `rate-limited` nacks, all retried,
+ * none lost); measured 13.2 s per run in test/e2e/incidents.e2e.test.ts (in-process server, shared
+ * 2-core machine); `chatstorm run --quick`, which also starts the server in a child process, took
+ * 3–7 s more here.
  */
 import { defineExpectations, defineQuick, defineScenario } from '../src/scenario/index.ts';
 
