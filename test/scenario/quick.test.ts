@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { InvalidScenarioError } from '../../src/errors.ts';
+import { InvalidScenarioError, exitCodeFor } from '../../src/errors.ts';
 import { prepare } from '../../src/cli/run-command.ts';
 import { buildPlan } from '../../src/plan/plan.ts';
 import { QUICK_DURATION_MS, quickScenario, validateQuickSpec } from '../../src/scenario/quick.ts';
@@ -121,18 +121,38 @@ describe('quickScenario', () => {
 
 describe('run --quick (prepare)', () => {
   it("uses the scenario file's own quick export, says what changed, and lets --duration override the window", async () => {
-    const p = await prepare({ scenario: 'scenarios/attachment-burst.ts', quick: true });
-    expect(p.scenario.duration).toBe(8000);
-    // attachment-burst declares population: 0.15 (90 customers -> 14), not the time factor (-> 8).
-    expect(p.scenario.population.customers[0]?.count).toBe(14);
-    expect(p.notes[0]).toMatch(/^quick mode: send window 1m30s -> 8\.00s/);
-    const shorter = await prepare({ scenario: 'scenarios/attachment-burst.ts', quick: true, durationMs: 5000 });
-    expect(shorter.scenario.duration).toBe(5000);
+    const p = await prepare({ scenario: 'test/fixtures/quick-declared.ts', quick: true });
+    expect(p.scenario.duration).toBe(5000);
+    // population: 0.5, not the time factor 5/60 (which would give 1 agent and 4 customers).
+    expect(p.scenario.population.agents[0]?.count).toBe(2);
+    expect(p.scenario.population.customers[0]?.count).toBe(20);
+    expect(p.scenario.faults[0]).toMatchObject({ action: 'outage', at: 2500, duration: 1000 });
+    expect(p.notes[0]).toMatch(/^quick mode: send window 1m00s -> 5\.00s/);
+    const shorter = await prepare({ scenario: 'test/fixtures/quick-declared.ts', quick: true, durationMs: 3000 });
+    expect(shorter.scenario.duration).toBe(3000);
+  });
+
+  it('leaves the scenario alone without --quick, whatever the file declares', async () => {
+    const p = await prepare({ scenario: 'test/fixtures/quick-declared.ts' });
+    expect(p.scenario.duration).toBe(60_000);
+    expect(p.notes).toEqual([]);
   });
 
   it('applies the generic transformation to a scenario without a quick export', async () => {
-    const p = await prepare({ scenario: 'scenarios/demo.ts', quick: true });
-    expect(p.scenario.duration).toBe(8000);
-    expect(p.scenario.population.customers[0]?.count).toBe(Math.ceil(200 * (8 / 30)));
+    const p = await prepare({ scenario: 'test/fixtures/small.ts', quick: true });
+    // small.ts is 4 s long: shorter than the quick window, so nothing shrinks.
+    expect(p.scenario.duration).toBe(4000);
+    expect(p.scenario.population.customers[0]?.count).toBe(12);
+    const demo = await prepare({ scenario: 'scenarios/demo.ts', quick: true });
+    expect(demo.scenario.duration).toBe(QUICK_DURATION_MS);
+    expect(demo.scenario.population.customers[0]?.count).toBe(Math.ceil(200 * (QUICK_DURATION_MS / 30_000)));
+  });
+
+  it("refuses a file whose quick export is invalid, naming the field, before anything starts (exit 2)", async () => {
+    const err = await prepare({ scenario: 'test/fixtures/quick-invalid.ts', quick: true }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InvalidScenarioError);
+    expect((err as InvalidScenarioError).code).toBe('CHATSTORM_ERR_INVALID_SCENARIO');
+    expect((err as InvalidScenarioError).issues).toEqual([{ path: 'quick.population', message: expect.stringMatching(/<=\s*1/) }]);
+    expect(exitCodeFor(err)).toBe(2);
   });
 });
