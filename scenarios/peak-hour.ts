@@ -8,8 +8,12 @@
  * agents' network is out for three seconds.
  *
  *   npx chatstorm run scenarios/peak-hour.ts
+ *
+ * Expected on the reference server: pass. With `--defect corrupt-attachment --defect-rate 0.5` it
+ * fails on the `integrity` check. Quick mode (`--quick`): 8 s of traffic, the population scaled
+ * with the time (2 agents, 30 customers, 1 group), every fault at its scaled time.
  */
-import { defineScenario } from 'chatstorm';
+import { defineExpectations, defineScenario } from 'chatstorm';
 
 export default defineScenario({
   name: 'peak-hour',
@@ -68,4 +72,9 @@ export default defineScenario({
     { action: 'outage', at: '100s', duration: '3s', network: 'cn-agents' },
   ],
   sla: ['loss == 0', 'duplicates == 0', 'delivery.p99 < 30s', 'delivery.p50 < 2s'],
+});
+
+export const expectations = defineExpectations({
+  verdict: 'pass',
+  defect: { name: 'corrupt-attachment', rate: 0.5, check: 'integrity' },
 });

@@ -110,6 +110,7 @@ export async function main(argv: string[]): Promise<number> {
           .option('toxiproxy', { type: 'string', describe: 'Toxiproxy API URL, or "embedded" (default: $TOXIPROXY_URL if it answers, else embedded)' })
           .option('seed', { type: 'number', describe: 'override the scenario seed' })
           .option('duration', { type: 'string', describe: 'override the send window, e.g. 10s' })
+          .option('quick', { type: 'boolean', default: false, describe: 'shorter and smaller, the same shape: an 8 s send window, fault times and population scaled, rates kept' })
           .option('out', { type: 'string', default: 'reports', describe: 'parent folder of run folders' })
           .option('sla', { type: 'string', array: true, describe: 'SLA expression, e.g. "delivery.p99 < 3s" (repeatable)' })
           .option('defect', { type: 'string', array: true, choices: DEFECTS, describe: 'defect mode of the built-in server (no --target)' })
@@ -155,6 +156,7 @@ export async function main(argv: string[]): Promise<number> {
             toxiproxy: a.toxiproxy,
             seed: a.seed,
             durationMs: dur,
+            quick: a.quick,
             out: a.out,
             sla: a.sla,
             defects: a.defect,

@@ -7,6 +7,7 @@ import { dirname, join, resolve } from 'node:path';
 import { loadScenario } from '../scenario/load.ts';
 import { validateScenario } from '../scenario/validate.ts';
 import type { Scenario } from '../scenario/schema.ts';
+import { loadQuickSpec, quickScenario, type QuickSpec } from '../scenario/quick.ts';
 import { buildPlan, type Plan } from '../plan/plan.ts';
 import { shardPlan, type ShardSpec } from '../plan/shard.ts';
 import { ChatstormJudge, parseSla, validateSlaMetric, type Sla, type Verdict } from '../check/index.ts';
@@ -51,8 +52,13 @@ export interface RunScenarioOptions {
   insecure?: boolean;
   toxiproxy?: string;
   seed?: number;
-  /** Overrides the scenario's duration (send window), ms. */
+  /** Overrides the scenario's duration (send window), ms (applied after `quick`). */
   durationMs?: number;
+  /**
+   * Quick mode: shorter and smaller, the same shape (src/scenario/quick.ts). `true` uses the
+   * scenario file's `quick` export when it has one; an object is the quick spec itself.
+   */
+  quick?: boolean | QuickSpec;
   /** Parent folder of run folders, default `reports`. */
   out?: string;
   /** SLA expressions; each replaces a scenario SLA on the same metric and statistic, or is added. */
@@ -159,6 +165,12 @@ export async function prepare(o: RunScenarioOptions): Promise<{ scenario: Scenar
   let scenario = loaded?.scenario ?? validateScenario(o.scenario);
   const run = await prepareRun(o, scenario, loaded ? dirname(loaded.path) : process.cwd());
   const notes: string[] = [];
+  if (o.quick) {
+    const spec = typeof o.quick === 'object' ? o.quick : typeof o.scenario === 'string' ? await loadQuickSpec(o.scenario) : undefined;
+    const q = quickScenario(scenario, spec);
+    scenario = q.scenario;
+    notes.push(q.note);
+  }
   if (o.durationMs !== undefined) {
     const limit = o.durationMs;
     const dropped = scenario.faults.map((f, i) => ({ f, i })).filter(({ f }) => f.at > limit);

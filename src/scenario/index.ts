@@ -1,6 +1,8 @@
 export { defineScenario } from './define.ts';
 export { validateScenario } from './validate.ts';
 export { loadScenario } from './load.ts';
+export { defineQuick, quickScenario, QUICK_DURATION_MS, type QuickSpec, type QuickResult } from './quick.ts';
+export { defineExpectations, type ScenarioExpectations } from './expectations.ts';
 export { parseDuration, durationMs, formatMs, type DurationInput } from './duration.ts';
 export { parseSize, type SizeInput } from './size.ts';
 export { TOXIC_ATTRIBUTES, type ToxicType } from './toxic-attributes.ts';
