@@ -123,7 +123,7 @@ export function probeScenario(s: Scenario, targetPerS: number, w: ProbeWindow, s
     const agents = best.scenario.population.agents;
     capped = best.scenario.population.customers.some((c) => c.count >= MAX_CUSTOMERS)
       ? `the customer count reached its bound (${MAX_CUSTOMERS} per segment)`
-      : `the scenario offers at most about ${best.offeredPerS.toFixed(1)} msg/s in a ${w.durationMs} ms probe: its ` +
+      : `it offers at most about ${best.offeredPerS.toFixed(1)} msg/s in a ${w.durationMs} ms probe: its ` +
         `${agents.reduce((n, a) => n + a.count, 0)} agent(s) take ${agents.map((a) => a.maxConcurrent).join('/')} conversations each at once ` +
         '(raise population.agents count or maxConcurrent to offer more)';
   }

@@ -26,7 +26,11 @@ export interface ProbeFigures {
   offeredPerS: number;
   plannedSends: number;
   customers: number;
-  /** First attempts sent, per second of the send window; null when the probe did not run. */
+  /** Planned messages per second over the whole send window (the ramp-up included). */
+  plannedPerS: number;
+  /** Messages sent (first attempts); null when the probe did not run. */
+  sent: number | null;
+  /** Messages sent per second of the whole send window (compare with `plannedPerS`); null when the probe did not run. */
   achievedSendPerS: number | null;
   deliveredPerS: number | null;
   deliveryP50Ms: number | null;
@@ -72,6 +76,8 @@ export async function runProbe(ctx: ProbeContext, index: number, ratePerS: numbe
     targetPerS: ratePerS,
     offeredPerS: ps.offeredPerS,
     plannedSends: ps.plan.sends.length,
+    plannedPerS: ps.plan.sends.length / (ps.plan.sendWindowMs / 1000),
+    sent: null,
     customers: ps.customers,
     achievedSendPerS: null,
     deliveredPerS: null,
@@ -124,7 +130,8 @@ export async function runProbe(ctx: ProbeContext, index: number, ratePerS: numbe
     outcome,
     figures: {
       ...base,
-      achievedSendPerS: s.throughput ? s.throughput.sent / windowS : null,
+      sent: s.throughput?.sent ?? 0,
+      achievedSendPerS: (s.throughput?.sent ?? 0) / windowS,
       deliveredPerS: s.throughput?.deliveredPerS ?? null,
       deliveryP50Ms: s.metrics.delivery?.count ? s.metrics.delivery.p50Ms : null,
       deliveryP99Ms: s.metrics.delivery?.count ? s.metrics.delivery.p99Ms : null,

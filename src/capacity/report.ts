@@ -49,13 +49,13 @@ export function headlineOf(a: CapacityAnswer): string {
     case 'max-rate-passed':
       return `passes at the maximum rate asked for, ${r(a.kneePerS)}: the knee is higher (raise --max-rate)`;
     case 'limited':
-      return `at least ${r(a.atLeastPerS)}: the harness could not offer ${r(a.limitedAtPerS)} (${a.reason}); no knee found below it`;
+      return `at least ${r(a.atLeastPerS)}: ${r(a.limitedAtPerS)} could not be offered (${a.reason}); no knee found below it`;
     case 'budget':
       return `at least ${r(a.atLeastPerS)}: the budget ended the search before any probe broke (raise --budget or --start-rate)`;
     case 'fails-at-lowest':
       return `fails even at the lowest rate, ${r(a.ratePerS)}: ${a.broken.join('; ')} (lower --start-rate)`;
     case 'limited-at-lowest':
-      return `the harness could not offer even the lowest rate, ${r(a.ratePerS)}: ${a.reason}`;
+      return `even the lowest rate, ${r(a.ratePerS)}, could not be offered: ${a.reason}`;
     case 'aborted':
       return `search ended (${a.cause}): ${a.reason}${a.atLeastPerS === null ? '' : `; passed up to ${r(a.atLeastPerS)} before that`}`;
   }
@@ -72,7 +72,7 @@ export function renderCapacityConsole(rep: CapacityReport): string {
     p.phase,
     rate(p.targetPerS),
     rate(p.offeredPerS),
-    rate(p.achievedSendPerS),
+    p.achievedSendPerS === null ? '-' : `${rate(p.achievedSendPerS)} (${p.plannedSends ? Math.round((100 * (p.sent ?? 0)) / p.plannedSends) : 0}%)`,
     ms(p.deliveryP50Ms),
     ms(p.deliveryP99Ms),
     ms(p.ackP99Ms),

@@ -14,6 +14,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { loadScenario } from '../scenario/load.ts';
+import { formatMs } from '../scenario/duration.ts';
 import { validateScenario } from '../scenario/validate.ts';
 import { buildPlan } from '../plan/plan.ts';
 import { checkTarget } from '../net/target.ts';
@@ -23,7 +24,7 @@ import type { Driver } from '../drivers/driver.ts';
 import { mergeSlas } from './run-command.ts';
 import { offeredRateOf, scaleScenario, shortenScenario } from '../capacity/probe-scenario.ts';
 import { runProbe, type ProbeFigures } from '../capacity/probe.ts';
-import { DEFAULT_GROWTH, DEFAULT_RESOLUTION, exitCodeOfAnswer, searchCapacity } from '../capacity/search.ts';
+import { DEFAULT_GROWTH, DEFAULT_RESOLUTION, exitCodeOfAnswer, fmtRate, searchCapacity } from '../capacity/search.ts';
 import { CAPACITY_FILES, CAPACITY_SCHEMA, headlineOf, renderCapacityConsole, type CapacityReport } from '../capacity/report.ts';
 import { renderCapacityHtml } from '../report/capacity-html.ts';
 
@@ -108,7 +109,7 @@ export async function capacitySearch(o: CapacityOptions): Promise<CapacityResult
   const budgetMs = o.budgetMs ?? CAPACITY_DEFAULTS.budgetMs;
   const probeEstimateMs = window.durationMs + window.graceMs + CAPACITY_DEFAULTS.setupMs;
   if (budgetMs < probeEstimateMs) {
-    throw new UsageError(`--budget ${budgetMs} ms cannot fit one probe of about ${probeEstimateMs} ms (window ${window.durationMs} ms + grace ${window.graceMs} ms + set-up); raise --budget or shorten --probe-duration`);
+    throw new UsageError(`--budget ${formatMs(budgetMs)} cannot fit one probe of about ${formatMs(probeEstimateMs)} (window ${formatMs(window.durationMs)} + grace ${formatMs(window.graceMs)} + set-up); raise --budget or shorten --probe-duration`);
   }
 
   // ---------------------------------------------------------------- search
@@ -185,4 +186,42 @@ export async function capacitySearch(o: CapacityOptions): Promise<CapacityResult
 /** Console table, then where the files are (the HTML last: the line a user clicks). */
 export function describeCapacity(r: CapacityResult): string {
   return `${renderCapacityConsole(r.report)}\n\nreports: ${r.dir}\nreport: ${join(r.dir, CAPACITY_FILES.html)}`;
+}
+
+/**
+ * The CLI around {@link capacitySearch}: a line per probe on stderr (unless `quiet`), the first
+ * SIGINT/SIGTERM stops the running probe cleanly (its report written) and ends the search with
+ * the answer so far; a second quits at once. Resolves with the exit code.
+ */
+export async function capacityCli(o: Omit<CapacityOptions, 'signal' | 'onProbe' | 'onProbeStart'> & { quiet?: boolean }): Promise<number> {
+  const ac = new AbortController();
+  let interrupts = 0;
+  const onSignal = () => {
+    if (++interrupts > 1) process.exit(130);
+    process.stderr.write('\nchatstorm: stopping the capacity search — ending the running probe, writing the reports (Ctrl-C again to quit at once)\n');
+    ac.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const say = (line: string) => {
+    if (!o.quiet) process.stderr.write(`chatstorm: ${line}\n`);
+  };
+  try {
+    const r = await capacitySearch({
+      ...o,
+      signal: ac.signal,
+      onProbeStart: (i, rate) => say(`probe ${i} at ${fmtRate(rate)} msg/s ...`),
+      onProbe: (f) =>
+        say(
+          `probe ${f.index}: offered ${fmtRate(f.offeredPerS)} msg/s, ${f.verdict.toUpperCase()}` +
+            (f.deliveryP99Ms === null ? '' : `, delivery p99 ${f.deliveryP99Ms.toFixed(0)} ms`) +
+            (f.verdict === 'pass' ? '' : ` (${f.reasons[0] ?? 'no reason given'})`),
+        ),
+    });
+    process.stdout.write(describeCapacity(r) + '\n');
+    return r.exitCode;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
 }
