@@ -53,6 +53,10 @@ const TOLERANCE = 0.02;
 /** A calibrated rate this far below the target means the scenario cannot offer the target. */
 const CAP_SHARE = 0.1;
 const ROUNDS = 8;
+/** Largest change of the factor in one calibration round. */
+const MAX_STEP = 8;
+/** A round whose rate grew by less than this share of the factor's growth means the scenario is saturated. */
+const SATURATED = 0.25;
 
 /** Planned messages per second over the second half of the plan's send window. */
 export function offeredRateOf(plan: Plan): number {
@@ -112,10 +116,15 @@ export function probeScenario(s: Scenario, targetPerS: number, w: ProbeWindow, s
   }
   let best = cur;
   for (let round = 0; round < ROUNDS && Math.abs(cur.offeredPerS - targetPerS) > TOLERANCE * targetPerS; round++) {
-    const next = cur.factor * (targetPerS / Math.max(cur.offeredPerS, 1e-9));
+    // At most x8 a round: a plan of a huge population is slow to build, and rarely needed.
+    const step = Math.min(MAX_STEP, Math.max(1 / MAX_STEP, targetPerS / Math.max(cur.offeredPerS, 1e-9)));
+    const next = cur.factor * step;
     if (next === cur.factor) break;
+    const prev = cur;
     cur = at(next);
     if (Math.abs(cur.offeredPerS - targetPerS) < Math.abs(best.offeredPerS - targetPerS)) best = cur;
+    // Saturated: more customers barely raise the rate (agents at their cap, customers queueing).
+    if (step > 1 && cur.offeredPerS / prev.offeredPerS - 1 < SATURATED * (step - 1)) break;
   }
   const customers = best.scenario.population.customers.reduce((n, c) => n + c.count, 0);
   let capped: string | null = null;
