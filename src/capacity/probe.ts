@@ -110,7 +110,8 @@ export async function runProbe(ctx: ProbeContext, index: number, ratePerS: numbe
       scenario: undefined,
       plan: withFreshIds(ps.plan, `${ctx.tag}p${index}`),
       out: ctx.dir,
-      runId: `probe-${String(index).padStart(2, '0')}`,
+      // The search's tag keeps proxy names (`chatstorm-<run id>-<network>`) apart on a shared Toxiproxy.
+      runId: `probe-${String(index).padStart(2, '0')}-${ctx.tag}`,
       signal: ac.signal,
     });
   } catch (err) {

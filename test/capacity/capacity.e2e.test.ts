@@ -10,7 +10,7 @@ import throttled from './fixtures/throttled.ts';
 
 /** The agent's per-account limit on the reference server (sends per second). */
 const LIMIT = 40;
-const WINDOW = { durationMs: 4000, graceMs: 3000 };
+const WINDOW = { durationMs: 6000, graceMs: 3000 };
 
 describe('capacity search on the reference server with a known throttle', () => {
   let out: string;
@@ -48,14 +48,14 @@ describe('capacity search on the reference server with a known throttle', () => 
     expect(a.kind, r.report.headline).toBe('knee');
     if (a.kind !== 'knee') return;
     expect(Math.abs(a.kneePerS - known) / known).toBeLessThanOrEqual(0.15);
-    expect(a.broken.join(' ')).toContain('delivery.p99 < 250ms');
+    expect(a.broken.join(' ')).toContain('delivery.p99 < 500ms');
     expect(r.exitCode).toBe(0);
 
     // Every probe carries its figures; the lowest passed, the one that broke is above the knee.
     const probes = r.report.probes;
     expect(probes[0]).toMatchObject({ verdict: 'pass', phase: 'ramp', exitCode: 0 });
     const broke = probes.find((p) => p.targetPerS === a.brokeAtPerS);
-    expect(broke).toMatchObject({ verdict: 'fail', exitCode: 1, failedSlas: ['delivery.p99 < 250ms'] });
+    expect(broke).toMatchObject({ verdict: 'fail', exitCode: 1, failedSlas: ['delivery.p99 < 500ms'] });
     for (const p of probes) {
       expect(Math.abs(p.offeredPerS - p.targetPerS) / p.targetPerS).toBeLessThan(0.1);
       expect(p.deliveryP99Ms).not.toBeNull();
