@@ -247,6 +247,51 @@ export async function main(argv: string[]): Promise<number> {
         );
       },
     )
+    .command(
+      'capacity <scenario>',
+      'find the highest message rate at which a scenario still meets its SLAs (docs/capacity.md)',
+      (y) =>
+        y
+          .positional('scenario', { type: 'string', demandOption: true, describe: 'scenario file, e.g. scenarios/demo.ts' })
+          .option('sla', { type: 'string', array: true, describe: 'SLA expression every probe is judged by, e.g. "delivery.p99 < 3s" (repeatable)' })
+          .option('start-rate', { type: 'number', describe: 'first and lowest probe, msg/s (default: the scenario\'s own rate)' })
+          .option('max-rate', { type: 'number', describe: 'highest rate to probe, msg/s (default: 64 x the start)' })
+          .option('budget', { type: 'string', default: '10m', describe: 'time the whole search may take' })
+          .option('probe-duration', { type: 'string', default: '10s', describe: 'send window of each probe' })
+          .option('probe-grace', { type: 'string', default: '5s', describe: 'longest wait for stragglers after a probe (at most the scenario\'s grace)' })
+          .option('resolution', { type: 'string', default: '10%', describe: 'stop bisecting when the bracket is this narrow' })
+          .option('target', { type: 'string', describe: 'chat server ws://HOST:PORT (default: a fresh built-in reference server per probe)' })
+          .option('toxiproxy', { type: 'string', describe: 'Toxiproxy API URL, or "embedded"' })
+          .option('seed', { type: 'number', describe: 'override the scenario seed' })
+          .option('out', { type: 'string', default: 'reports', describe: 'parent folder of run folders' })
+          .option('run-id', { type: 'string', describe: 'name of the capacity run folder' })
+          .option('max-lag', { type: 'string', describe: 'harness sender-lag p99 limit of each probe (default 1s)' })
+          .option('quiet', { type: 'boolean', default: false, describe: 'no line per probe' }),
+      async (a) => {
+        if (a.seed !== undefined && (!Number.isInteger(a.seed) || a.seed < 0)) throw new UsageError(`--seed must be a non-negative integer, got ${a.seed}`);
+        if (a['run-id'] !== undefined && !/^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/.test(a['run-id'])) {
+          throw new UsageError(`--run-id expects letters, digits, ".", "-" or "_" (1–100, starting with a letter or digit), got ${JSON.stringify(a['run-id'])}`);
+        }
+        const { capacityCli } = await import('./capacity-command.ts');
+        code = await capacityCli({
+          scenario: a.scenario,
+          sla: a.sla,
+          startRate: a['start-rate'],
+          maxRate: a['max-rate'],
+          budgetMs: positiveDuration('--budget', a.budget),
+          probeDurationMs: positiveDuration('--probe-duration', a['probe-duration']),
+          probeGraceMs: positiveDuration('--probe-grace', a['probe-grace']),
+          resolution: parseRegression('--resolution', a.resolution) / 100,
+          target: a.target,
+          toxiproxy: a.toxiproxy,
+          seed: a.seed,
+          out: a.out,
+          runId: a['run-id'],
+          maxSenderLagMs: positiveDuration('--max-lag', a['max-lag']),
+          quiet: a.quiet,
+        });
+      },
+    )
     .command('trace <action>', 'write traces: `trace synth` (a synthetic evening) or `trace from-run <run-dir>`', (y) =>
       y
         .positional('action', { choices: ['synth', 'from-run'] as const, demandOption: true })
@@ -362,7 +407,7 @@ export async function main(argv: string[]): Promise<number> {
         code = r.exitCode;
       },
     )
-    .demandCommand(1, 'name a command: run, replay, trace, check, merge, serve, proxy, cleanup or init')
+    .demandCommand(1, 'name a command: run, replay, trace, capacity, check, merge, serve, proxy, cleanup or init')
     .epilog('exit codes: 0 pass, 1 a check or SLA failed, 2 bad usage or scenario, 3 infrastructure or harness failure')
     .help()
     .version(false);
