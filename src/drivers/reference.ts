@@ -87,7 +87,9 @@ export const referenceDriver: Driver = {
     url.pathname = `${url.pathname.replace(/\/+$/, '')}/ws`;
     url.searchParams.set('device', identity.device);
     url.searchParams.set('token', identity.token);
-    const ws = new WebSocket(url, { ...clientOptions(opts.target), perMessageDeflate: false, handshakeTimeout: opts.timeoutMs, generateMask: zeroMask, headers: tokenHeaders() });
+    const client = clientOptions(opts.target);
+    // The target's Host (when it differs from the address dialled) and the server token together.
+    const ws = new WebSocket(url, { ...client, perMessageDeflate: false, handshakeTimeout: opts.timeoutMs, generateMask: zeroMask, headers: { ...client.headers, ...tokenHeaders() } });
     const serverCursors = new Map<string, number>();
     const pendingPages = new Map<string, { resolve: (p: HistoryPage) => void; reject: (e: Error) => void }>();
     /** Probe fetches awaiting `download-start` or `error`, by req (`p<n>`; their chunks are ignored). */

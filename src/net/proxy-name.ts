@@ -41,9 +41,14 @@ export function safeHost(host: string): string {
   return host.replace(/[^A-Za-z0-9.-]/g, '-') || 'unknown-host';
 }
 
+/** A run id as it appears in proxy names (the `run` of {@link parseProxyName} starts with it). */
+export function safeRunId(runId: string): string {
+  return runId.replace(/[^A-Za-z0-9._-]/g, '_');
+}
+
 /** `chatstorm~<host>~<pid>~<run id>`: the start of every proxy name of the run. */
 export function runProxyPrefix(runId: string, owner: ProxyOwner = currentOwner()): string {
-  return `${PROXY_NAME_PREFIX}${safeHost(owner.host)}~${owner.pid}~${runId.replace(/[^A-Za-z0-9._-]/g, '_')}`;
+  return `${PROXY_NAME_PREFIX}${safeHost(owner.host)}~${owner.pid}~${safeRunId(runId)}`;
 }
 
 /** The proxy of one network of a run. */

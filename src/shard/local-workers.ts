@@ -22,6 +22,7 @@ import { prepare, runScenario, type RunScenarioOptions, type RunScenarioResult }
 import { shardLayout } from '../plan/shard.ts';
 import { makeRunId, type Progress } from '../run/runner.ts';
 import type { LiveProgress } from '../report/progress.ts';
+import { parseProxyName, safeRunId } from '../net/proxy-name.ts';
 import { startChild, type ChildService } from '../net/child.ts';
 import { openToxiproxy } from '../net/toxiproxy.ts';
 import { mergeShards } from '../merge/merge-shards.ts';
@@ -223,14 +224,16 @@ function tail(stderr: string): string {
   return lines ? `; its stderr:\n${lines}` : ' (nothing on stderr)';
 }
 
-/** Proxies a killed worker could not remove from a shared Toxiproxy (`chatstorm-<run>-s<i>of<n>-*`). */
+/** Proxies a killed worker could not remove from a shared Toxiproxy (its shard's run id, whatever its pid). */
 async function removeLeftovers(client: Toxiproxy, runId: string, failed: number[], n: number): Promise<void> {
   if (failed.length === 0) return;
   try {
     const all = await client.getAll();
-    const prefixes = failed.map((i) => `chatstorm-${runId}-s${i}of${n}-`);
+    // Shard runs are named `<run id>-s<i>of<n>`; a proxy name carries it after its owner (proxy-name.ts).
+    const runs = failed.map((i) => safeRunId(`${runId}-s${i}of${n}`));
     for (const [name, proxy] of Object.entries(all)) {
-      if (prefixes.some((p) => name.startsWith(p))) await proxy.remove().catch(() => {});
+      const owned = parseProxyName(name);
+      if (owned && runs.some((r) => owned.run.startsWith(`${r}~`) || owned.run === `${r}-preflight`)) await proxy.remove().catch(() => {});
     }
   } catch {
     // Best effort: the report names the failed shard; its proxies carry the run id.

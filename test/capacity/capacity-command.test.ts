@@ -15,7 +15,7 @@ describe('chatstorm capacity: usage errors before any probe (exit 2)', () => {
     [['--start-rate', '50', '--max-rate', '10'], /--max-rate \(10 msg\/s\) must be at least the start rate \(50 msg\/s/],
     [['--sla', 'delivry.p99 < 1s'], /SLA expression "delivry.p99 < 1s" is malformed at column 1/],
     [['--probe-duration', 'soon'], /--probe-duration: /],
-    [['--target', 'http://127.0.0.1:1'], /--target must be a ws:\/\/HOST:PORT URL/],
+    [['--target', 'http://127.0.0.1:1'], /--target must be a ws:\/\/ or wss:\/\/ URL/],
   ])('%j', async (args, message) => {
     const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
     const code = await main(['capacity', FIXTURE, '--quiet', ...args]);

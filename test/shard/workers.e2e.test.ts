@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startEmbeddedToxiproxy } from '../../src/proxy/index.ts';
+import { parseProxyName } from '../../src/net/proxy-name.ts';
 import type { MergedSummary } from '../../src/merge/index.ts';
 import type { Summary } from '../../src/report/summary.ts';
 
@@ -76,7 +77,7 @@ describe('run --workers', () => {
         const poll = setInterval(async () => {
           if (killed || parent.exitCode !== null) return clearInterval(poll);
           const names = Object.keys((await (await fetch(`${proxy.url}/proxies`)).json()) as object);
-          if (!names.some((n) => n.startsWith('chatstorm-crash-s2of2-'))) return;
+          if (!names.some((n) => parseProxyName(n)?.run.startsWith('crash-s2of2~'))) return;
           let pids: string[] = [];
           try {
             pids = execFileSync('pgrep', ['-P', String(parent.pid), '-f', 'shard 2/2'], { encoding: 'utf8' }).trim().split('\n').filter(Boolean);
