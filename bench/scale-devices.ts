@@ -83,7 +83,6 @@ async function measure(job: Job): Promise<Measured> {
       (d) =>
         new VirtualDevice({
           identity: { account: d.account, role: 'customer', device: d.device, token: d.token },
-          network: d.network,
           url: d.url,
           driver: referenceDriver,
           recorder,

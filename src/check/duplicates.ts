@@ -40,7 +40,7 @@ export class DuplicatesChecker implements Checker {
         buildWitness(ledger, {
           summary:
             `${msg.key} in ${msg.conv} was stored twice: ${serverIds(msg).map(([id, seq]) => `${id} (seq ${seq})`).join(' and ')}` +
-            (msg.outcome === 'pending' ? ' (send outcome unknown)' : ''),
+            (msg.outcome === 'unknown' ? ' (send outcome unknown)' : ''),
           key: msg.key,
           device: 'device' in e ? e.device : undefined,
           atMs: e.atMs,

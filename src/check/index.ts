@@ -3,9 +3,11 @@ export type { CheckStatus, Witness, CheckResult, Checker, LatencySummary, Verdic
 export { MAX_WITNESSES, CHECK_NAMES } from './types.ts';
 export { createJudge, judgeAll, ChatstormJudge } from './judge.ts';
 export type { JudgeOptions } from './judge.ts';
+export { gate, decide, exitCodeOf, REQUIRED_CHECKS } from './gate.ts';
+export type { GateInput, GateResult, RunVerdict } from './gate.ts';
 export { parseSla, evaluateSlas, validateSlaMetric, LATENCY_FAMILIES } from './sla.ts';
 export type { Sla, SlaOp, SlaResult } from './sla.ts';
-export { Ledger, counterOf } from './ledger.ts';
+export { Ledger } from './ledger.ts';
 export type { LedgerOptions, MessageRecord, LedgerNote, Outcome } from './ledger.ts';
 export { LossChecker } from './loss.ts';
 export { DuplicatesChecker } from './duplicates.ts';

@@ -25,12 +25,13 @@ import type {
   NackEvent,
   SendEvent,
 } from '../history/events.ts';
+import { counterOf, type SendOutcome } from '../domain/index.ts';
 import { ConnectionTrail } from './connection-trail.ts';
 import { FaultTimeline } from './fault-timeline.ts';
 import { Topology } from './topology.ts';
 
-/** Send outcome, three-valued as in Jepsen. */
-export type Outcome = 'pending' | 'ok' | 'fail';
+/** A send's outcome (see {@link SendOutcome}): `unknown` until acknowledged or finally refused. */
+export type Outcome = SendOutcome;
 
 /** Everything the ledger knows about one message key. */
 export interface MessageRecord {
@@ -120,11 +121,6 @@ const TRAIL_DELIVERIES = 12;
 /** Trail events (sends, acks, nacks) a settled record keeps. */
 export const SETTLED_TRAIL = 6;
 
-/** Parse the per-sender counter out of a `<device>#<n>` key; NaN when malformed. */
-export function counterOf(key: string): number {
-  const i = key.lastIndexOf('#');
-  return i < 0 ? NaN : Number(key.slice(i + 1));
-}
 
 /** The shared index of messages, population, faults and connection events. */
 export class Ledger {
@@ -239,7 +235,7 @@ export class Ledger {
       firstSendAtMs: e.atMs,
       lastSendAtMs: e.atMs,
       attempts: 1,
-      outcome: 'pending',
+      outcome: 'unknown',
       // Every field a record may get is in the literal: one shape, all of them in the object
       // itself (a field added later goes to a separate property array, per record).
       ackAtMs: undefined,
@@ -282,7 +278,7 @@ export class Ledger {
     this.last = { type: 'nack', msg };
     if (msg === undefined) return;
     this.keep(msg, e);
-    if (e.final && msg.outcome === 'pending') {
+    if (e.final && msg.outcome === 'unknown') {
       msg.outcome = 'fail';
       this.totals.failed++;
       this.maybeSettle(msg);

@@ -34,10 +34,10 @@ export class LossChecker implements Checker {
     for (const msg of ledger.pending()) {
       const stored = msg.outcome === 'ok' || msg.firstId !== undefined;
       if (!stored) {
-        if (msg.outcome === 'pending') unknownNotStored++;
+        if (msg.outcome === 'unknown') unknownNotStored++;
         continue;
       }
-      if (msg.outcome === 'pending') unknownStored++;
+      if (msg.outcome === 'unknown') unknownStored++;
       if (msg.missing.size === 0) continue;
       lost++;
       missingDeliveries += msg.missing.size;

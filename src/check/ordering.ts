@@ -87,7 +87,7 @@ class PlacedRing {
     const c = this.cols;
     const counter = c[4 * slot]!;
     if (counter === me.counter) return false;
-    // a: the lower counter (the earlier message), b: the other.
+    // The entry is the earlier message (lower counter) of the pair, or `me` is.
     return counter < me.counter
       ? c[4 * slot + 3]! < me.firstSendAtMs && c[4 * slot + 1]! > me.seq
       : me.lastSendAtMs < c[4 * slot + 2]! && me.seq > c[4 * slot + 1]!;

@@ -8,7 +8,7 @@
  * reference driver uses the protocol's client id; a driver for a back end without client ids
  * embeds the key in the message body with `encodeMarker`).
  */
-import type { MessageKind, Role } from '../protocol/frames.ts';
+import type { MessageKind, Role } from '../domain/index.ts';
 import type { PlannedAccount, PlannedConversation } from '../plan/plan.ts';
 
 export interface DeviceIdentity {

@@ -9,7 +9,7 @@
  * Identity: `key` is the harness marker of a message, `<senderDevice>#<counter>`, the same on the
  * sending and every receiving side whatever ids the server assigns. `id` is the server's id.
  */
-import type { MessageKind, Role } from '../protocol/frames.ts';
+import type { MessageKind, Role } from '../domain/index.ts';
 
 /** History file format version (first line of a history file is the run-start event). */
 export const HISTORY_SCHEMA = 1;

@@ -15,7 +15,7 @@
 import type { Connection, Driver, DeviceIdentity, InboundMessage, OutboundAttachment, UnreadReport } from '../drivers/driver.ts';
 import type { Recorder } from '../history/recorder.ts';
 import type { AckEvent, DeliverEvent, SendEvent, UnreadEvent } from '../history/events.ts';
-import type { MessageKind } from '../protocol/frames.ts';
+import type { MessageKind } from '../domain/index.ts';
 import { backoffMs } from './backoff.ts';
 
 export interface PendingMessage {
@@ -44,14 +44,11 @@ export interface DeviceHooks {
 
 export interface DeviceOptions {
   identity: DeviceIdentity;
-  network: string;
   url: string;
   driver: Driver;
   recorder: Recorder;
   random: () => number;
   connectTimeoutMs: number;
-  /** Called each time the device is live. */
-  onLive?: (d: VirtualDevice) => void;
   hooks?: DeviceHooks;
   /**
    * Download inbound attachments and record their sha256 (default true). When false, sends do not
@@ -140,7 +137,6 @@ export class VirtualDevice {
         recorder.emit({ type: 'connected', device: this.id, tookMs: recorder.now() - (this.downSince ?? recorder.now()) });
         this.downSince = null;
         this.attempt = 0;
-        this.o.onLive?.(this);
         this.o.hooks?.onLive?.(this);
         this.flushOutbox();
         if (this.wasLive && this.o.history?.onReconnect) void this.loadAfterReconnect(conn);

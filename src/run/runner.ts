@@ -20,6 +20,7 @@ import type { Driver } from '../drivers/driver.ts';
 import { referenceDriver } from '../drivers/reference.ts';
 import { encodeMarker } from '../drivers/marker.ts';
 import { messageBody } from '../drivers/body.ts';
+import { counterOf } from '../domain/index.ts';
 import { Recorder } from '../history/recorder.ts';
 import { HISTORY_SCHEMA, type HistoryEvent } from '../history/events.ts';
 import { openToxiproxy, type ToxiproxyHandle } from '../net/toxiproxy.ts';
@@ -245,7 +246,6 @@ export async function runPlan(opts: RunOptions): Promise<RunOutcome> {
       for (const d of a.devices) {
         const dev = new VirtualDevice({
           identity: { account: a.id, role: a.role, device: d.id, token: d.token },
-          network: a.network,
           url: net.url,
           driver,
           recorder,
@@ -269,7 +269,7 @@ export async function runPlan(opts: RunOptions): Promise<RunOutcome> {
     const sendPlanned = (intendedMs: number, s: PlannedSend): void => {
       const dev = byId.get(s.device) as VirtualDevice;
       const marker = encodeMarker({ runId, key: s.key, intendedMs });
-      const n = Number(s.key.slice(s.key.indexOf('#') + 1));
+      const n = counterOf(s.key);
       const msg = { key: s.key, conv: s.conv, kind: s.kind, body: messageBody(marker, s.kind, s.bytes, n), bytes: s.bytes, intendedMs, attempts: 0 };
       const before = preparing.get(s.device);
       if (!s.attachments && !before) {

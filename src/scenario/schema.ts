@@ -16,7 +16,8 @@ import { z } from 'zod';
 import { parseDuration } from './duration.ts';
 import { parseSize } from './size.ts';
 import { TOXIC_ATTRIBUTES, TOXIC_TYPES } from './toxic-attributes.ts';
-import { MAX_ATTACHMENT_BYTES, MAX_ATTACHMENTS_PER_MESSAGE, MAX_BODY_BYTES, MESSAGE_KINDS } from '../protocol/frames.ts';
+import { MAX_ATTACHMENT_BYTES, MAX_ATTACHMENTS_PER_MESSAGE, MAX_BODY_BYTES } from '../protocol/frames.ts';
+import { MESSAGE_KINDS } from '../domain/index.ts';
 
 export { TOXIC_TYPES };
 

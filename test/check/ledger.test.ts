@@ -32,13 +32,13 @@ describe('ledger', () => {
     const one = l.get('a1#1')!;
     const two = l.get('a1#2')!;
     expect(one.settledAtMs).toBeDefined();
-    expect(one.missing).toBe(two.missing);
-    expect(one.seen).toBe(two.seen);
+    expect(two.settledAtMs).toBeDefined();
     expect(one.seen.size).toBe(0);
 
     l.step(deliver('o1', 'a1#1', 'm1', 1, 40));
     expect(l.last).toMatchObject({ type: 'deliver', cls: 'first', expected: false, firstForDevice: true });
-    expect(one.seen).not.toBe(two.seen);
+    // What one settled record learned is not seen by another.
+    expect(one.seen.size).toBe(1);
     expect(two.seen.size).toBe(0);
     l.step(deliver('o1', 'a1#1', 'm1', 1, 50));
     expect(l.last).toMatchObject({ type: 'deliver', cls: 'redelivery' });
@@ -52,10 +52,9 @@ describe('ledger', () => {
     const l = ledgerOf(events);
     const m = l.get('a1#1')!;
     expect(m.settledAtMs).toBeDefined();
-    expect(m.trail).toHaveLength(0); // the shared implied trail, not the two events
     const rebuilt = trailOf(m);
     expect(JSON.stringify(rebuilt)).toBe(JSON.stringify([events[5], events[6]]));
-    expect(trailOf(m)).toBe(rebuilt); // stored back: same objects from now on
+    expect(JSON.stringify(trailOf(m))).toBe(JSON.stringify(rebuilt));
     // Appending to an implied trail (a late ack revealing a second id) keeps both events.
     const l2 = ledgerOf(events);
     l2.step(ack('a1#1', 'm9', 9, 40));
