@@ -12,6 +12,7 @@ import { createJudge, exitCodeOf, parseSla, validateSlaMetric, type Sla, type Ve
 import { HistoryWriter } from '../history/writer.ts';
 import { guardListener } from '../history/guard.ts';
 import { runPlan, makeRunId, type Progress, type RunOutcome } from '../run/runner.ts';
+import { RunEndLatch, endReasonOf } from '../run/run-end.ts';
 import { HarnessError, InvalidScenarioError } from '../errors.ts';
 import { checkTarget } from '../net/target.ts';
 import type { Driver } from '../drivers/driver.ts';
@@ -144,10 +145,12 @@ export async function runScenario(o: RunScenarioOptions): Promise<RunScenarioRes
     }
     // runPlan turns run failures into its outcome; anything else is a harness bug, and the run
     // still gets its report (DESIGN: every run writes a report).
+    const cause = `harness failure: ${err instanceof Error ? err.message : String(err)}`;
     outcome = {
       runId,
+      end: { kind: 'infrastructure', step: 'set-up', source: 'harness', cause },
       endReason: 'error',
-      infraError: `harness failure: ${err instanceof Error ? err.message : String(err)}`,
+      infraError: cause,
       self: { worstEventLoopP99Ms: 0, worstSenderLagP99Ms: 0, senderLagMaxMs: 0, overloaded: null },
       target: o.target ?? '',
       toxiproxy: null,
@@ -157,30 +160,29 @@ export async function runScenario(o: RunScenarioOptions): Promise<RunScenarioRes
   } finally {
     o.signal?.removeEventListener('abort', forward);
   }
-  let infraError = outcome.infraError;
-  if (ac.signal.aborted && ac.signal.reason instanceof Error && ac.signal.reason.name !== 'AbortError') {
-    infraError ??= ac.signal.reason.message;
-  }
+  // What goes wrong after the run (writing, judging) joins its end: the first cause is kept.
+  const end = RunEndLatch.from(outcome.end, outcome.infraError);
+  const failedAfter = (cause: string) => end.report({ kind: 'infrastructure', step: 'teardown', source: 'harness', cause });
   try {
     await writer.close();
   } catch (err) {
-    infraError ??= `could not write the history file: ${(err as Error).message}`;
+    failedAfter(`could not write the history file: ${(err as Error).message}`);
   }
   if (broken.length > 0) {
-    infraError ??= `${broken.join('; ')} (the history file has every event; re-judge with \`chatstorm check ${dir}\`)`;
+    failedAfter(`${broken.join('; ')} (the history file has every event; re-judge with \`chatstorm check ${dir}\`)`);
   }
   let verdict: Verdict;
   try {
     verdict = judge.result();
   } catch (err) {
-    infraError ??= `the judge failed: ${err instanceof Error ? err.message : String(err)}`;
+    failedAfter(`the judge failed: ${err instanceof Error ? err.message : String(err)}`);
     verdict = { checks: {}, metrics: {} };
   }
   const summary = summarize({
     verdict,
     slas,
-    infraError,
-    run: { runId, scenario: plan.scenario, seed: plan.seed, startedAt: faults.startedAt, endReason: outcome.endReason },
+    infraError: end.error,
+    run: { runId, scenario: plan.scenario, seed: plan.seed, startedAt: faults.startedAt, endReason: endReasonOf(end.end) },
     harness: { ...outcome.self, events: outcome.events },
     target: outcome.target || null,
     toxiproxy: outcome.toxiproxy,
