@@ -5,28 +5,21 @@
  * send that shows up under two ids is a duplicate like any other.
  */
 import type { HistoryEvent } from '../history/events.ts';
-import { idCount, ledgerHandle, serverIds, type Ledger, type LedgerHandle } from './ledger.ts';
+import { idCount, serverIds, type Ledger, type LedgerNote } from './ledger.ts';
 import type { CheckResult, Checker } from './types.ts';
 import { buildWitness, WitnessList } from './witness.ts';
 
 export class DuplicatesChecker implements Checker {
   readonly name = 'duplicates';
-  private readonly h: LedgerHandle;
   private duplicated = 0;
   private extraIds = 0;
   private redelivery = 0;
   private late = 0;
   private readonly witnesses = new WitnessList();
 
-  constructor(ledger?: Ledger) {
-    this.h = ledgerHandle(ledger);
-  }
+  constructor(private readonly ledger: Ledger) {}
 
-  step(e: HistoryEvent): void {
-    const ledger = this.h.ledger;
-    if (this.h.owned) ledger.step(e);
-    const note = ledger.last;
-    if (note === undefined) return;
+  step(e: HistoryEvent, note: LedgerNote): void {
     if (note.type === 'deliver') {
       if (note.cls === 'redelivery') this.redelivery++;
       else if (note.cls === 'late') this.late++;
@@ -37,7 +30,7 @@ export class DuplicatesChecker implements Checker {
       if (idCount(msg) !== 2) return;
       this.duplicated++;
       if (!this.witnesses.full) this.witnesses.add(
-        buildWitness(ledger, {
+        buildWitness(this.ledger, {
           summary:
             `${msg.key} in ${msg.conv} was stored twice: ${serverIds(msg).map(([id, seq]) => `${id} (seq ${seq})`).join(' and ')}` +
             (msg.outcome === 'unknown' ? ' (send outcome unknown)' : ''),
@@ -45,6 +38,7 @@ export class DuplicatesChecker implements Checker {
           device: 'device' in e ? e.device : undefined,
           atMs: e.atMs,
           msg,
+          msgTrail: note.trail,
           events: [e],
           devices: [msg.sender],
         }),
@@ -53,7 +47,7 @@ export class DuplicatesChecker implements Checker {
   }
 
   result(): CheckResult {
-    const ledger = this.h.ledger;
+    const ledger = this.ledger;
     const metrics = { redelivery: this.redelivery, extraIds: this.extraIds, lateArrivals: this.late };
     if (ledger.totals.messages === 0) {
       return { name: this.name, status: 'not-checked', count: 0, witnesses: [], metrics, note: 'no sends in the history' };

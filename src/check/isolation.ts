@@ -4,34 +4,29 @@
  * recipient when the message was sent (membership may change in between).
  */
 import type { ConvEvent, HistoryEvent } from '../history/events.ts';
-import { ledgerHandle, type Ledger, type LedgerHandle } from './ledger.ts';
+import type { Ledger, LedgerNote } from './ledger.ts';
 import type { CheckResult, Checker } from './types.ts';
 import { buildWitness, WitnessList } from './witness.ts';
 
 export class IsolationChecker implements Checker {
   readonly name = 'isolation';
-  private readonly h: LedgerHandle;
   private readonly lastConv = new Map<string, ConvEvent>();
   private deliveries = 0;
   private leaks = 0;
   private unknownConv = 0;
   private readonly witnesses = new WitnessList();
 
-  constructor(ledger?: Ledger) {
-    this.h = ledgerHandle(ledger);
-  }
+  constructor(private readonly ledger: Ledger) {}
 
-  step(e: HistoryEvent): void {
-    const ledger = this.h.ledger;
-    if (this.h.owned) ledger.step(e);
+  step(e: HistoryEvent, note: LedgerNote): void {
+    const ledger = this.ledger;
     if (e.type === 'conv') {
       this.lastConv.set(e.conv, e);
       return;
     }
     if (e.type !== 'deliver') return;
     this.deliveries++;
-    const note = ledger.last;
-    if (note?.type === 'deliver' && note.expected) return;
+    if (note.type === 'deliver' && note.expected) return;
     const members = ledger.topology.membersOf(e.conv);
     const account = ledger.topology.accountOf(e.device) ?? e.account;
     if (members === undefined) {
@@ -47,7 +42,8 @@ export class IsolationChecker implements Checker {
         key: e.key,
         device: e.device,
         atMs: e.atMs,
-        msg: note?.type === 'deliver' ? note.msg : undefined,
+        msg: note.type === 'deliver' ? note.msg : undefined,
+        msgTrail: note.type === 'deliver' ? note.trail : undefined,
         events: [...(convEvent !== undefined ? [convEvent] : []), e],
       }),
     );

@@ -3,26 +3,20 @@
  * expected device never received by the end of the run. Judged at `run-end`, which the runner
  * emits after the grace period; without it (crashed run) the check says `not-checked`.
  */
-import type { HistoryEvent } from '../history/events.ts';
-import { ledgerHandle, type Ledger, type LedgerHandle } from './ledger.ts';
+import type { Ledger } from './ledger.ts';
 import type { CheckResult, Checker } from './types.ts';
 import { buildWitness, WitnessList } from './witness.ts';
 
 export class LossChecker implements Checker {
   readonly name = 'loss';
-  private readonly h: LedgerHandle;
 
-  /** `ledger`: a judge's shared ledger, stepped by the judge; omitted, the checker owns one. */
-  constructor(ledger?: Ledger) {
-    this.h = ledgerHandle(ledger);
-  }
+  /** Loss is read off the ledger's records in flight at the end: nothing to fold per event. */
+  constructor(private readonly ledger: Ledger) {}
 
-  step(e: HistoryEvent): void {
-    if (this.h.owned) this.h.ledger.step(e);
-  }
+  step(): void {}
 
   result(): CheckResult {
-    const ledger = this.h.ledger;
+    const ledger = this.ledger;
     if (ledger.totals.messages === 0) {
       return { name: this.name, status: 'not-checked', count: 0, witnesses: [], note: 'no sends in the history' };
     }

@@ -1,8 +1,9 @@
 /**
  * The types every checker shares. A checker is a pure fold over the history: `step` each event in
- * order, then `result()`; it never touches sockets or clocks.
+ * order, with what the ledger learned about it, then `result()`; it never touches sockets or clocks.
  */
 import type { HistoryEvent } from '../history/events.ts';
+import type { LedgerNote } from './ledger.ts';
 import type { LatencySummary } from '../stats/hdr.ts';
 
 export type { LatencySummary };
@@ -30,10 +31,14 @@ export interface CheckResult {
   metrics?: Record<string, number>;
 }
 
-/** A fold over the history that judges one concern. */
+/**
+ * A fold over the history that judges one concern. `note` is what the ledger's step returned for
+ * `e` (the ledger is stepped first, by the judge or by {@link foldChecker}); a checker may also
+ * read the ledger it was built on (population, faults, records), never another checker.
+ */
 export interface Checker {
   readonly name: string;
-  step(e: HistoryEvent): void;
+  step(e: HistoryEvent, note: LedgerNote): void;
   result(): CheckResult;
 }
 

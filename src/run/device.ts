@@ -364,16 +364,10 @@ export class VirtualDevice {
       this.o.recorder.emit(e);
     },
     ack: (a: { key: string; conv: string; id: string; seq: number }) => {
-      // The event takes the planned message's own key and conv strings when it is still in the
-      // outbox: the judge keeps many acks for minutes (explicit trails, the sync check's log),
-      // and copies parsed out of each frame would be kept with them.
-      const p = this.outbox.get(a.key);
-      const key = p === undefined ? a.key : p.key;
-      const conv = p === undefined || p.conv !== a.conv ? a.conv : p.conv;
-      if (p !== undefined) this.outbox.delete(key);
-      const prev = this.cursors.get(conv);
-      if (prev === undefined || a.seq > prev) this.cursors.set(conv, a.seq);
-      const e: AckEvent = { type: 'ack', atMs: 0, device: this.id, conv, key, id: a.id, seq: a.seq };
+      this.outbox.delete(a.key);
+      const prev = this.cursors.get(a.conv);
+      if (prev === undefined || a.seq > prev) this.cursors.set(a.conv, a.seq);
+      const e: AckEvent = { type: 'ack', atMs: 0, device: this.id, conv: a.conv, key: a.key, id: a.id, seq: a.seq };
       this.o.recorder.emit(e);
     },
     nack: (n: { key: string; conv: string; code: string; retryAfterMs?: number }) => {
