@@ -243,11 +243,17 @@ export class Ledger {
       lastSendAtMs: e.atMs,
       attempts: 1,
       outcome: 'unknown',
+      // Every optional field in the literal, so every record has one shape from the start.
+      ackAtMs: undefined,
+      firstId: undefined,
+      firstSeq: undefined,
+      moreIds: undefined,
       missing: new Set(expected),
       expectedCount: expected.length,
       seen: new Map(),
       sentSha256: Array.isArray(sha) && sha.every((s) => typeof s === 'string') ? (sha as string[]) : undefined,
       trail: [e],
+      settledAtMs: undefined,
     };
     this.byKey.set(e.key, msg);
     this.inFlight.add(msg);
@@ -392,14 +398,15 @@ export class Ledger {
  * {@link SETTLED_TRAIL} events.
  */
 function compactTrail(trail: readonly HistoryEvent[]): HistoryEvent[] {
-  const shown = new Set<string>();
-  for (const x of trail) if (x.type === 'ack') shown.add(x.id);
+  // Ids are few (one unless the message was duplicated): an array is enough.
+  const shown: string[] = [];
+  for (const x of trail) if (x.type === 'ack' && !shown.includes(x.id)) shown.push(x.id);
   const out: HistoryEvent[] = [];
   for (const x of trail) {
     if (out.length === SETTLED_TRAIL) break;
     if (x.type === 'deliver') {
-      if (shown.has(x.id)) continue;
-      shown.add(x.id);
+      if (shown.includes(x.id)) continue;
+      shown.push(x.id);
     }
     out.push(x);
   }
