@@ -207,7 +207,7 @@ async function measure(mode: Job['mode'], plan: Plan, dir: string, planFile: str
     let toxiproxy = proxyApi.url;
     if (mode === 'bare') {
       // The bare client goes through a proxy too, so both sides cross the same hops.
-      await referenceDriver.provision(server.url, plan.accounts, plan.conversations);
+      await referenceDriver.provision({ runId: 'bench-bare', url: server.url, accounts: plan.accounts, conversations: plan.conversations });
       const res = await fetch(`${proxyApi.url}/proxies`, {
         method: 'POST',
         body: JSON.stringify({ name: 'bare', listen: '127.0.0.1:0', upstream: new URL(server.url).host }),

@@ -24,6 +24,25 @@ export class DuplicatesChecker implements Checker {
       if (note.cls === 'redelivery') this.redelivery++;
       else if (note.cls === 'late') this.late++;
     }
+    // Per-copy ids (each recipient's copy has its own): a device shown one key under two ids.
+    if (note.type === 'deliver' && note.againAtDevice && note.msg !== undefined && e.type === 'deliver' && this.ledger.declaration.serverIds === 'per-copy') {
+      const msg = note.msg;
+      this.extraIds++;
+      this.duplicated++;
+      if (!this.witnesses.full) this.witnesses.add(
+        buildWitness(this.ledger, {
+          summary: `${msg.key} in ${msg.conv} was shown twice on ${e.device}, the second time as ${e.id ?? '(no id)'}`,
+          key: msg.key,
+          device: e.device,
+          atMs: e.atMs,
+          msg,
+          msgTrail: note.trail,
+          events: [e],
+          devices: [msg.sender, e.device],
+        }),
+      );
+      return;
+    }
     if ((note.type === 'ack' || note.type === 'deliver') && note.newId && note.msg !== undefined && idCount(note.msg) > 1) {
       const msg = note.msg;
       this.extraIds++;
@@ -32,7 +51,7 @@ export class DuplicatesChecker implements Checker {
       if (!this.witnesses.full) this.witnesses.add(
         buildWitness(this.ledger, {
           summary:
-            `${msg.key} in ${msg.conv} was stored twice: ${serverIds(msg).map(([id, seq]) => `${id} (seq ${seq})`).join(' and ')}` +
+            `${msg.key} in ${msg.conv} was stored twice: ${serverIds(msg).map(([id, seq]) => (seq === undefined ? id : `${id} (seq ${seq})`)).join(' and ')}` +
             (msg.outcome === 'unknown' ? ' (send outcome unknown)' : ''),
           key: msg.key,
           device: 'device' in e ? e.device : undefined,
@@ -49,6 +68,10 @@ export class DuplicatesChecker implements Checker {
   result(): CheckResult {
     const ledger = this.ledger;
     const metrics = { redelivery: this.redelivery, extraIds: this.extraIds, lateArrivals: this.late };
+    const driver = ledger.declaration;
+    if (driver.serverIds === 'none') {
+      return { name: this.name, status: 'not-checked', count: 0, witnesses: [], metrics, unsupported: true, note: `driver ${driver.name} shows no server ids, so two stored copies cannot be told from one shown twice (capabilities.serverIds: 'none')` };
+    }
     if (ledger.totals.messages === 0) {
       return { name: this.name, status: 'not-checked', count: 0, witnesses: [], metrics, note: 'no sends in the history' };
     }

@@ -16,15 +16,16 @@ export type RunVerdict = 'pass' | 'fail' | 'error';
 export const REQUIRED_CHECKS = ['loss', 'duplicates', 'ordering'] as const;
 
 /**
- * Pass only when no check and no SLA failed, the required checks ran, and the harness and its
- * infrastructure did not fail. `error` (exit 3) wins over `fail` (exit 1).
+ * Pass only when no check and no SLA failed, the required checks ran (or the driver declared it
+ * cannot support them: `unsupported`), and the harness and its infrastructure did not fail.
+ * `error` (exit 3) wins over `fail` (exit 1).
  */
 export function decide(verdict: Verdict, sla: readonly SlaResult[], infraError: string | null): { verdict: RunVerdict; reasons: string[] } {
   const reasons: string[] = [];
   if (infraError) return { verdict: 'error', reasons: [infraError] };
   for (const name of REQUIRED_CHECKS) {
     const c = verdict.checks[name];
-    if (!c || c.status === 'not-checked') {
+    if (!c || (c.status === 'not-checked' && c.unsupported !== true)) {
       return { verdict: 'error', reasons: [`required check ${name} could not run${c?.note ? `: ${c.note}` : ''}`] };
     }
   }

@@ -51,7 +51,7 @@ export class HistoryChecker implements Checker {
       this.onPage(e);
       return;
     }
-    if ((note.type === 'ack' || note.type === 'deliver') && note.newId && note.msg !== undefined && (e.type === 'ack' || e.type === 'deliver')) {
+    if ((note.type === 'ack' || note.type === 'deliver') && note.newId && note.msg !== undefined && (e.type === 'ack' || e.type === 'deliver') && e.seq !== undefined) {
       let c = this.convs.get(e.conv);
       if (c === undefined) {
         c = { stored: new SeqSet(), recent: new Map() };
@@ -160,6 +160,10 @@ export class HistoryChecker implements Checker {
 
   result(): CheckResult {
     const metrics = { pages: this.pages, ...this.counts };
+    const driver = this.ledger.declaration;
+    if (!driver.historyPages) {
+      return { name: this.name, status: 'not-checked', count: 0, witnesses: [], metrics, unsupported: true, note: `driver ${driver.name} loads no history pages (capabilities.historyPages: false)` };
+    }
     if (this.pages === 0) {
       return { name: this.name, status: 'not-checked', count: 0, witnesses: [], metrics, note: 'no history page events in the run' };
     }

@@ -21,11 +21,12 @@
 import type {
   AckEvent,
   DeliverEvent,
+  DriverDeclaration,
   HistoryEvent,
   NackEvent,
   SendEvent,
 } from '../history/events.ts';
-import { counterOf, type SendOutcome } from '../domain/index.ts';
+import { counterOf, type Position, type SendOutcome } from '../domain/index.ts';
 import { ConnectionTrail } from './connection-trail.ts';
 import { FaultTimeline } from './fault-timeline.ts';
 import { Topology } from './topology.ts';
@@ -49,17 +50,20 @@ export interface MessageRecord {
   /** Time of the first ack, if any. */
   ackAtMs?: number;
   /**
-   * The first server id seen for this key (ack or delivery) and its seq: the canonical id the
-   * ordering check judges. Nearly every message has just this one, so it is kept inline.
+   * The first server id seen for this key (ack or delivery), as the ledger's global index knows
+   * ids (see {@link Ledger.step}), and its position: the canonical copy the ordering check
+   * judges. Nearly every message has just this one, so it is kept inline.
    */
   firstId?: string;
-  firstSeq?: number;
+  firstPos?: Position;
   /**
-   * Server ids after the first (a duplicate stored the message again) with their seqs, in order
-   * of discovery; absent while there is only one. Read all of them with {@link idCount} and
-   * {@link serverIds}.
+   * Server ids after the first (a duplicate stored the message again) with their positions, in
+   * order of discovery; absent while there is only one. Read all of them with {@link idCount}
+   * and {@link serverIds}.
    */
-  moreIds?: Map<string, number>;
+  moreIds?: Map<string, Position | undefined>;
+  /** A delivery proved the message stored (even without an ack or an id). */
+  delivered: boolean;
   /** Expected devices that have not received any copy yet. Emptied (shared empty set) on settle. */
   missing: Set<string>;
   /** Number of expected recipients at send time. */
@@ -104,6 +108,8 @@ export type LedgerNote = { readonly retired: readonly MessageRecord[] } & (
       readonly msg: MessageRecord | undefined;
       /** The server id was not known for this key before this event. */
       readonly newId: boolean;
+      /** The event shows the key's canonical stored copy (its first server id). */
+      readonly canonical: boolean;
       readonly firstAck: boolean;
       /** The record's trail as of this event (full, even when the event settled it). */
       readonly trail: readonly HistoryEvent[];
@@ -115,6 +121,10 @@ export type LedgerNote = { readonly retired: readonly MessageRecord[] } & (
       readonly cls: DeliveryClass;
       /** The server id was not known for this key before this event. */
       readonly newId: boolean;
+      /** The event shows the key's canonical stored copy (its first server id). */
+      readonly canonical: boolean;
+      /** The device had received this key before under another id of its own copy (per-copy ids). */
+      readonly againAtDevice: boolean;
       /** The device had not received any copy of the key before (first-arrival latency). */
       readonly firstForDevice: boolean;
       /** The device was an expected recipient at send time. */
@@ -143,8 +153,26 @@ const NO_TRAIL: readonly HistoryEvent[] = [];
 /** The note of an event that taught the ledger nothing about messages and retired nothing. */
 const OTHER: LedgerNote = { type: 'other', retired: NOTHING_RETIRED };
 
+/** What the checks assume of a history without a driver declaration: the reference driver's. */
+export const REFERENCE_DECLARATION: DriverDeclaration = {
+  name: 'reference',
+  ordering: 'number',
+  serverIds: 'global',
+  unreadCounts: true,
+  historyPages: true,
+  clientIds: true,
+  resumption: false,
+};
+
+/** The position an ack or delivery gives, if any. */
+export function positionOf(e: { seq?: number; pos?: string }): Position | undefined {
+  return e.seq ?? e.pos;
+}
+
 /** The shared index of messages, population, faults and connection events. */
 export class Ledger {
+  /** What the run's driver declared (from `run-start`). */
+  declaration: DriverDeclaration = REFERENCE_DECLARATION;
   readonly topology = new Topology();
   readonly faults = new FaultTimeline();
   readonly connections = new ConnectionTrail();
@@ -189,6 +217,9 @@ export class Ledger {
       retired = this.retireOld();
     }
     switch (e.type) {
+      case 'run-start':
+        this.declaration = e.driver ?? REFERENCE_DECLARATION;
+        break;
       case 'account':
       case 'conv':
         this.topology.step(e);
@@ -246,8 +277,9 @@ export class Ledger {
       // Every optional field in the literal, so every record has one shape from the start.
       ackAtMs: undefined,
       firstId: undefined,
-      firstSeq: undefined,
+      firstPos: undefined,
       moreIds: undefined,
+      delivered: false,
       missing: new Set(expected),
       expectedCount: expected.length,
       seen: new Map(),
@@ -262,18 +294,19 @@ export class Ledger {
 
   private onAck(e: AckEvent, retired: readonly MessageRecord[]): LedgerNote {
     const msg = this.get(e.key);
-    if (msg === undefined) return { type: 'ack', msg: undefined, newId: false, firstAck: false, trail: NO_TRAIL, retired };
+    if (msg === undefined) return { type: 'ack', msg: undefined, newId: false, canonical: false, firstAck: false, trail: NO_TRAIL, retired };
     const firstAck = msg.ackAtMs === undefined;
     if (firstAck) {
       msg.ackAtMs = e.atMs;
       this.totals.acked++;
     }
     msg.outcome = 'ok';
-    const newId = addId(msg, e.id, e.seq);
+    const id = this.globalId(e);
+    const newId = addId(msg, id, positionOf(e));
     this.keep(msg, e);
     const trail = msg.trail;
     this.maybeSettle(msg);
-    return { type: 'ack', msg, newId, firstAck, trail, retired };
+    return { type: 'ack', msg, newId, canonical: id !== undefined && id === msg.firstId, firstAck, trail, retired };
   }
 
   private onNack(e: NackEvent, retired: readonly MessageRecord[]): LedgerNote {
@@ -297,10 +330,15 @@ export class Ledger {
       const late = high !== undefined && counterOf(e.key) <= high;
       if (late) this.totals.late++;
       else this.totals.orphans++;
-      return { type: 'deliver', msg: undefined, cls: late ? 'late' : 'orphan', newId: false, firstForDevice: false, expected: false, trail: NO_TRAIL, retired };
+      return { type: 'deliver', msg: undefined, cls: late ? 'late' : 'orphan', newId: false, canonical: false, againAtDevice: false, firstForDevice: false, expected: false, trail: NO_TRAIL, retired };
     }
-    const newId = addId(msg, e.id, e.seq);
+    msg.delivered = true;
+    const gid = this.globalId(e);
+    const newId = addId(msg, gid, positionOf(e));
+    // What a device has seen is kept by its own copy's id (one anonymous id when there are none).
+    const copyId = e.id ?? '';
     const device = e.device;
+    let againAtDevice = false;
     let cls: 'first' | 'redelivery';
     let firstForDevice: boolean;
     let expected: boolean;
@@ -308,9 +346,10 @@ export class Ledger {
       const wasMissing = msg.missing.delete(device);
       expected = wasMissing || this.wasExpected(msg, device);
       const had = msg.seen.get(device);
-      cls = sawId(had, e.id) ? 'redelivery' : 'first';
+      cls = sawId(had, copyId) ? 'redelivery' : 'first';
       firstForDevice = wasMissing || (!expected && had === undefined);
-      if (cls === 'first') msg.seen.set(device, withId(had, e.id));
+      againAtDevice = cls === 'first' && had !== undefined;
+      if (cls === 'first') msg.seen.set(device, withId(had, copyId));
       if (wasMissing || (cls === 'first' && msg.trail.length < TRAIL_DELIVERIES + msg.attempts + 2)) {
         msg.trail.push(e);
       }
@@ -323,14 +362,26 @@ export class Ledger {
         firstForDevice = false;
       } else {
         const had = msg.seen.get(device);
-        cls = sawId(had, e.id) ? 'redelivery' : 'first';
+        cls = sawId(had, copyId) ? 'redelivery' : 'first';
         firstForDevice = had === undefined;
-        if (cls === 'first') msg.seen.set(device, withId(had, e.id));
+        againAtDevice = cls === 'first' && had !== undefined;
+        if (cls === 'first') msg.seen.set(device, withId(had, copyId));
       }
     }
     const trail = msg.trail;
     this.maybeSettle(msg);
-    return { type: 'deliver', msg, cls, newId, firstForDevice, expected, trail, retired };
+    const canonical = gid !== undefined && gid === msg.firstId;
+    return { type: 'deliver', msg, cls, newId, canonical, againAtDevice, firstForDevice, expected, trail, retired };
+  }
+
+  /**
+   * The id the global index learns from an ack or delivery: the server id with `global` ids (an
+   * ack without one teaches nothing); one anonymous id per key when the back end shows none or
+   * gives each copy its own (then every copy proves the same stored message, and duplicates are
+   * judged per device from `againAtDevice`).
+   */
+  private globalId(e: AckEvent | DeliverEvent): string | undefined {
+    return this.declaration.serverIds === 'global' ? e.id : '';
   }
 
   /** Add a send, ack, nack or id-revealing delivery to the trail (a settled record keeps a few). */
@@ -347,7 +398,7 @@ export class Ledger {
 
   private maybeSettle(msg: MessageRecord): void {
     if (msg.settledAtMs !== undefined) return;
-    const stored = msg.outcome === 'ok' || msg.firstId !== undefined;
+    const stored = msg.outcome === 'ok' || msg.delivered;
     const done = (stored && msg.missing.size === 0) || (msg.outcome === 'fail' && msg.firstId === undefined);
     if (!done) return;
     msg.settledAtMs = this.nowMs;
@@ -400,28 +451,30 @@ export class Ledger {
 function compactTrail(trail: readonly HistoryEvent[]): HistoryEvent[] {
   // Ids are few (one unless the message was duplicated): an array is enough.
   const shown: string[] = [];
-  for (const x of trail) if (x.type === 'ack' && !shown.includes(x.id)) shown.push(x.id);
+  for (const x of trail) if (x.type === 'ack' && x.id !== undefined && !shown.includes(x.id)) shown.push(x.id);
   const out: HistoryEvent[] = [];
   for (const x of trail) {
     if (out.length === SETTLED_TRAIL) break;
     if (x.type === 'deliver') {
-      if (shown.includes(x.id)) continue;
-      shown.push(x.id);
+      const id = x.id ?? '';
+      if (shown.includes(id)) continue;
+      shown.push(id);
     }
     out.push(x);
   }
   return out;
 }
 
-/** Record server id `id` (with `seq`) for `m`; true when it was new. */
-function addId(m: MessageRecord, id: string, seq: number): boolean {
+/** Record server id `id` (with its position) for `m`; true when it was new. */
+function addId(m: MessageRecord, id: string | undefined, pos: Position | undefined): boolean {
+  if (id === undefined) return false;
   if (m.firstId === undefined) {
     m.firstId = id;
-    m.firstSeq = seq;
+    m.firstPos = pos;
     return true;
   }
   if (m.firstId === id || m.moreIds?.has(id)) return false;
-  (m.moreIds ??= new Map()).set(id, seq);
+  (m.moreIds ??= new Map()).set(id, pos);
   return true;
 }
 
@@ -430,10 +483,10 @@ export function idCount(m: MessageRecord): number {
   return m.firstId === undefined ? 0 : 1 + (m.moreIds?.size ?? 0);
 }
 
-/** Every server id seen for `m` with its seq, in order of discovery. */
-export function serverIds(m: MessageRecord): [id: string, seq: number][] {
+/** Every server id seen for `m` with its position, in order of discovery. */
+export function serverIds(m: MessageRecord): [id: string, pos: Position | undefined][] {
   if (m.firstId === undefined) return [];
-  const out: [string, number][] = [[m.firstId, m.firstSeq as number]];
+  const out: [string, Position | undefined][] = [[m.firstId, m.firstPos]];
   if (m.moreIds) for (const entry of m.moreIds) out.push(entry);
   return out;
 }

@@ -25,7 +25,8 @@
  * Redeliveries of an id the device already had are ignored.
  */
 import type { DeliverEvent, HistoryEvent } from '../history/events.ts';
-import { serverIds, type Ledger, type LedgerNote, type MessageRecord } from './ledger.ts';
+import { positionBefore, type Position } from '../domain/index.ts';
+import { positionOf, serverIds, type Ledger, type LedgerNote, type MessageRecord } from './ledger.ts';
 import type { CheckResult, Checker } from './types.ts';
 import { buildWitness, WitnessList } from './witness.ts';
 
@@ -36,7 +37,7 @@ const SENDER_WINDOW = 32;
 interface Placed {
   key: string;
   counter: number;
-  seq: number;
+  seq: Position;
   firstSendAtMs: number;
   lastSendAtMs: number;
 }
@@ -46,7 +47,7 @@ interface Placed {
  * attempt was written before the later one's first, yet it got the higher seq.
  */
 function violatesServerFifo(earlier: Placed, later: Placed): boolean {
-  return earlier.lastSendAtMs < later.firstSendAtMs && earlier.seq > later.seq;
+  return earlier.lastSendAtMs < later.firstSendAtMs && positionBefore(later.seq, earlier.seq);
 }
 
 /**
@@ -56,18 +57,18 @@ function violatesServerFifo(earlier: Placed, later: Placed): boolean {
 class SenderWindow {
   readonly items: Placed[] = [];
   maxCounter = -Infinity;
-  maxSeq = -Infinity;
+  maxSeq: Position | undefined;
 
   add(p: Placed): void {
     this.items.push(p);
     if (this.items.length > SENDER_WINDOW) this.items.shift();
     if (p.counter > this.maxCounter) this.maxCounter = p.counter;
-    if (p.seq > this.maxSeq) this.maxSeq = p.seq;
+    if (this.maxSeq === undefined || positionBefore(this.maxSeq, p.seq)) this.maxSeq = p.seq;
   }
 }
 interface Arrival {
   key: string;
-  seq: number;
+  seq: Position;
   event: DeliverEvent;
 }
 /** What one device has received of one conversation. */
@@ -93,7 +94,7 @@ export class OrderingChecker implements Checker {
   /** sender -> conv -> recent placed messages. */
   private readonly placed = new Map<string, Map<string, SenderWindow>>();
   /** conv -> seq -> key, for messages still held by the ledger. */
-  private readonly seqOwner = new Map<string, Map<number, string>>();
+  private readonly seqOwner = new Map<string, Map<Position, string>>();
   private readonly counts = { receiverFifo: 0, serverFifo: 0, disagreement: 0, seqConflict: 0, arrivalOrder: 0, outOfOrder: 0 };
   private readonly witnesses = new WitnessList();
 
@@ -104,15 +105,16 @@ export class OrderingChecker implements Checker {
     if ((note.type !== 'ack' && note.type !== 'deliver') || note.msg === undefined) return;
     if (e.type !== 'ack' && e.type !== 'deliver') return;
     const msg = note.msg;
-    const canonicalId = msg.firstId;
-    const canonicalSeq = msg.firstSeq;
-    if (canonicalId === undefined || canonicalSeq === undefined || e.id !== canonicalId) return;
+    const canonicalSeq = msg.firstPos;
+    const seq = positionOf(e);
+    // Only the canonical stored copy is placed; other ids are the duplicates check's business.
+    if (!note.canonical || canonicalSeq === undefined || seq === undefined) return;
     if (note.newId) this.place(msg, canonicalSeq, e, note.trail);
-    else if (e.seq !== canonicalSeq) {
+    else if (seq !== canonicalSeq) {
       this.counts.disagreement++;
       if (!this.witnesses.full) this.witnesses.add(
         buildWitness(this.ledger, {
-          summary: `${msg.key} (id ${e.id}) has seq ${e.seq} on ${e.device} but seq ${canonicalSeq} elsewhere`,
+          summary: `${msg.key} (id ${e.id ?? 'none'}) has seq ${seq} on ${e.device} but seq ${canonicalSeq} elsewhere`,
           key: msg.key,
           device: e.device,
           atMs: e.atMs,
@@ -122,7 +124,7 @@ export class OrderingChecker implements Checker {
         }),
       );
     }
-    if (e.type === 'deliver' && note.type === 'deliver' && note.cls === 'first') this.arrive(msg, e, note.expected, note.trail);
+    if (e.type === 'deliver' && note.type === 'deliver' && note.cls === 'first') this.arrive(msg, e, seq, note.expected, note.trail);
   }
 
   /** The trail of `key` (`msg`'s own as the note gave it), or nothing once the ledger retired it. */
@@ -132,7 +134,7 @@ export class OrderingChecker implements Checker {
   }
 
   /** First time a key's canonical seq is known: conflicts and server FIFO. */
-  private place(msg: MessageRecord, seq: number, e: HistoryEvent, msgTrail: readonly HistoryEvent[]): void {
+  private place(msg: MessageRecord, seq: Position, e: HistoryEvent, msgTrail: readonly HistoryEvent[]): void {
     const ledger = this.ledger;
     let owners = this.seqOwner.get(msg.conv);
     if (owners === undefined) {
@@ -161,7 +163,7 @@ export class OrderingChecker implements Checker {
     // The common case, a sender's next message placed after all its earlier ones: above every
     // counter and seq in the window, it can be neither the earlier message of a violating pair
     // (no higher counter) nor the later one (no higher seq). Only otherwise walk the window.
-    const inOrder = me.counter > window.maxCounter && me.seq > window.maxSeq;
+    const inOrder = me.counter > window.maxCounter && (window.maxSeq === undefined || positionBefore(window.maxSeq, me.seq));
     if (!inOrder) this.judgeServerFifo(window, me, msg, e, msgTrail);
     window.add(me);
   }
@@ -190,14 +192,14 @@ export class OrderingChecker implements Checker {
   }
 
   /** A first arrival at a device: receiver FIFO, live arrival order, and the out-of-order metric. */
-  private arrive(msg: MessageRecord, e: DeliverEvent, expected: boolean, msgTrail: readonly HistoryEvent[]): void {
+  private arrive(msg: MessageRecord, e: DeliverEvent, seq: Position, expected: boolean, msgTrail: readonly HistoryEvent[]): void {
     const ledger = this.ledger;
     const convs = inner(this.received, e.device);
     const dc = convs.get(e.conv);
     const high = dc?.high;
-    const below = high !== undefined && e.seq < high.seq;
+    const below = high !== undefined && positionBefore(seq, high.seq);
     if (below) this.counts.outOfOrder++;
-    const arrival: Arrival = { key: msg.key, seq: e.seq, event: e };
+    const arrival: Arrival = { key: msg.key, seq, event: e };
     let bySender: Map<string, Arrival>;
     if (dc === undefined) {
       bySender = new Map();
@@ -208,11 +210,11 @@ export class OrderingChecker implements Checker {
     }
 
     const prev = bySender.get(msg.sender);
-    if (prev !== undefined && e.seq < prev.seq) {
+    if (prev !== undefined && positionBefore(seq, prev.seq)) {
       this.counts.receiverFifo++;
       if (!this.witnesses.full) this.witnesses.add(
         buildWitness(ledger, {
-          summary: `${e.device} showed ${msg.key} (seq ${e.seq}) after ${prev.key} (seq ${prev.seq}) from the same sender ${msg.sender}`,
+          summary: `${e.device} showed ${msg.key} (seq ${seq}) after ${prev.key} (seq ${prev.seq}) from the same sender ${msg.sender}`,
           key: msg.key,
           device: e.device,
           atMs: e.atMs,
@@ -231,7 +233,7 @@ export class OrderingChecker implements Checker {
       if (!this.witnesses.full) this.witnesses.add(
         buildWitness(ledger, {
           summary:
-            `${e.device} received ${msg.key} (seq ${e.seq}) live after ${top.key} (seq ${top.seq}) of ${e.conv}: ` +
+            `${e.device} received ${msg.key} (seq ${seq}) live after ${top.key} (seq ${top.seq}) of ${e.conv}: ` +
             'an older message arrived after a newer one',
           key: msg.key,
           device: e.device,
@@ -248,13 +250,17 @@ export class OrderingChecker implements Checker {
   private forget(m: MessageRecord): void {
     const owners = this.seqOwner.get(m.conv);
     if (owners === undefined) return;
-    for (const [, seq] of serverIds(m)) if (owners.get(seq) === m.key) owners.delete(seq);
+    for (const [, seq] of serverIds(m)) if (seq !== undefined && owners.get(seq) === m.key) owners.delete(seq);
   }
 
   result(): CheckResult {
     const { receiverFifo, serverFifo, disagreement, seqConflict, arrivalOrder } = this.counts;
     const violations = receiverFifo + serverFifo + disagreement + seqConflict + arrivalOrder;
     const metrics = { ...this.counts };
+    const driver = this.ledger.declaration;
+    if (driver.ordering === 'none') {
+      return { name: this.name, status: 'not-checked', count: 0, witnesses: [], metrics, unsupported: true, note: `driver ${driver.name} gives no ordering positions (capabilities.ordering: 'none')` };
+    }
     if (this.ledger.totals.messages === 0) {
       return { name: this.name, status: 'not-checked', count: 0, witnesses: [], metrics, note: 'no sends in the history' };
     }

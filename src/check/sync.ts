@@ -190,7 +190,9 @@ export class SyncChecker implements Checker {
         return;
       case 'ack':
       case 'deliver': {
-        if ((note.type !== 'ack' && note.type !== 'deliver') || !note.newId || note.msg === undefined) return;
+        // Unread counts are judged against numeric positions only (see `result`).
+        const seq = e.seq;
+        if ((note.type !== 'ack' && note.type !== 'deliver') || !note.newId || note.msg === undefined || seq === undefined) return;
         const members = ledger.topology.membersOf(e.conv);
         if (members === undefined) return;
         const senderAccount = note.msg.senderAccount;
@@ -199,8 +201,8 @@ export class SyncChecker implements Checker {
         for (const account of members) {
           if (account === senderAccount) continue;
           const s = byAccount.get(account) ?? this.newState(byAccount, account, e.conv);
-          if (e.seq > s.floor && !s.unread.has(e.seq)) {
-            s.unread.add(e.seq);
+          if (seq > s.floor && !s.unread.has(seq)) {
+            s.unread.add(seq);
             this.changed(s, e, true);
           }
         }
@@ -255,12 +257,14 @@ export class SyncChecker implements Checker {
   }
 
   private onRead(e: ReadEvent): void {
+    const seq = e.seq;
+    if (seq === undefined) return;
     const s = this.state(this.accountOf(e.device, e.account), e.conv);
     s.lastRead = e;
-    if (e.seq <= s.floor) return;
+    if (seq <= s.floor) return;
     const before = this.latest(s);
     const prev = s.pending.get(e.device);
-    if (prev === undefined || e.seq > prev.seq) s.pending.set(e.device, { seq: e.seq, event: e });
+    if (prev === undefined || seq > prev.seq) s.pending.set(e.device, { seq, event: e });
     let set = this.pendingBy.get(e.device);
     if (set === undefined) this.pendingBy.set(e.device, (set = new Set()));
     set.add(s);
@@ -429,6 +433,11 @@ export class SyncChecker implements Checker {
       excusedByFault: this.excusedByFault,
       longestStaleMs: Math.round(this.longestStaleMs),
     };
+    const driver = ledger.declaration;
+    if (!driver.unreadCounts || driver.ordering !== 'number') {
+      const why = !driver.unreadCounts ? 'reports no unread counts (capabilities.unreadCounts: false)' : `gives no numeric positions to count unread messages by (capabilities.ordering: '${driver.ordering}')`;
+      return { name: this.name, status: 'not-checked', count: 0, witnesses: [], metrics, unsupported: true, note: `driver ${driver.name} ${why}` };
+    }
     if (this.unreadEvents === 0) {
       return { name: this.name, status: 'not-checked', count: 0, witnesses: [], metrics, note: 'no unread events in the run' };
     }

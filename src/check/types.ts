@@ -28,6 +28,11 @@ export interface CheckResult {
   count: number;
   witnesses: Witness[];
   note?: string;
+  /**
+   * Set on a `not-checked` result when the driver declared it cannot give what the check needs
+   * (the note says which capability): the gate does not require such a check.
+   */
+  unsupported?: true;
   metrics?: Record<string, number>;
 }
 

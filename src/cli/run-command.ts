@@ -16,6 +16,8 @@ import { RunEndLatch, endReasonOf } from '../run/run-end.ts';
 import { HarnessError, InvalidScenarioError } from '../errors.ts';
 import { checkTarget } from '../net/target.ts';
 import type { Driver } from '../drivers/driver.ts';
+import { checkScenarioForDriver } from '../drivers/capabilities.ts';
+import { referenceDriver } from '../drivers/reference.ts';
 import type { Summary } from '../report/summary.ts';
 import { FaultLog } from '../report/fault-log.ts';
 import { summarize } from './summarize.ts';
@@ -88,6 +90,8 @@ export async function prepare(o: RunScenarioOptions): Promise<{ scenario: Scenar
     scenario = validateScenario({ ...scenario, duration: limit, faults: scenario.faults.filter((f) => f.at <= limit) });
   }
   const slas = mergeSlas(scenario.sla, o.sla ?? []);
+  // Traffic the driver cannot carry, or sizes beyond its limits: a bad scenario for it (exit 2).
+  checkScenarioForDriver(scenario, o.driver ?? referenceDriver);
   const plan = buildPlan(scenario, o.seed);
   return { scenario, plan, slas, notes };
 }

@@ -8,3 +8,5 @@ export type { Role } from './role.ts';
 export type { MessageKeyParts } from './message-key.ts';
 export { messageKey, parseMessageKey, counterOf } from './message-key.ts';
 export type { SendOutcome } from './send-outcome.ts';
+export type { Position } from './position.ts';
+export { positionBefore } from './position.ts';

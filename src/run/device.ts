@@ -1,18 +1,15 @@
 /**
  * A virtual device: one account's phone, desktop or browser tab. It keeps a connection through
  * its network, an outbox of unacknowledged messages (resent with the same key after a
- * reconnect), and the last sequence it saw per conversation (to sync from after a reconnect).
- *
- * Sync cursor: the highest seq handed over or acknowledged (own messages are never delivered back
- * to the sending device, so the ack is what lets a sync skip them), capped below the lowest
- * message the driver still holds (e.g. attachments downloading). Held messages stay on record
- * across a lost connection until they are handed over, so a reconnect replays them.
+ * reconnect, each write numbered as its attempt), the driver's state for this device (the same
+ * object on every connection) and the last catch-up position the driver reported (opaque,
+ * handed back to the next connect).
  *
  *   offline --connect--> connecting --live--> live --closed--> offline (backoff) --> connecting
  *                                               |
  *                                          stop() --> stopped
  */
-import type { Connection, Driver, DeviceIdentity, InboundMessage, OutboundAttachment, UnreadReport } from '../drivers/driver.ts';
+import type { AckReport, Connection, Driver, DeviceIdentity, InboundMessage, OutboundAttachment, Refusal, UnreadReport } from '../drivers/driver.ts';
 import type { Recorder } from '../history/recorder.ts';
 import type { AckEvent, DeliverEvent, SendEvent, UnreadEvent } from '../history/events.ts';
 import type { MessageKind } from '../domain/index.ts';
@@ -46,6 +43,8 @@ export interface DeviceOptions {
   identity: DeviceIdentity;
   url: string;
   driver: Driver;
+  /** What the driver's `provision` returned for this run. */
+  context?: unknown;
   recorder: Recorder;
   random: () => number;
   connectTimeoutMs: number;
@@ -82,13 +81,10 @@ export class VirtualDevice {
   state: DeviceState = 'offline';
   /** Unacknowledged messages by key, in send order. */
   readonly outbox = new Map<string, PendingMessage>();
-  /** Highest seq seen per conversation (handed over, or acknowledged for own messages). */
-  readonly cursors = new Map<string, number>();
-  /**
-   * Messages the driver reported holding and has not handed over yet: conv -> seqs. Null while
-   * none (the common case: a device stays small and the deliver path does one null check).
-   */
-  private held: Map<string, Set<number>> | null = null;
+  /** The driver's state for this device (`driver.deviceState`), kept across connections. */
+  readonly driverState: unknown;
+  /** The catch-up position the driver last reported (opaque; handed back on connect). */
+  position: unknown = undefined;
   private conn: Connection | null = null;
   private attempt = 0;
   private downSince: number | null = null;
@@ -104,6 +100,7 @@ export class VirtualDevice {
   constructor(private readonly o: DeviceOptions) {
     this.id = o.identity.device;
     this.account = o.identity.account;
+    this.driverState = o.driver.deviceState?.(o.identity);
   }
 
   /** Connect until live; resolves true when live, false when stopped first. */
@@ -120,7 +117,9 @@ export class VirtualDevice {
         const conn = await driver.connect({
           url: this.o.url,
           identity: this.o.identity,
-          cursors: this.syncCursors(),
+          context: this.o.context,
+          state: this.driverState,
+          position: this.position,
           timeoutMs: this.o.connectTimeoutMs,
           handlers: this.handlers,
           downloadAttachments: this.o.downloadAttachments ?? true,
@@ -131,7 +130,6 @@ export class VirtualDevice {
           conn.close();
           return false;
         }
-        for (const [conv, seq] of conn.serverCursors) if (!this.cursors.has(conv)) this.cursors.set(conv, seq);
         this.conn = conn;
         this.state = 'live';
         recorder.emit({ type: 'connected', device: this.id, tookMs: recorder.now() - (this.downSince ?? recorder.now()) });
@@ -167,12 +165,16 @@ export class VirtualDevice {
     if (this.state === 'live') this.write(p);
   }
 
-  /** Mark a conversation read up to the highest seq this device saw; false if nothing to read. */
+  /** Mark a conversation read up to what this device was shown; false if nothing to read. */
   markRead(conv: string): boolean {
-    const seq = this.cursors.get(conv);
-    if (this.state !== 'live' || seq === undefined || seq === 0 || !this.conn) return false;
-    this.conn.markRead(conv, seq);
-    this.o.recorder.emit({ type: 'read', device: this.id, account: this.account, conv, seq });
+    if (this.state !== 'live' || !this.conn) return false;
+    const marked = this.conn.markRead(conv);
+    if (marked === undefined) return false;
+    this.o.recorder.emit(
+      typeof marked === 'number'
+        ? { type: 'read', device: this.id, account: this.account, conv, seq: marked }
+        : { type: 'read', device: this.id, account: this.account, conv, pos: marked },
+    );
     return true;
   }
 
@@ -186,7 +188,7 @@ export class VirtualDevice {
   async loadHistory(conv: string): Promise<number> {
     const h = this.o.history;
     const conn = this.conn;
-    if (!h || this.state !== 'live' || !conn) return 0;
+    if (!h || this.state !== 'live' || !conn?.history) return 0;
     const { recorder } = this.o;
     this.historyLoads++;
     let loaded = 0;
@@ -196,7 +198,7 @@ export class VirtualDevice {
         const t0 = recorder.now();
         let page;
         try {
-          page = await conn.history(before === undefined ? { conv, limit: h.pageSize } : { conv, before, limit: h.pageSize });
+          page = await conn.history!(before === undefined ? { conv, limit: h.pageSize } : { conv, before, limit: h.pageSize });
         } catch {
           return loaded;
         }
@@ -206,10 +208,10 @@ export class VirtualDevice {
         const keys = new Array<string>(n);
         let oldest = Infinity;
         for (let i = 0; i < n; i++) {
-          const m = page.messages[i] as { key: string; seq: number };
-          seqs[i] = m.seq;
+          const m = page.messages[i]!;
+          seqs[i] = m.position;
           keys[i] = m.key;
-          if (m.seq < oldest) oldest = m.seq;
+          if (m.position < oldest) oldest = m.position;
         }
         recorder.emit(
           before === undefined
@@ -228,28 +230,10 @@ export class VirtualDevice {
 
   /** After a reconnect: catch up on the history of every conversation with messages, one at a time. */
   private async loadAfterReconnect(conn: Connection): Promise<void> {
-    const convs = [...this.cursors].filter(([, seq]) => seq > 0).map(([conv]) => conv);
-    for (const conv of convs) {
+    for (const conv of conn.conversationsSeen?.() ?? []) {
       if (this.conn !== conn) return;
       await this.loadHistory(conv);
     }
-  }
-
-  /**
-   * The cursors to sync from: `cursors`, each capped below the lowest message of its conversation
-   * still held (received by a driver, never handed over), so the sync replays it.
-   */
-  syncCursors(): ReadonlyMap<string, number> {
-    if (this.held === null) return this.cursors;
-    const out = new Map(this.cursors);
-    for (const [conv, seqs] of this.held) {
-      let lowest = Infinity;
-      for (const seq of seqs) if (seq < lowest) lowest = seq;
-      const cap = Math.max(0, lowest - 1);
-      const cur = out.get(conv);
-      if (cur === undefined || cur > cap) out.set(conv, cap);
-    }
-    return out;
   }
 
   /** State is changed by socket callbacks while `connect()` awaits, hence a getter. */
@@ -315,7 +299,7 @@ export class VirtualDevice {
     }
     this.o.recorder.emit(e);
     // A PendingMessage is an OutboundMessage (key, conv, kind, body, attachments?): no copy.
-    this.conn.send(p);
+    this.conn.send(p, p.attempts);
     this.o.hooks?.afterWrite?.(this, p);
   }
 
@@ -325,13 +309,6 @@ export class VirtualDevice {
       if (this.state !== 'live') return;
       this.write(p);
     }
-  }
-
-  private handedOver(conv: string, seq: number): void {
-    const seqs = this.held?.get(conv);
-    if (!seqs?.delete(seq) || seqs.size > 0) return;
-    this.held?.delete(conv);
-    if (this.held?.size === 0) this.held = null;
   }
 
   private lost(reason: string, intentional: boolean): void {
@@ -345,9 +322,9 @@ export class VirtualDevice {
 
   private readonly handlers = {
     message: (m: InboundMessage) => {
-      if (this.held !== null) this.handedOver(m.conv, m.seq);
-      const prev = this.cursors.get(m.conv);
-      if (prev === undefined || m.seq > prev) this.cursors.set(m.conv, m.seq);
+      // Absent parts as undefined fields (not added later): one object shape per event kind; a
+      // history line leaves them out.
+      const pos = m.position;
       const e: DeliverEvent = {
         type: 'deliver',
         atMs: 0,
@@ -356,31 +333,44 @@ export class VirtualDevice {
         conv: m.conv,
         key: m.key,
         id: m.id,
-        seq: m.seq,
+        seq: typeof pos === 'number' ? pos : undefined,
+        pos: typeof pos === 'string' ? pos : undefined,
         from: m.from,
         replay: m.replay,
       };
       if (m.sha256) e.sha256 = m.sha256;
       this.o.recorder.emit(e);
     },
-    ack: (a: { key: string; conv: string; id: string; seq: number }) => {
+    ack: (a: AckReport) => {
       this.outbox.delete(a.key);
-      const prev = this.cursors.get(a.conv);
-      if (prev === undefined || a.seq > prev) this.cursors.set(a.conv, a.seq);
-      const e: AckEvent = { type: 'ack', atMs: 0, device: this.id, conv: a.conv, key: a.key, id: a.id, seq: a.seq };
+      const pos = a.position;
+      const e: AckEvent = {
+        type: 'ack',
+        atMs: 0,
+        device: this.id,
+        conv: a.conv,
+        key: a.key,
+        id: a.id,
+        seq: typeof pos === 'number' ? pos : undefined,
+        pos: typeof pos === 'string' ? pos : undefined,
+      };
       this.o.recorder.emit(e);
     },
-    nack: (n: { key: string; conv: string; code: string; retryAfterMs?: number }) => {
-      const p = this.outbox.get(n.key);
-      const retry = n.code === 'rate-limited' && p !== undefined;
-      this.o.recorder.emit({ type: 'nack', device: this.id, conv: n.conv, key: n.key, code: n.code, final: !retry });
+    refused: (r: { key: string; conv: string; refusal: Refusal }) => {
+      const p = this.outbox.get(r.key);
+      const retry = r.refusal.kind === 'retry' && p !== undefined;
+      this.o.recorder.emit({ type: 'nack', device: this.id, conv: r.conv, key: r.key, code: r.refusal.code ?? 'retry', final: !retry });
       if (!retry) {
-        this.outbox.delete(n.key);
+        this.outbox.delete(r.key);
         return;
       }
+      const afterMs = r.refusal.kind === 'retry' ? r.refusal.afterMs : 0;
       setTimeout(() => {
-        if (this.state === 'live' && this.outbox.has(n.key)) this.write(p);
-      }, Math.max(10, n.retryAfterMs ?? 1000));
+        if (this.state === 'live' && this.outbox.has(r.key)) this.write(p);
+      }, Math.max(10, afterMs));
+    },
+    position: (position: unknown) => {
+      this.position = position;
     },
     unread: (u: UnreadReport) => {
       const e: UnreadEvent =
@@ -390,13 +380,8 @@ export class VirtualDevice {
       if (u.source !== undefined) e.source = u.source;
       this.o.recorder.emit(e);
     },
-    holding: (conv: string, seq: number) => {
-      this.held ??= new Map();
-      let seqs = this.held.get(conv);
-      if (seqs === undefined) this.held.set(conv, (seqs = new Set()));
-      seqs.add(seq);
-    },
     closed: (reason: string) => this.lost(reason, false),
     uploadProgress: (key: string, sent: number, total: number) => this.o.hooks?.uploadProgress?.(this, key, sent, total),
   };
 }
+

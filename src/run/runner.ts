@@ -19,6 +19,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Plan, PlannedHistoryLoad, PlannedRead, PlannedSend } from '../plan/plan.ts';
 import type { Driver } from '../drivers/driver.ts';
+import { declarationOf } from '../drivers/capabilities.ts';
 import { referenceDriver } from '../drivers/reference.ts';
 import { encodeMarker } from '../drivers/marker.ts';
 import { messageBody } from '../drivers/body.ts';
@@ -151,6 +152,8 @@ class Run {
   /** Aborted when the run must end early: setup stops at its next step, connecting devices stop, the timeline stops. */
   private readonly halt = new AbortController();
   private step: RunStep = 'set-up';
+  /** What the driver's `provision` returned: every device's connections get it. */
+  private context: unknown;
   private server: ChildService | null = null;
   private proxy: ToxiproxyHandle | null = null;
   private nets = new Map<string, Network>();
@@ -241,7 +244,7 @@ class Run {
       this.checkHalt();
     }
     const targetUrl = checkTarget(target);
-    await this.driver.provision(target, plan.accounts, plan.conversations);
+    this.context = await this.driver.provision({ runId: this.runId, url: target, accounts: plan.accounts, conversations: plan.conversations });
     this.checkHalt();
     const upstream = `${targetUrl.hostname}:${targetUrl.port || (targetUrl.protocol === 'wss:' ? 443 : 80)}`;
     await preflightToxics(this.proxy.client, `chatstorm-${this.runId}`, upstream, plan, this.toxiproxyTimeoutMs);
@@ -260,6 +263,7 @@ class Run {
       startedAt: new Date(Date.now() - recorder.now()).toISOString(),
       sendWindowMs: plan.sendWindowMs,
       graceMs: plan.graceMs,
+      driver: declarationOf(this.driver),
     });
     this.started = true;
     for (const a of plan.accounts) {
@@ -284,6 +288,7 @@ class Run {
           identity: { account: a.id, role: a.role, device: d.id, token: d.token },
           url: net.url,
           driver: this.driver,
+          context: this.context,
           recorder,
           random: this.random,
           connectTimeoutMs: 10_000,

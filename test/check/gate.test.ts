@@ -49,3 +49,11 @@ describe('gate', () => {
     expect(g).toMatchObject({ verdict: 'error', error: 'proxy gone' });
   });
 });
+
+describe('decide with a driver that cannot support a required check', () => {
+  it('does not require a check the driver declared unsupported, but still one that merely had no data', () => {
+    const ordering: CheckResult = { ...check('ordering', 'not-checked'), unsupported: true, note: "driver x gives no ordering positions (capabilities.ordering: 'none')" };
+    expect(decide(verdictOf(check('loss', 'pass'), check('duplicates', 'pass'), ordering), [], null)).toEqual({ verdict: 'pass', reasons: [] });
+    expect(decide(verdictOf(check('loss', 'pass'), check('duplicates', 'not-checked'), ordering), [], null).verdict).toBe('error');
+  });
+});

@@ -30,6 +30,7 @@ const plan = (customers: number, duration: string) =>
 /** Every connect blocks the event loop for `ms` once it is live: the harness is the bottleneck while connecting. */
 function blockingConnect(inner: Driver, ms: number): Driver {
   return {
+    ...inner,
     name: `${inner.name}+blocking-connect`,
     provision: (...a) => inner.provision(...a),
     async connect(opts) {
@@ -67,7 +68,7 @@ describe('runner halted during setup', () => {
     // 40 devices x 150 ms of blocking, 4 at a time: about 1.5 s of connecting with the loop blocked.
     const outcome = await runPlan({
       plan: plan(39, '60s'),
-      driver: blockingConnect(tinyChatDriver, 150),
+      driver: blockingConnect(tinyChatDriver() as Driver, 150),
       target: chat.url,
       toxiproxy: 'embedded',
       connectConcurrency: 4,
