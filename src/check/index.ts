@@ -14,6 +14,7 @@ export { LossChecker } from './loss.ts';
 export { DuplicatesChecker } from './duplicates.ts';
 export { OrderingChecker } from './ordering.ts';
 export { DelayMetrics } from './delay.ts';
+export { ConnectionAttempts, type ConnectionSummary, type StepFailures } from './connection-attempts.ts';
 export { FaultTimeline, RECOVERY_WINDOW_MS } from './fault-timeline.ts';
 export type { FaultPhase } from './fault-timeline.ts';
 export { Topology } from './topology.ts';

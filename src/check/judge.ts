@@ -8,6 +8,7 @@
  */
 import type { HistoryEvent } from '../history/events.ts';
 import { DelayMetrics } from './delay.ts';
+import { ConnectionAttempts } from './connection-attempts.ts';
 import { DuplicatesChecker } from './duplicates.ts';
 import { Ledger, type LedgerOptions } from './ledger.ts';
 import { LossChecker } from './loss.ts';
@@ -31,6 +32,7 @@ export class ChatstormJudge implements Judge {
   private readonly history: HistoryChecker;
   private readonly ordering: OrderingChecker;
   private readonly isolation: IsolationChecker;
+  private readonly connections = new ConnectionAttempts();
 
   constructor(options: JudgeOptions = {}) {
     const ledger = (this.ledger = new Ledger(options));
@@ -45,6 +47,7 @@ export class ChatstormJudge implements Judge {
   step(e: HistoryEvent): void {
     const note = this.ledger.step(e);
     this.delay.step(e, note);
+    this.connections.step(e);
     for (const c of this.checkers) c.step(e, note);
   }
 
@@ -56,7 +59,7 @@ export class ChatstormJudge implements Judge {
       ...this.sync.histograms.summaries(),
       ...this.history.histograms.summaries(),
     };
-    return { checks, metrics, series: this.delay.series() };
+    return { checks, metrics, series: this.delay.series(), connections: this.connections.result() };
   }
 
   /** Entries held in all internal tables; grows with messages in flight, not with run length. */

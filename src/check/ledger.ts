@@ -228,6 +228,7 @@ export class Ledger {
         this.faults.step(e);
         break;
       case 'connect':
+      case 'connect-failed':
       case 'connected':
       case 'disconnect':
         this.connections.step(e);

@@ -4,6 +4,7 @@
  */
 import type { HistoryEvent } from '../history/events.ts';
 import type { LedgerNote } from './ledger.ts';
+import type { ConnectionSummary } from './connection-attempts.ts';
 import type { LatencySummary } from '../stats/hdr.ts';
 
 export type { LatencySummary };
@@ -62,6 +63,8 @@ export interface Verdict {
   metrics: Record<string, LatencySummary>;
   /** Delivery delay per second of the run (`delivery`'s samples, bucketed by arrival time), for charts. */
   series?: DelayPoint[];
+  /** Connection attempts: how many failed, at which step and why. */
+  connections?: ConnectionSummary;
 }
 
 /** Every check and the delay metrics composed into one fold. */

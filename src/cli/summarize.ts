@@ -31,5 +31,6 @@ export function summarize(i: SummarizeInput): Summary {
     target: i.target,
     toxiproxy: i.toxiproxy,
     faults: i.faults,
+    ...(i.verdict.connections === undefined ? {} : { connections: i.verdict.connections }),
   };
 }

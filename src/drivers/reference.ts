@@ -169,7 +169,23 @@ export const referenceDriver: Driver<undefined, ReferenceDeviceState> = {
       outer.position(state.snapshot());
     };
     const q = new URLSearchParams({ device: identity.device, token: identity.token });
-    const ws = new WebSocket(`${opts.url.replace(/\/+$/, '')}/ws?${q}`, { perMessageDeflate: false, handshakeTimeout: opts.timeoutMs, generateMask: zeroMask });
+    // Steps of an attempt, reported as reached (a failed attempt is recorded with the last one).
+    const step = outer.step ?? (() => {});
+    step('tcp');
+    const ws = new WebSocket(`${opts.url.replace(/\/+$/, '')}/ws?${q}`, {
+      perMessageDeflate: false,
+      handshakeTimeout: opts.timeoutMs,
+      generateMask: zeroMask,
+      // ws lets the caller finish the upgrade request: the only place to see its TCP connect.
+      finishRequest: (req) => {
+        req.on('socket', (socket) => {
+          if (socket.connecting) socket.once('connect', () => step('upgrade'));
+          else step('upgrade');
+        });
+        req.end();
+      },
+    });
+    ws.once('upgrade', () => step('welcome'));
     /** Conversations of the welcome with their last seq: where a device with no cursor starts. */
     const serverCursors = new Map<string, number>();
     const pendingPages = new Map<string, { resolve: (p: HistoryPage) => void; reject: (e: Error) => void }>();
@@ -274,6 +290,7 @@ export const referenceDriver: Driver<undefined, ReferenceDeviceState> = {
               handlers.unread({ conv: c.conv, count: c.unread, readSeq: c.readSeq, source: 'welcome' });
             }
             awaitingSync = new Set(Object.keys(cursors));
+            step('sync');
             frame({ t: 'sync', cursors });
             if (awaitingSync.size === 0) goLive();
             break;

@@ -71,6 +71,21 @@ export interface ConnectEvent extends At {
   device: string;
   attempt: number;
 }
+/**
+ * A connection attempt failed: the last step it reached (the one that stalled or failed) and why.
+ * Steps are the driver's words; the reference driver's are `tcp` (connecting), `upgrade` (TCP
+ * up, HTTP upgrade sent), `welcome` (upgraded, awaiting the greeting), `sync` (catching up).
+ */
+export interface ConnectFailedEvent extends At {
+  type: 'connect-failed';
+  device: string;
+  attempt: number;
+  /** Last step reached, `start` when the driver reported none. */
+  step: string;
+  reason: string;
+  /** From the attempt's start to its failure. */
+  tookMs: number;
+}
 /** A device is connected and live (authenticated and synced). */
 export interface ConnectedEvent extends At {
   type: 'connected';
@@ -223,6 +238,7 @@ export type HistoryEvent =
   | AccountEvent
   | ConvEvent
   | ConnectEvent
+  | ConnectFailedEvent
   | ConnectedEvent
   | DisconnectEvent
   | SendEvent

@@ -2,7 +2,7 @@
  * summary.json: the versioned, machine-readable result of a run. Later versions add fields and
  * never rename one (schema 1).
  */
-import type { Verdict, CheckResult, SlaResult } from '../check/index.ts';
+import type { Verdict, CheckResult, SlaResult, ConnectionSummary } from '../check/index.ts';
 import type { LatencySummary } from '../stats/hdr.ts';
 import type { SelfReport } from '../run/self-monitor.ts';
 import type { RunVerdict } from '../check/gate.ts';
@@ -31,4 +31,6 @@ export interface Summary {
   target: string | null;
   toxiproxy: { url: string; kind: string } | null;
   faults: { fault: string; network: string; action: string; description: string; startMs: number; endMs: number | null }[];
+  /** Connection attempts: failures by the step they reached (added with driver contract v2). */
+  connections?: ConnectionSummary;
 }

@@ -94,6 +94,8 @@ export class VirtualDevice {
   /** Aborts the connection attempt in flight (stop()). */
   private attemptAbort: AbortController | null = null;
   private wasLive = false;
+  /** The step the current connection attempt reached (driver's words), for `connect-failed`. */
+  private attemptStep = 'start';
   /** History loads under way (the runner's drain waits for them). */
   historyLoads = 0;
 
@@ -111,6 +113,8 @@ export class VirtualDevice {
       this.attempt++;
       this.state = 'connecting';
       recorder.emit({ type: 'connect', device: this.id, attempt: this.attempt });
+      const startedMs = recorder.now();
+      this.attemptStep = 'start';
       const attempt = new AbortController();
       this.attemptAbort = attempt;
       try {
@@ -143,6 +147,14 @@ export class VirtualDevice {
       } catch (err) {
         this.attemptAbort = null;
         if (this.stopped) return false;
+        recorder.emit({
+          type: 'connect-failed',
+          device: this.id,
+          attempt: this.attempt,
+          step: this.attemptStep,
+          reason: err instanceof Error ? err.message : String(err),
+          tookMs: Math.round((recorder.now() - startedMs) * 1000) / 1000,
+        });
         this.state = 'offline';
         const wait = backoffMs(this.attempt, this.o.random(), { maxMs: this.o.backoffMaxMs });
         await new Promise<void>((r) => {
@@ -371,6 +383,9 @@ export class VirtualDevice {
     },
     position: (position: unknown) => {
       this.position = position;
+    },
+    step: (step: string) => {
+      this.attemptStep = step;
     },
     unread: (u: UnreadReport) => {
       const e: UnreadEvent =
