@@ -91,7 +91,8 @@ export class ReferenceDeviceState {
       const cur = out[conv];
       if (cur === undefined || cur > cap) out[conv] = cap;
     }
-    return Object.freeze(out);
+    // A fresh object per report, never written to afterwards: a snapshot without the cost of freezing.
+    return out;
   }
 }
 
