@@ -355,16 +355,17 @@ export class Ledger {
         msg.trail.push(e);
       }
     } else {
-      // Settled: every expected device has a copy; only unexpected devices are still tracked.
+      // Settled: every expected device has a copy; only unexpected devices are still tracked
+      // (and, with per-copy ids, every device: a copy under a new id of its own is a duplicate).
       if (newId) this.keep(msg, e);
       expected = this.wasExpected(msg, device);
-      if (expected) {
+      if (expected && this.declaration.serverIds !== 'per-copy') {
         cls = newId ? 'first' : 'redelivery';
         firstForDevice = false;
       } else {
         const had = msg.seen.get(device);
         cls = sawId(had, copyId) ? 'redelivery' : 'first';
-        firstForDevice = had === undefined;
+        firstForDevice = !expected && had === undefined;
         againAtDevice = cls === 'first' && had !== undefined;
         if (cls === 'first') msg.seen.set(device, withId(had, copyId));
       }
@@ -409,7 +410,9 @@ export class Ledger {
     // trail (a new array: the note of this event still holds the full one).
     msg.trail = compactTrail(msg.trail);
     msg.missing.clear();
-    for (const device of msg.seen.keys()) if (this.wasExpected(msg, device)) msg.seen.delete(device);
+    if (this.declaration.serverIds !== 'per-copy') {
+      for (const device of msg.seen.keys()) if (this.wasExpected(msg, device)) msg.seen.delete(device);
+    }
   }
 
   /** Retire records settled longer than `retainSettledMs` ago; returns them. */
