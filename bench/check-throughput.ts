@@ -19,6 +19,7 @@ import { HistoryChecker } from '../src/check/history.ts';
 import { IntegrityChecker } from '../src/check/integrity.ts';
 import { IsolationChecker } from '../src/check/isolation.ts';
 import { Ledger } from '../src/check/ledger.ts';
+import type { NoteFold } from '../src/check/fold.ts';
 import { LossChecker } from '../src/check/loss.ts';
 import { OrderingChecker } from '../src/check/ordering.ts';
 import { SyncChecker } from '../src/check/sync.ts';
@@ -29,12 +30,14 @@ const events: HistoryEvent[] = [...syntheticHistory(numericArg('events', 200_000
 const n = events.length;
 let sink = 0;
 
-interface Folder {
-  step(e: HistoryEvent): void;
-}
-const fold = (make: () => Folder) => () => {
-  const f = make();
-  for (let i = 0; i < n; i++) f.step(events[i]!);
+/** One checker with its own ledger, as `foldChecker` steps it. */
+const fold = (make: (ledger: Ledger) => NoteFold) => () => {
+  const ledger = new Ledger();
+  const f = make(ledger);
+  for (let i = 0; i < n; i++) {
+    const e = events[i]!;
+    f.step(e, ledger.step(e));
+  }
   sink += (f as { retained?: () => number }).retained?.() ?? 0;
 };
 
@@ -45,15 +48,19 @@ bench
     for (let i = 0; i < n; i++) s += events[i]!.atMs;
     sink += s;
   })
-  .add('ledger', fold(() => new Ledger()))
-  .add('loss', fold(() => new LossChecker()))
-  .add('duplicates', fold(() => new DuplicatesChecker()))
-  .add('ordering', fold(() => new OrderingChecker()))
-  .add('delay', fold(() => new DelayMetrics()))
-  .add('sync', fold(() => new SyncChecker()))
-  .add('history', fold(() => new HistoryChecker()))
-  .add('isolation', fold(() => new IsolationChecker()))
-  .add('integrity', fold(() => new IntegrityChecker()))
+  .add('ledger', () => {
+    const l = new Ledger();
+    for (let i = 0; i < n; i++) l.step(events[i]!);
+    sink += l.retained();
+  })
+  .add('loss', fold((l) => new LossChecker(l)))
+  .add('duplicates', fold((l) => new DuplicatesChecker(l)))
+  .add('ordering', fold((l) => new OrderingChecker(l)))
+  .add('delay', fold((l) => new DelayMetrics(l)))
+  .add('sync', fold((l) => new SyncChecker(l)))
+  .add('history', fold((l) => new HistoryChecker(l)))
+  .add('isolation', fold((l) => new IsolationChecker(l)))
+  .add('integrity', fold((l) => new IntegrityChecker(l)))
   .add('judge (all)', () => {
     const j = new ChatstormJudge();
     for (let i = 0; i < n; i++) j.step(events[i]!);

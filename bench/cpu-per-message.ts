@@ -29,6 +29,7 @@ import { validateScenario } from '../src/scenario/validate.ts';
 import { referenceDriver } from '../src/drivers/reference.ts';
 import { encodeMarker } from '../src/drivers/marker.ts';
 import { messageBody } from '../src/drivers/body.ts';
+import { counterOf } from '../src/domain/index.ts';
 import { runPlan } from '../src/run/runner.ts';
 import { createJudge } from '../src/check/index.ts';
 import { HistoryWriter } from '../src/history/writer.ts';
@@ -149,7 +150,7 @@ async function bare(job: Job, plan: Plan): Promise<Measured> {
       while (i < plan.sends.length && plan.sends[i]!.atMs <= now) {
         const s = plan.sends[i++]!;
         clock.sent(deliveries);
-        const n = Number(s.key.slice(s.key.indexOf('#') + 1));
+        const n = counterOf(s.key);
         const body = messageBody(encodeMarker({ runId: 'bare', key: s.key, intendedMs: origin + s.atMs }), s.kind, s.bytes, n);
         sockets.get(s.device)!.send(JSON.stringify({ t: 'send', cid: s.key, conv: s.conv, kind: s.kind, body }));
       }
@@ -206,7 +207,7 @@ async function measure(mode: Job['mode'], plan: Plan, dir: string, planFile: str
     let toxiproxy = proxyApi.url;
     if (mode === 'bare') {
       // The bare client goes through a proxy too, so both sides cross the same hops.
-      await referenceDriver.provision(server.url, plan.accounts, plan.conversations);
+      await referenceDriver.provision({ runId: 'bench-bare', url: server.url, accounts: plan.accounts, conversations: plan.conversations });
       const res = await fetch(`${proxyApi.url}/proxies`, {
         method: 'POST',
         body: JSON.stringify({ name: 'bare', listen: '127.0.0.1:0', upstream: new URL(server.url).host }),

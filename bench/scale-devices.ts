@@ -83,7 +83,6 @@ async function measure(job: Job): Promise<Measured> {
       (d) =>
         new VirtualDevice({
           identity: { account: d.account, role: 'customer', device: d.device, token: d.token },
-          network: d.network,
           url: d.url,
           driver: referenceDriver,
           recorder,
@@ -128,7 +127,7 @@ async function parent(): Promise<void> {
       accounts.push({ id, role: 'customer', network: `net${i % networks}`, devices: [{ id: `${id}.mobile0`, kind: 'mobile', token: `t${i}` }] });
       if (i % 2 === 1) convs.push({ id: `dm${i}`, kind: 'direct', members: [`c${i - 1}`, id], openMs: 0 });
     }
-    await referenceDriver.provision(server.url, accounts, convs);
+    await referenceDriver.provision({ runId: 'bench-scale', url: server.url, accounts, conversations: convs });
     const results: Measured[] = [];
     for (const mode of ['bare', 'harness'] as const) {
       const job: Job = {

@@ -1,10 +1,10 @@
 /**
- * The last few connection events of every device (`connect`, `connected`, `disconnect`), kept so
+ * The last few connection events of every device (`connect`, `connect-failed`, `connected`, `disconnect`), kept so
  * a witness can show that a device was offline when it missed a message. Bounded per device.
  */
-import type { ConnectEvent, ConnectedEvent, DisconnectEvent, HistoryEvent } from '../history/events.ts';
+import type { ConnectEvent, ConnectFailedEvent, ConnectedEvent, DisconnectEvent, HistoryEvent } from '../history/events.ts';
 
-type ConnEvent = ConnectEvent | ConnectedEvent | DisconnectEvent;
+type ConnEvent = ConnectEvent | ConnectFailedEvent | ConnectedEvent | DisconnectEvent;
 
 /** Connection events kept per device. */
 export const CONNECTION_TRAIL_LENGTH = 8;
@@ -13,7 +13,7 @@ export class ConnectionTrail {
   private readonly byDevice = new Map<string, ConnEvent[]>();
 
   step(e: HistoryEvent): boolean {
-    if (e.type !== 'connect' && e.type !== 'connected' && e.type !== 'disconnect') return false;
+    if (e.type !== 'connect' && e.type !== 'connect-failed' && e.type !== 'connected' && e.type !== 'disconnect') return false;
     let ring = this.byDevice.get(e.device);
     if (ring === undefined) {
       ring = [];

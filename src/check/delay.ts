@@ -15,12 +15,11 @@
 import type { HistoryEvent } from '../history/events.ts';
 import { HistogramSet, LatencyHistogram } from '../stats/hdr.ts';
 import type { DelayPoint } from './types.ts';
-import { ledgerHandle, type Ledger, type LedgerHandle } from './ledger.ts';
+import type { Ledger, LedgerNote } from './ledger.ts';
 
 export class DelayMetrics {
   readonly name = 'delay';
   readonly histograms = new HistogramSet();
-  private readonly h: LedgerHandle;
   private readonly everConnected = new Set<string>();
   /**
    * `delivery` per second of arrival, for the report's chart. One digit of precision and a
@@ -41,13 +40,10 @@ export class DelayMetrics {
   /** Receiving device -> its network's histogram; cleared on `account` events (networks may change). */
   private readonly byDevice = new Map<string, LatencyHistogram>();
 
-  constructor(ledger?: Ledger) {
-    this.h = ledgerHandle(ledger);
-  }
+  constructor(private readonly ledger: Ledger) {}
 
-  step(e: HistoryEvent): void {
-    const ledger = this.h.ledger;
-    if (this.h.owned) ledger.step(e);
+  step(e: HistoryEvent, note: LedgerNote): void {
+    const ledger = this.ledger;
     if (e.type === 'connected') {
       const again = this.everConnected.has(e.device);
       if (!again) this.everConnected.add(e.device);
@@ -58,10 +54,8 @@ export class DelayMetrics {
       this.byDevice.clear();
       return;
     }
-    const note = ledger.last;
-    if (note === undefined || note.msg === undefined) return;
     if (note.type === 'deliver' && e.type === 'deliver') {
-      if (!note.firstForDevice || !note.expected) return;
+      if (note.msg === undefined || !note.firstForDevice || !note.expected) return;
       const msg = note.msg;
       const ms = e.atMs - msg.intendedMs;
       (this.delivery ??= this.histograms.histogram('delivery')).recordMs(ms);
@@ -87,7 +81,7 @@ export class DelayMetrics {
       let byPhase = this.byPhase.get(phase);
       if (byPhase === undefined) this.byPhase.set(phase, (byPhase = this.histograms.histogram(`delivery@${phase}`)));
       byPhase.recordMs(ms);
-    } else if (note.type === 'ack' && note.firstAck && e.type === 'ack') {
+    } else if (note.type === 'ack' && note.msg !== undefined && note.firstAck && e.type === 'ack') {
       (this.ack ??= this.histograms.histogram('ack')).recordMs(e.atMs - note.msg.intendedMs);
     }
   }

@@ -19,7 +19,7 @@
  */
 import type { HistoryEvent, PageEvent } from '../history/events.ts';
 import { HistogramSet } from '../stats/hdr.ts';
-import { ledgerHandle, type Ledger, type LedgerHandle } from './ledger.ts';
+import type { Ledger, LedgerNote } from './ledger.ts';
 import { SeqSet } from './seq-set.ts';
 import type { CheckResult, Checker } from './types.ts';
 import { buildWitness, WitnessList } from './witness.ts';
@@ -38,26 +38,20 @@ interface ConvState {
 export class HistoryChecker implements Checker {
   readonly name = 'history';
   readonly histograms = new HistogramSet();
-  private readonly h: LedgerHandle;
   private readonly convs = new Map<string, ConvState>();
   private pages = 0;
   private readonly counts = { malformed: 0, duplicate: 0, order: 0, gap: 0, wrongContent: 0, missingSeqs: 0 };
   private badPages = 0;
   private readonly witnesses = new WitnessList();
 
-  constructor(ledger?: Ledger) {
-    this.h = ledgerHandle(ledger);
-  }
+  constructor(private readonly ledger: Ledger) {}
 
-  step(e: HistoryEvent): void {
-    const ledger = this.h.ledger;
-    if (this.h.owned) ledger.step(e);
+  step(e: HistoryEvent, note: LedgerNote): void {
     if (e.type === 'page') {
       this.onPage(e);
       return;
     }
-    const note = ledger.last;
-    if ((note?.type === 'ack' || note?.type === 'deliver') && note.newId && note.msg !== undefined && (e.type === 'ack' || e.type === 'deliver')) {
+    if ((note.type === 'ack' || note.type === 'deliver') && note.newId && note.msg !== undefined && (e.type === 'ack' || e.type === 'deliver') && e.seq !== undefined) {
       let c = this.convs.get(e.conv);
       if (c === undefined) {
         c = { stored: new SeqSet(), recent: new Map() };
@@ -130,7 +124,7 @@ export class HistoryChecker implements Checker {
     if (problems.length > 0) {
       this.badPages++;
       if (!this.witnesses.full) this.witnesses.add(
-        buildWitness(this.h.ledger, {
+        buildWitness(this.ledger, {
           summary: `page of ${p.conv} on ${p.device} (before ${p.before ?? '-'}, after ${p.after ?? '-'}, limit ${p.limit}): ${problems.join('; ')}`,
           device: p.device,
           atMs: p.atMs,
@@ -166,6 +160,10 @@ export class HistoryChecker implements Checker {
 
   result(): CheckResult {
     const metrics = { pages: this.pages, ...this.counts };
+    const driver = this.ledger.declaration;
+    if (!driver.historyPages) {
+      return { name: this.name, status: 'not-checked', count: 0, witnesses: [], metrics, unsupported: true, note: `driver ${driver.name} loads no history pages (capabilities.historyPages: false)` };
+    }
     if (this.pages === 0) {
       return { name: this.name, status: 'not-checked', count: 0, witnesses: [], metrics, note: 'no history page events in the run' };
     }

@@ -4,13 +4,12 @@
  * devices download attachments; without any hashed send the check says `not-checked`.
  */
 import type { HistoryEvent } from '../history/events.ts';
-import { ledgerHandle, type Ledger, type LedgerHandle } from './ledger.ts';
+import type { Ledger, LedgerNote } from './ledger.ts';
 import type { CheckResult, Checker } from './types.ts';
 import { buildWitness, WitnessList } from './witness.ts';
 
 export class IntegrityChecker implements Checker {
   readonly name = 'integrity';
-  private readonly h: LedgerHandle;
   private attachmentSends = 0;
   private sendsWithSha = 0;
   private deliveriesWithSha = 0;
@@ -19,20 +18,15 @@ export class IntegrityChecker implements Checker {
   private corrupt = 0;
   private readonly witnesses = new WitnessList();
 
-  constructor(ledger?: Ledger) {
-    this.h = ledgerHandle(ledger);
-  }
+  constructor(private readonly ledger: Ledger) {}
 
-  step(e: HistoryEvent): void {
-    const ledger = this.h.ledger;
-    if (this.h.owned) ledger.step(e);
-    const note = ledger.last;
-    if (e.type === 'send' && note?.type === 'send' && note.first) {
+  step(e: HistoryEvent, note: LedgerNote): void {
+    if (e.type === 'send' && note.type === 'send' && note.first) {
       if ((e.attachmentBytes?.length ?? 0) > 0 || e.kind === 'image' || e.kind === 'file') this.attachmentSends++;
       if (note.msg.sentSha256 !== undefined) this.sendsWithSha++;
       return;
     }
-    if (e.type !== 'deliver' || note?.type !== 'deliver') return;
+    if (e.type !== 'deliver' || note.type !== 'deliver') return;
     if (e.sha256 !== undefined) this.deliveriesWithSha++;
     const sent = note.msg?.sentSha256;
     if (sent === undefined) {
@@ -47,7 +41,7 @@ export class IntegrityChecker implements Checker {
     this.corrupt++;
     const msg = note.msg!;
     if (!this.witnesses.full) this.witnesses.add(
-      buildWitness(ledger, {
+      buildWitness(this.ledger, {
         summary:
           `${e.device} received ${e.key} with attachments [${got.map((s) => s.slice(0, 12)).join(', ')}]` +
           `, sent as [${sent.map((s) => s.slice(0, 12)).join(', ')}]`,
@@ -55,6 +49,7 @@ export class IntegrityChecker implements Checker {
         device: e.device,
         atMs: e.atMs,
         msg,
+        msgTrail: note.trail,
         events: [e],
         devices: [e.device],
       }),

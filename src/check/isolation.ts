@@ -8,13 +8,12 @@
  * probes are counted (`attachmentProbes`, `attachmentRefused`); a run without probes says so.
  */
 import type { ConvEvent, FetchEvent, HistoryEvent } from '../history/events.ts';
-import { ledgerHandle, type Ledger, type LedgerHandle } from './ledger.ts';
+import type { Ledger, LedgerNote } from './ledger.ts';
 import type { CheckResult, Checker } from './types.ts';
 import { buildWitness, WitnessList } from './witness.ts';
 
 export class IsolationChecker implements Checker {
   readonly name = 'isolation';
-  private readonly h: LedgerHandle;
   private readonly lastConv = new Map<string, ConvEvent>();
   private deliveries = 0;
   private leaks = 0;
@@ -26,13 +25,10 @@ export class IsolationChecker implements Checker {
   private attachmentLeaks = 0;
   private readonly witnesses = new WitnessList();
 
-  constructor(ledger?: Ledger) {
-    this.h = ledgerHandle(ledger);
-  }
+  constructor(private readonly ledger: Ledger) {}
 
-  step(e: HistoryEvent): void {
-    const ledger = this.h.ledger;
-    if (this.h.owned) ledger.step(e);
+  step(e: HistoryEvent, note: LedgerNote): void {
+    const ledger = this.ledger;
     if (e.type === 'conv') {
       this.lastConv.set(e.conv, e);
       return;
@@ -44,8 +40,7 @@ export class IsolationChecker implements Checker {
     if (e.type !== 'deliver') return;
     this.deliveries++;
     if (e.attachments !== undefined) this.attachmentDeliveries++;
-    const note = ledger.last;
-    if (note?.type === 'deliver' && note.expected) return;
+    if (note.type === 'deliver' && note.expected) return;
     const members = ledger.topology.membersOf(e.conv);
     const account = ledger.topology.accountOf(e.device) ?? e.account;
     if (members === undefined) {
@@ -61,7 +56,8 @@ export class IsolationChecker implements Checker {
         key: e.key,
         device: e.device,
         atMs: e.atMs,
-        msg: note?.type === 'deliver' ? note.msg : undefined,
+        msg: note.type === 'deliver' ? note.msg : undefined,
+        msgTrail: note.type === 'deliver' ? note.trail : undefined,
         events: [...(convEvent !== undefined ? [convEvent] : []), e],
       }),
     );

@@ -2,12 +2,13 @@
  * The judge: every check and the delay metrics over one shared ledger, so each event is indexed
  * once. `judgeAll` folds a whole saved history.
  *
- *   event ──> ledger.step ──> loss, duplicates, ordering, delay, sync, history, isolation, integrity
- *                                                   │
- *                                        result() ──┴──> Verdict { checks, metrics }
+ *   event ──> ledger.step ──note──> delay, loss, duplicates, ordering, sync, history, isolation, integrity
+ *                                      (each: step(event, note))                 │
+ *                                                            result() ──────────┴──> Verdict { checks, metrics }
  */
 import type { HistoryEvent } from '../history/events.ts';
 import { DelayMetrics } from './delay.ts';
+import { ConnectionAttempts } from './connection-attempts.ts';
 import { DuplicatesChecker } from './duplicates.ts';
 import { Ledger, type LedgerOptions } from './ledger.ts';
 import { LossChecker } from './loss.ts';
@@ -26,40 +27,29 @@ export type JudgeOptions = LedgerOptions & SyncOptions;
 export class ChatstormJudge implements Judge {
   readonly ledger: Ledger;
   readonly delay: DelayMetrics;
+  /** The checks, in report order. */
   readonly checkers: Checker[];
-  private readonly loss: LossChecker;
-  private readonly duplicates: DuplicatesChecker;
-  private readonly ordering: OrderingChecker;
   private readonly sync: SyncChecker;
   private readonly history: HistoryChecker;
+  private readonly ordering: OrderingChecker;
   private readonly isolation: IsolationChecker;
-  private readonly integrity: IntegrityChecker;
+  private readonly connections = new ConnectionAttempts();
 
   constructor(options: JudgeOptions = {}) {
-    this.ledger = new Ledger(options);
-    this.delay = new DelayMetrics(this.ledger);
-    this.ordering = new OrderingChecker(this.ledger);
-    this.sync = new SyncChecker(this.ledger, { maxStaleMs: options.maxStaleMs });
-    this.history = new HistoryChecker(this.ledger);
-    this.isolation = new IsolationChecker(this.ledger);
-    this.loss = new LossChecker(this.ledger);
-    this.duplicates = new DuplicatesChecker(this.ledger);
-    this.integrity = new IntegrityChecker(this.ledger);
-    this.checkers = [this.loss, this.duplicates, this.ordering, this.sync, this.history, this.isolation, this.integrity];
+    const ledger = (this.ledger = new Ledger(options));
+    this.delay = new DelayMetrics(ledger);
+    this.ordering = new OrderingChecker(ledger);
+    this.sync = new SyncChecker(ledger, { maxStaleMs: options.maxStaleMs });
+    this.history = new HistoryChecker(ledger);
+    this.isolation = new IsolationChecker(ledger);
+    this.checkers = [new LossChecker(ledger), new DuplicatesChecker(ledger), this.ordering, this.sync, this.history, this.isolation, new IntegrityChecker(ledger)];
   }
 
   step(e: HistoryEvent): void {
-    // One call site per checker (not a loop over `checkers`): each stays monomorphic and can be
-    // inlined. The order is the `checkers` order.
-    this.ledger.step(e);
-    this.delay.step(e);
-    this.loss.step(e);
-    this.duplicates.step(e);
-    this.ordering.step(e);
-    this.sync.step(e);
-    this.history.step(e);
-    this.isolation.step(e);
-    this.integrity.step(e);
+    const note = this.ledger.step(e);
+    this.delay.step(e, note);
+    this.connections.step(e);
+    for (const c of this.checkers) c.step(e, note);
   }
 
   result(): Verdict {
@@ -70,7 +60,7 @@ export class ChatstormJudge implements Judge {
       ...this.sync.histograms.summaries(),
       ...this.history.histograms.summaries(),
     };
-    return { checks, metrics, series: this.delay.series() };
+    return { checks, metrics, series: this.delay.series(), connections: this.connections.result() };
   }
 
   /**

@@ -1,6 +1,8 @@
 /**
  * The message ledger: one fold over sends, acks, nacks and deliveries that every message check
- * reads, so the judge indexes each event once whatever the number of checks.
+ * reads, so each event is indexed once whatever the number of checks. `step(e)` returns a
+ * {@link LedgerNote}: what the ledger learned about the event (first arrival at a device,
+ * redelivery, new server id, the records it retired). A checker is a fold over `(event, note)`.
  *
  *   send ─┐                    ┌─> in flight ──(stored and delivered to every expected device)──┐
  *   ack  ─┼─> record per key ──┤                                                               v
@@ -12,25 +14,25 @@
  * server ids and seqs (so a late copy under a new id is still caught as a duplicate) and a
  * short trail of its sends, acks and nacks (so that duplicate's witness still shows them), and
  * is retired `retainSettledMs` of history time later, leaving a per-sender watermark. Arrivals
- * for retired keys are classified `late` and counted, never guessed at. A record's full trail
- * is dropped one step after it settles, so checks reading the settling event still see it.
- *
- * After `step(e)`, `last` describes what the event meant (first arrival at a device, redelivery,
- * new server id, ...); checks that share the ledger read it instead of indexing again.
+ * for retired keys are classified `late` and counted, never guessed at. The note of the event
+ * that settles a record carries the record's full trail as it was at that event, so a witness
+ * built from that note shows every event, although the record itself keeps the compact one.
  */
 import type {
   AckEvent,
   DeliverEvent,
+  DriverDeclaration,
   HistoryEvent,
   NackEvent,
   SendEvent,
 } from '../history/events.ts';
+import { counterOf, type Position, type SendOutcome } from '../domain/index.ts';
 import { ConnectionTrail } from './connection-trail.ts';
 import { FaultTimeline } from './fault-timeline.ts';
 import { Topology } from './topology.ts';
 
-/** Send outcome, three-valued as in Jepsen. */
-export type Outcome = 'pending' | 'ok' | 'fail';
+/** A send's outcome (see {@link SendOutcome}): `unknown` until acknowledged or finally refused. */
+export type Outcome = SendOutcome;
 
 /** Everything the ledger knows about one message key. */
 export interface MessageRecord {
@@ -48,17 +50,20 @@ export interface MessageRecord {
   /** Time of the first ack, if any. */
   ackAtMs?: number;
   /**
-   * The first server id seen for this key (ack or delivery) and its seq: the canonical id the
-   * ordering check judges. Nearly every message has just this one, so it is kept inline.
+   * The first server id seen for this key (ack or delivery), as the ledger's global index knows
+   * ids (see {@link Ledger.step}), and its position: the canonical copy the ordering check
+   * judges. Nearly every message has just this one, so it is kept inline.
    */
   firstId?: string;
-  firstSeq?: number;
+  firstPos?: Position;
   /**
-   * Server ids after the first (a duplicate stored the message again) with their seqs, in order
-   * of discovery; absent while there is only one. Read all of them with {@link idCount} and
-   * {@link serverIds}.
+   * Server ids after the first (a duplicate stored the message again) with their positions, in
+   * order of discovery; absent while there is only one. Read all of them with {@link idCount}
+   * and {@link serverIds}.
    */
-  moreIds?: Map<string, number>;
+  moreIds?: Map<string, Position | undefined>;
+  /** A delivery proved the message stored (even without an ack or an id). */
+  delivered: boolean;
   /** Expected devices that have not received any copy yet. Emptied (shared empty set) on settle. */
   missing: Set<string>;
   /** Number of expected recipients at send time. */
@@ -71,40 +76,63 @@ export interface MessageRecord {
   seen: Map<string, string | string[]>;
   /** sha256 list the sender recorded, when the SendEvent carries one (see integrity check). */
   sentSha256?: readonly string[];
-  /** Payload bytes of the first send (with the fields above, it restores an implied trail). */
-  readonly bytes: number;
   /**
    * Sends, acks, nacks and the first deliveries, for witnesses. Once settled, only sends, acks,
    * nacks and the delivery that revealed each server id no ack showed, at most {@link SETTLED_TRAIL}.
-   * Read it with {@link trailOf}: a settled record whose trail is just its one send and one ack,
-   * exactly as the record's own fields describe them, holds {@link IMPLIED} instead.
    */
   trail: HistoryEvent[];
   /** Set when the record left the in-flight table. */
   settledAtMs?: number;
 }
 
-/** What the last stepped event meant. */
-export type LedgerNote =
-  | { type: 'send'; msg: MessageRecord; first: boolean }
-  | { type: 'ack'; msg: MessageRecord | undefined; newId: boolean; firstAck: boolean }
-  | { type: 'nack'; msg: MessageRecord | undefined }
+/** How a delivery relates to what the device and the ledger already had. */
+export type DeliveryClass =
+  /** This device had not seen this server id of the key. */
+  | 'first'
+  /** It had: a harmless replay of the same stored message. */
+  | 'redelivery'
+  /** The key was retired (settled long ago): nothing can be said. */
+  | 'late'
+  /** No send for this key is known. */
+  | 'orphan';
+
+/**
+ * What the ledger learned from one event. Every note says which records it retired (checks drop
+ * their own per-key state for them); a message event's note also says what it meant.
+ */
+export type LedgerNote = { readonly retired: readonly MessageRecord[] } & (
+  | { readonly type: 'other' }
+  | { readonly type: 'send'; readonly msg: MessageRecord; readonly first: boolean }
   | {
-      type: 'deliver';
-      msg: MessageRecord | undefined;
-      /**
-       * `first`: this device had not seen this server id of the key. `redelivery`: it had.
-       * `late`: the key was retired, nothing can be said. `orphan`: no send for this key.
-       */
-      cls: 'first' | 'redelivery' | 'late' | 'orphan';
+      readonly type: 'ack';
+      readonly msg: MessageRecord | undefined;
       /** The server id was not known for this key before this event. */
-      newId: boolean;
-      /** The device had not received any copy of the key before (first-arrival latency). */
-      firstForDevice: boolean;
-      /** The device was an expected recipient at send time. */
-      expected: boolean;
+      readonly newId: boolean;
+      /** The event shows the key's canonical stored copy (its first server id). */
+      readonly canonical: boolean;
+      readonly firstAck: boolean;
+      /** The record's trail as of this event (full, even when the event settled it). */
+      readonly trail: readonly HistoryEvent[];
     }
-  | undefined;
+  | { readonly type: 'nack'; readonly msg: MessageRecord | undefined }
+  | {
+      readonly type: 'deliver';
+      readonly msg: MessageRecord | undefined;
+      readonly cls: DeliveryClass;
+      /** The server id was not known for this key before this event. */
+      readonly newId: boolean;
+      /** The event shows the key's canonical stored copy (its first server id). */
+      readonly canonical: boolean;
+      /** The device had received this key before under another id of its own copy (per-copy ids). */
+      readonly againAtDevice: boolean;
+      /** The device had not received any copy of the key before (first-arrival latency). */
+      readonly firstForDevice: boolean;
+      /** The device was an expected recipient at send time. */
+      readonly expected: boolean;
+      /** The record's trail as of this event (full, even when the event settled it). */
+      readonly trail: readonly HistoryEvent[];
+    }
+);
 
 /** Options of {@link Ledger}. */
 export interface LedgerOptions {
@@ -120,22 +148,35 @@ const TRAIL_DELIVERIES = 12;
 /** Trail events (sends, acks, nacks) a settled record keeps. */
 export const SETTLED_TRAIL = 6;
 
-/** Parse the per-sender counter out of a `<device>#<n>` key; NaN when malformed. */
-export function counterOf(key: string): number {
-  const i = key.lastIndexOf('#');
-  return i < 0 ? NaN : Number(key.slice(i + 1));
+const NOTHING_RETIRED: readonly MessageRecord[] = [];
+const NO_TRAIL: readonly HistoryEvent[] = [];
+/** The note of an event that taught the ledger nothing about messages and retired nothing. */
+const OTHER: LedgerNote = { type: 'other', retired: NOTHING_RETIRED };
+
+/** What the checks assume of a history without a driver declaration: the reference driver's. */
+export const REFERENCE_DECLARATION: DriverDeclaration = {
+  name: 'reference',
+  ordering: 'number',
+  serverIds: 'global',
+  unreadCounts: true,
+  historyPages: true,
+  clientIds: true,
+  resumption: false,
+};
+
+/** The position an ack or delivery gives, if any. */
+export function positionOf(e: { seq?: number; pos?: string }): Position | undefined {
+  return e.seq ?? e.pos;
 }
 
 /** The shared index of messages, population, faults and connection events. */
 export class Ledger {
+  /** What the run's driver declared (from `run-start`). */
+  declaration: DriverDeclaration = REFERENCE_DECLARATION;
   readonly topology = new Topology();
   readonly faults = new FaultTimeline();
   readonly connections = new ConnectionTrail();
   readonly retainSettledMs: number;
-  /** Meaning of the last stepped event. */
-  last: LedgerNote = undefined;
-  /** Records retired by the last step (checks drop their own per-key state for them). */
-  retiredNow: MessageRecord[] = [];
   /** Time of the latest event. */
   nowMs = 0;
   /** True once a `run-end` event was seen. */
@@ -153,8 +194,6 @@ export class Ledger {
   private settleHead = 0;
   /** Highest retired counter per sender device. */
   private readonly retiredHigh = new Map<string, number>();
-  /** Records settled by the last step; their trails are compacted at the start of the next. */
-  private settledNow: MessageRecord[] = [];
 
   constructor(options: LedgerOptions = {}) {
     this.retainSettledMs = options.retainSettledMs ?? 120_000;
@@ -165,65 +204,61 @@ export class Ledger {
     return this.byKey.get(key);
   }
 
-  /** Messages not yet settled (pending outcome, or stored but missing somewhere). */
+  /** Messages not yet settled (outcome unknown, or stored but missing somewhere). */
   pending(): IterableIterator<MessageRecord> {
     return this.inFlight.values();
   }
 
-  step(e: HistoryEvent): void {
-    this.last = undefined;
-    if (this.retiredNow.length > 0) this.retiredNow = [];
-    if (this.settledNow.length > 0) {
-      for (const m of this.settledNow) compactTrail(m);
-      this.settledNow = [];
-    }
+  /** Fold one event; returns what it meant. */
+  step(e: HistoryEvent): LedgerNote {
+    let retired = NOTHING_RETIRED;
     if (e.atMs > this.nowMs) {
       this.nowMs = e.atMs;
-      this.retireOld();
+      retired = this.retireOld();
     }
     switch (e.type) {
+      case 'run-start':
+        this.declaration = e.driver ?? REFERENCE_DECLARATION;
+        break;
       case 'account':
       case 'conv':
         this.topology.step(e);
-        return;
+        break;
       case 'fault':
         this.faults.step(e);
-        return;
+        break;
       case 'connect':
+      case 'connect-failed':
       case 'connected':
       case 'disconnect':
         this.connections.step(e);
-        return;
+        break;
       case 'send':
-        this.onSend(e);
-        return;
+        return this.onSend(e, retired);
       case 'ack':
-        this.onAck(e);
-        return;
+        return this.onAck(e, retired);
       case 'nack':
-        this.onNack(e);
-        return;
+        return this.onNack(e, retired);
       case 'deliver':
-        this.onDeliver(e);
-        return;
+        return this.onDeliver(e, retired);
       case 'run-end':
         this.ended = true;
         this.endReason = e.reason;
-        return;
+        break;
       default:
-        return;
+        break;
     }
+    return retired === NOTHING_RETIRED ? OTHER : { type: 'other', retired };
   }
 
-  private onSend(e: SendEvent): void {
+  private onSend(e: SendEvent, retired: readonly MessageRecord[]): LedgerNote {
     this.totals.sends++;
     const known = this.get(e.key);
     if (known !== undefined) {
       known.attempts++;
       known.lastSendAtMs = e.atMs;
       this.keep(known, e);
-      this.last = { type: 'send', msg: known, first: false };
-      return;
+      return { type: 'send', msg: known, first: false, retired };
     }
     this.totals.messages++;
     const expected = this.topology.expectedRecipients(e.conv, e.device);
@@ -239,70 +274,72 @@ export class Ledger {
       firstSendAtMs: e.atMs,
       lastSendAtMs: e.atMs,
       attempts: 1,
-      outcome: 'pending',
-      // Every field a record may get is in the literal: one shape, all of them in the object
-      // itself (a field added later goes to a separate property array, per record).
+      outcome: 'unknown',
+      // Every optional field in the literal, so every record has one shape from the start.
       ackAtMs: undefined,
       firstId: undefined,
-      firstSeq: undefined,
+      firstPos: undefined,
       moreIds: undefined,
+      delivered: false,
       missing: new Set(expected),
       expectedCount: expected.length,
       seen: new Map(),
       sentSha256: Array.isArray(sha) && sha.every((s) => typeof s === 'string') ? (sha as string[]) : undefined,
-      bytes: e.bytes,
       trail: [e],
       settledAtMs: undefined,
     };
     this.byKey.set(e.key, msg);
     this.inFlight.add(msg);
-    this.last = { type: 'send', msg, first: true };
+    return { type: 'send', msg, first: true, retired };
   }
 
-  private onAck(e: AckEvent): void {
+  private onAck(e: AckEvent, retired: readonly MessageRecord[]): LedgerNote {
     const msg = this.get(e.key);
-    if (msg === undefined) {
-      this.last = { type: 'ack', msg: undefined, newId: false, firstAck: false };
-      return;
-    }
+    if (msg === undefined) return { type: 'ack', msg: undefined, newId: false, canonical: false, firstAck: false, trail: NO_TRAIL, retired };
     const firstAck = msg.ackAtMs === undefined;
     if (firstAck) {
       msg.ackAtMs = e.atMs;
       this.totals.acked++;
     }
     msg.outcome = 'ok';
-    const newId = addId(msg, e.id, e.seq);
+    const id = this.globalId(e);
+    const newId = addId(msg, id, positionOf(e));
     this.keep(msg, e);
-    this.last = { type: 'ack', msg, newId, firstAck };
+    const trail = msg.trail;
     this.maybeSettle(msg);
+    return { type: 'ack', msg, newId, canonical: id !== undefined && id === msg.firstId, firstAck, trail, retired };
   }
 
-  private onNack(e: NackEvent): void {
+  private onNack(e: NackEvent, retired: readonly MessageRecord[]): LedgerNote {
     const msg = this.get(e.key);
-    this.last = { type: 'nack', msg };
-    if (msg === undefined) return;
-    this.keep(msg, e);
-    if (e.final && msg.outcome === 'pending') {
-      msg.outcome = 'fail';
-      this.totals.failed++;
-      this.maybeSettle(msg);
+    if (msg !== undefined) {
+      this.keep(msg, e);
+      if (e.final && msg.outcome === 'unknown') {
+        msg.outcome = 'fail';
+        this.totals.failed++;
+        this.maybeSettle(msg);
+      }
     }
+    return { type: 'nack', msg, retired };
   }
 
-  private onDeliver(e: DeliverEvent): void {
+  private onDeliver(e: DeliverEvent, retired: readonly MessageRecord[]): LedgerNote {
     this.totals.deliveries++;
     const msg = this.get(e.key);
     if (msg === undefined) {
       const high = this.retiredHigh.get(e.from);
-      const counter = counterOf(e.key);
-      const late = high !== undefined && counter <= high;
+      const late = high !== undefined && counterOf(e.key) <= high;
       if (late) this.totals.late++;
       else this.totals.orphans++;
-      this.last = { type: 'deliver', msg: undefined, cls: late ? 'late' : 'orphan', newId: false, firstForDevice: false, expected: false };
-      return;
+      return { type: 'deliver', msg: undefined, cls: late ? 'late' : 'orphan', newId: false, canonical: false, againAtDevice: false, firstForDevice: false, expected: false, trail: NO_TRAIL, retired };
     }
-    const newId = addId(msg, e.id, e.seq);
+    msg.delivered = true;
+    const gid = this.globalId(e);
+    const newId = addId(msg, gid, positionOf(e));
+    // What a device has seen is kept by its own copy's id (one anonymous id when there are none).
+    const copyId = e.id ?? '';
     const device = e.device;
+    let againAtDevice = false;
     let cls: 'first' | 'redelivery';
     let firstForDevice: boolean;
     let expected: boolean;
@@ -310,37 +347,48 @@ export class Ledger {
       const wasMissing = msg.missing.delete(device);
       expected = wasMissing || this.wasExpected(msg, device);
       const had = msg.seen.get(device);
-      cls = sawId(had, e.id) ? 'redelivery' : 'first';
+      cls = sawId(had, copyId) ? 'redelivery' : 'first';
       firstForDevice = wasMissing || (!expected && had === undefined);
-      if (cls === 'first') msg.seen.set(device, withId(had, e.id));
+      againAtDevice = cls === 'first' && had !== undefined;
+      if (cls === 'first') msg.seen.set(device, withId(had, copyId));
       if (wasMissing || (cls === 'first' && msg.trail.length < TRAIL_DELIVERIES + msg.attempts + 2)) {
         msg.trail.push(e);
       }
     } else {
-      // Settled: every expected device has a copy; only unexpected devices are still tracked.
+      // Settled: every expected device has a copy; only unexpected devices are still tracked
+      // (and, with per-copy ids, every device: a copy under a new id of its own is a duplicate).
       if (newId) this.keep(msg, e);
       expected = this.wasExpected(msg, device);
-      if (expected) {
+      if (expected && this.declaration.serverIds !== 'per-copy') {
         cls = newId ? 'first' : 'redelivery';
         firstForDevice = false;
       } else {
         const had = msg.seen.get(device);
-        cls = sawId(had, e.id) ? 'redelivery' : 'first';
-        firstForDevice = had === undefined;
-        if (cls === 'first') {
-          if (msg.seen === NONE_SEEN) msg.seen = new Map();
-          msg.seen.set(device, withId(had, e.id));
-        }
+        cls = sawId(had, copyId) ? 'redelivery' : 'first';
+        firstForDevice = !expected && had === undefined;
+        againAtDevice = cls === 'first' && had !== undefined;
+        if (cls === 'first') msg.seen.set(device, withId(had, copyId));
       }
     }
-    this.last = { type: 'deliver', msg, cls, newId, firstForDevice, expected };
+    const trail = msg.trail;
     this.maybeSettle(msg);
+    const canonical = gid !== undefined && gid === msg.firstId;
+    return { type: 'deliver', msg, cls, newId, canonical, againAtDevice, firstForDevice, expected, trail, retired };
+  }
+
+  /**
+   * The id the global index learns from an ack or delivery: the server id with `global` ids (an
+   * ack without one teaches nothing); one anonymous id per key when the back end shows none or
+   * gives each copy its own (then every copy proves the same stored message, and duplicates are
+   * judged per device from `againAtDevice`).
+   */
+  private globalId(e: AckEvent | DeliverEvent): string | undefined {
+    return this.declaration.serverIds === 'global' ? e.id : '';
   }
 
   /** Add a send, ack, nack or id-revealing delivery to the trail (a settled record keeps a few). */
   private keep(msg: MessageRecord, e: SendEvent | AckEvent | NackEvent | DeliverEvent): void {
-    if (msg.settledAtMs === undefined) msg.trail.push(e);
-    else if (msg.trail === IMPLIED || msg.trail.length < SETTLED_TRAIL) trailOf(msg).push(e);
+    if (msg.settledAtMs === undefined || msg.trail.length < SETTLED_TRAIL) msg.trail.push(e);
   }
 
   /** Whether `device` was an expected recipient (membership at send time approximated by now). */
@@ -352,24 +400,26 @@ export class Ledger {
 
   private maybeSettle(msg: MessageRecord): void {
     if (msg.settledAtMs !== undefined) return;
-    const stored = msg.outcome === 'ok' || msg.firstId !== undefined;
+    const stored = msg.outcome === 'ok' || msg.delivered;
     const done = (stored && msg.missing.size === 0) || (msg.outcome === 'fail' && msg.firstId === undefined);
     if (!done) return;
     msg.settledAtMs = this.nowMs;
     this.inFlight.delete(msg);
     this.settleQueue.push(msg);
-    // Drop the bulky state: keep ids, the few unexpected devices that saw a copy, and (after
-    // this step) a compact trail. A settled record is kept for minutes, so empty tables are
-    // replaced by shared empty ones (an emptied Map or Set keeps its storage).
-    this.settledNow.push(msg);
-    msg.missing = NONE_MISSING;
-    for (const device of msg.seen.keys()) if (this.wasExpected(msg, device)) msg.seen.delete(device);
-    if (msg.seen.size === 0) msg.seen = NONE_SEEN;
+    // Drop the bulky state: keep ids, the few unexpected devices that saw a copy, and a compact
+    // trail (a new array: the note of this event still holds the full one).
+    msg.trail = compactTrail(msg.trail);
+    msg.missing.clear();
+    if (this.declaration.serverIds !== 'per-copy') {
+      for (const device of msg.seen.keys()) if (this.wasExpected(msg, device)) msg.seen.delete(device);
+    }
   }
 
-  private retireOld(): void {
+  /** Retire records settled longer than `retainSettledMs` ago; returns them. */
+  private retireOld(): readonly MessageRecord[] {
     const horizon = this.nowMs - this.retainSettledMs;
     const q = this.settleQueue;
+    let retired: MessageRecord[] | undefined;
     while (this.settleHead < q.length) {
       const msg = q[this.settleHead]!;
       if ((msg.settledAtMs ?? 0) > horizon) break;
@@ -379,19 +429,20 @@ export class Ledger {
       if (this.byKey.get(msg.key) === msg) this.byKey.delete(msg.key);
       const high = this.retiredHigh.get(msg.sender);
       if (high === undefined || msg.counter > high) this.retiredHigh.set(msg.sender, msg.counter);
-      this.retiredNow.push(msg);
+      (retired ??= []).push(msg);
       this.totals.retired++;
     }
     if (this.settleHead > 1024 && this.settleHead * 2 > q.length) {
       q.splice(0, this.settleHead);
       this.settleHead = 0;
     }
+    return retired ?? NOTHING_RETIRED;
   }
 
   /** Entries held in the ledger's tables (for the bounded-memory test), including the population. */
   retained(): number {
     let n = this.byKey.size + (this.settleQueue.length - this.settleHead) + this.retiredHigh.size;
-    for (const m of this.byKey.values()) n += idCount(m) + m.missing.size + seenPairs(m) + (m.trail === IMPLIED ? 2 : m.trail.length);
+    for (const m of this.byKey.values()) n += idCount(m) + m.missing.size + seenPairs(m) + m.trail.length;
     return n + this.topology.retained() + this.faults.retained() + this.connections.retained();
   }
 }
@@ -401,112 +452,33 @@ export class Ledger {
  * the first delivery that did (the evidence of every id a duplicate witness needs), at most
  * {@link SETTLED_TRAIL} events.
  */
-function compactTrail(m: MessageRecord): void {
-  // Ids are few (one unless the message was duplicated): an array beats a Set here.
+function compactTrail(trail: readonly HistoryEvent[]): HistoryEvent[] {
+  // Ids are few (one unless the message was duplicated): an array is enough.
   const shown: string[] = [];
-  for (const x of m.trail) if (x.type === 'ack' && !shown.includes(x.id)) shown.push(x.id);
+  for (const x of trail) if (x.type === 'ack' && x.id !== undefined && !shown.includes(x.id)) shown.push(x.id);
   const out: HistoryEvent[] = [];
-  for (const x of m.trail) {
+  for (const x of trail) {
     if (out.length === SETTLED_TRAIL) break;
     if (x.type === 'deliver') {
-      if (shown.includes(x.id)) continue;
-      shown.push(x.id);
+      const id = x.id ?? '';
+      if (shown.includes(id)) continue;
+      shown.push(id);
     }
     out.push(x);
   }
-  // Kept for minutes: the usual [send, ack] is implied by the record's own fields; otherwise a
-  // copy (an array grown by push holds room for 17 elements, a copy just these).
-  m.trail = out.length === 2 && impliedSend(m, out[0]!) && impliedAck(m, out[1]!) ? IMPLIED : out.slice();
+  return out;
 }
 
-/**
- * The trail of a settled record whose trail is exactly its first send and its first ack, as
- * {@link impliedSend} and {@link impliedAck} check: shared, never written to (see {@link trailOf}).
- * Settled records are kept for minutes: after the 60 s bench history their send events and
- * trail arrays were 8.3 MB of the judge's 48.5 MB heap snapshot.
- */
-const IMPLIED: HistoryEvent[] = [];
-
-/** Field names, in order, of a send and an ack event as the harness records them. */
-const SEND_FIELDS = ['type', 'atMs', 'device', 'account', 'conv', 'key', 'kind', 'bytes', 'intendedMs', 'attempt'] as const;
-const ACK_FIELDS = ['type', 'atMs', 'device', 'conv', 'key', 'id', 'seq'] as const;
-
-/** Whether `o` has exactly `fields`, in that order (so a rebuilt event prints the same). */
-function hasFields(o: object, fields: readonly string[]): boolean {
-  let i = 0;
-  for (const k in o) if (k !== fields[i++]) return false;
-  return i === fields.length;
-}
-
-function impliedSend(m: MessageRecord, e: HistoryEvent): boolean {
-  return (
-    e.type === 'send' &&
-    e.atMs === m.firstSendAtMs &&
-    e.device === m.sender &&
-    e.account === m.senderAccount &&
-    e.conv === m.conv &&
-    e.key === m.key &&
-    e.kind === m.kind &&
-    e.bytes === m.bytes &&
-    e.intendedMs === m.intendedMs &&
-    e.attempt === 1 &&
-    hasFields(e, SEND_FIELDS)
-  );
-}
-
-function impliedAck(m: MessageRecord, e: HistoryEvent): boolean {
-  return (
-    e.type === 'ack' &&
-    e.atMs === m.ackAtMs &&
-    e.device === m.sender &&
-    e.conv === m.conv &&
-    e.key === m.key &&
-    e.id === m.firstId &&
-    e.seq === m.firstSeq &&
-    hasFields(e, ACK_FIELDS)
-  );
-}
-
-/**
- * The events kept for `m` (see {@link MessageRecord.trail}). An implied trail is rebuilt, field
- * for field and in order, and stored back: the same event objects from then on (witnesses
- * drop repeats by identity), and a trail that can be appended to.
- */
-export function trailOf(m: MessageRecord): HistoryEvent[] {
-  if (m.trail !== IMPLIED) return m.trail;
-  const send: SendEvent = {
-    type: 'send',
-    atMs: m.firstSendAtMs,
-    device: m.sender,
-    account: m.senderAccount,
-    conv: m.conv,
-    key: m.key,
-    kind: m.kind,
-    bytes: m.bytes,
-    intendedMs: m.intendedMs,
-    attempt: 1,
-  };
-  const ack: AckEvent = { type: 'ack', atMs: m.ackAtMs as number, device: m.sender, conv: m.conv, key: m.key, id: m.firstId as string, seq: m.firstSeq as number };
-  m.trail = [send, ack];
-  return m.trail;
-}
-
-/**
- * The empty tables of settled records, shared. Never written to: a settled record is never
- * looked up in `missing`, and `seen` is replaced by a new map before a device is added.
- */
-const NONE_MISSING: Set<string> = new Set();
-const NONE_SEEN: Map<string, string | string[]> = new Map();
-
-/** Record server id `id` (with `seq`) for `m`; true when it was new. */
-function addId(m: MessageRecord, id: string, seq: number): boolean {
+/** Record server id `id` (with its position) for `m`; true when it was new. */
+function addId(m: MessageRecord, id: string | undefined, pos: Position | undefined): boolean {
+  if (id === undefined) return false;
   if (m.firstId === undefined) {
     m.firstId = id;
-    m.firstSeq = seq;
+    m.firstPos = pos;
     return true;
   }
   if (m.firstId === id || m.moreIds?.has(id)) return false;
-  (m.moreIds ??= new Map()).set(id, seq);
+  (m.moreIds ??= new Map()).set(id, pos);
   return true;
 }
 
@@ -515,10 +487,10 @@ export function idCount(m: MessageRecord): number {
   return m.firstId === undefined ? 0 : 1 + (m.moreIds?.size ?? 0);
 }
 
-/** Every server id seen for `m` with its seq, in order of discovery. */
-export function serverIds(m: MessageRecord): [id: string, seq: number][] {
+/** Every server id seen for `m` with its position, in order of discovery. */
+export function serverIds(m: MessageRecord): [id: string, pos: Position | undefined][] {
   if (m.firstId === undefined) return [];
-  const out: [string, number][] = [[m.firstId, m.firstSeq as number]];
+  const out: [string, Position | undefined][] = [[m.firstId, m.firstPos]];
   if (m.moreIds) for (const entry of m.moreIds) out.push(entry);
   return out;
 }
@@ -541,16 +513,4 @@ function seenPairs(m: MessageRecord): number {
   let n = 0;
   for (const v of m.seen.values()) n += typeof v === 'string' ? 1 : v.length;
   return n;
-}
-
-/** A checker's handle on a ledger: its own (stepped by the checker) or a judge's shared one. */
-export interface LedgerHandle {
-  ledger: Ledger;
-  /** True when the checker must step the ledger itself. */
-  owned: boolean;
-}
-
-/** Use `shared` when given (the judge steps it), otherwise a private ledger the checker steps. */
-export function ledgerHandle(shared?: Ledger): LedgerHandle {
-  return shared === undefined ? { ledger: new Ledger(), owned: true } : { ledger: shared, owned: false };
 }

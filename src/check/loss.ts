@@ -3,26 +3,20 @@
  * expected device never received by the end of the run. Judged at `run-end`, which the runner
  * emits after the grace period; without it (crashed run) the check says `not-checked`.
  */
-import type { HistoryEvent } from '../history/events.ts';
-import { ledgerHandle, type Ledger, type LedgerHandle } from './ledger.ts';
+import type { Ledger } from './ledger.ts';
 import type { CheckResult, Checker } from './types.ts';
 import { buildWitness, WitnessList } from './witness.ts';
 
 export class LossChecker implements Checker {
   readonly name = 'loss';
-  private readonly h: LedgerHandle;
 
-  /** `ledger`: a judge's shared ledger, stepped by the judge; omitted, the checker owns one. */
-  constructor(ledger?: Ledger) {
-    this.h = ledgerHandle(ledger);
-  }
+  /** Loss is read off the ledger's records in flight at the end: nothing to fold per event. */
+  constructor(private readonly ledger: Ledger) {}
 
-  step(e: HistoryEvent): void {
-    if (this.h.owned) this.h.ledger.step(e);
-  }
+  step(): void {}
 
   result(): CheckResult {
-    const ledger = this.h.ledger;
+    const ledger = this.ledger;
     if (ledger.totals.messages === 0) {
       return { name: this.name, status: 'not-checked', count: 0, witnesses: [], note: 'no sends in the history' };
     }
@@ -34,10 +28,10 @@ export class LossChecker implements Checker {
     for (const msg of ledger.pending()) {
       const stored = msg.outcome === 'ok' || msg.firstId !== undefined;
       if (!stored) {
-        if (msg.outcome === 'pending') unknownNotStored++;
+        if (msg.outcome === 'unknown') unknownNotStored++;
         continue;
       }
-      if (msg.outcome === 'pending') unknownStored++;
+      if (msg.outcome === 'unknown') unknownStored++;
       if (msg.missing.size === 0) continue;
       lost++;
       missingDeliveries += msg.missing.size;

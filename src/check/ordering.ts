@@ -25,77 +25,50 @@
  * Redeliveries of an id the device already had are ignored.
  */
 import type { DeliverEvent, HistoryEvent } from '../history/events.ts';
-import { ledgerHandle, serverIds, trailOf, type Ledger, type LedgerHandle, type MessageRecord } from './ledger.ts';
+import { positionBefore, type Position } from '../domain/index.ts';
+import { positionOf, serverIds, type Ledger, type LedgerNote, type MessageRecord } from './ledger.ts';
 import type { CheckResult, Checker } from './types.ts';
 import { buildWitness, WitnessList } from './witness.ts';
 
 /** Recent stored messages kept per (sender, conversation) for the server-FIFO comparison. */
 const SENDER_WINDOW = 32;
 
+/** A message whose canonical seq is known, as the server-FIFO rule compares it. */
 interface Placed {
   key: string;
   counter: number;
-  seq: number;
+  seq: Position;
   firstSendAtMs: number;
   lastSendAtMs: number;
 }
+
 /**
- * A sender's last {@link SENDER_WINDOW} placed messages in one conversation, oldest first, kept in
- * columns (one array of keys, one of unboxed doubles) rather than an object per message: a ring
- * per sender and conversation lives all run, and an object per placed message (with its two
- * times each boxed) was three allocations the garbage collector carried into the old
- * generation. Also upper bounds of every counter and seq ever placed here (still bounds after
- * the oldest leave the window).
+ * Whether `earlier` (the lower counter) and `later` violate server FIFO: the earlier one's last
+ * attempt was written before the later one's first, yet it got the higher seq.
  */
-class PlacedRing {
-  private readonly keys: string[] = new Array<string>(SENDER_WINDOW).fill('');
-  /** counter, seq, firstSendAtMs, lastSendAtMs of slot i at 4i..4i+3 (a double array: no boxes). */
-  private readonly cols: number[] = Array.from({ length: 4 * SENDER_WINDOW }, () => 0.5);
-  /** Slot of the oldest entry. */
-  private head = 0;
-  size = 0;
+function violatesServerFifo(earlier: Placed, later: Placed): boolean {
+  return earlier.lastSendAtMs < later.firstSendAtMs && positionBefore(later.seq, earlier.seq);
+}
+
+/**
+ * A sender's last {@link SENDER_WINDOW} placed messages in one conversation, oldest first, and
+ * upper bounds of every counter and seq ever placed here (still bounds after the oldest leave).
+ */
+class SenderWindow {
+  readonly items: Placed[] = [];
   maxCounter = -Infinity;
-  maxSeq = -Infinity;
+  maxSeq: Position | undefined;
 
   add(p: Placed): void {
-    let slot: number;
-    if (this.size < SENDER_WINDOW) slot = (this.head + this.size++) % SENDER_WINDOW;
-    else {
-      slot = this.head;
-      this.head = (this.head + 1) % SENDER_WINDOW;
-    }
-    this.keys[slot] = p.key;
-    const c = this.cols;
-    c[4 * slot] = p.counter;
-    c[4 * slot + 1] = p.seq;
-    c[4 * slot + 2] = p.firstSendAtMs;
-    c[4 * slot + 3] = p.lastSendAtMs;
+    this.items.push(p);
+    if (this.items.length > SENDER_WINDOW) this.items.shift();
     if (p.counter > this.maxCounter) this.maxCounter = p.counter;
-    if (p.seq > this.maxSeq) this.maxSeq = p.seq;
-  }
-
-  /** The i-th oldest entry (0 ≤ i < size). */
-  at(i: number): Placed {
-    const slot = (this.head + i) % SENDER_WINDOW;
-    const c = this.cols;
-    return { key: this.keys[slot]!, counter: c[4 * slot]!, seq: c[4 * slot + 1]!, firstSendAtMs: c[4 * slot + 2]!, lastSendAtMs: c[4 * slot + 3]! };
-  }
-
-  /** Whether the i-th oldest entry and `me` violate server FIFO (see the module comment). */
-  violates(i: number, me: Placed): boolean {
-    const slot = (this.head + i) % SENDER_WINDOW;
-    const c = this.cols;
-    const counter = c[4 * slot]!;
-    if (counter === me.counter) return false;
-    // a: the lower counter (the earlier message), b: the other.
-    return counter < me.counter
-      ? c[4 * slot + 3]! < me.firstSendAtMs && c[4 * slot + 1]! > me.seq
-      : me.lastSendAtMs < c[4 * slot + 2]! && me.seq > c[4 * slot + 1]!;
+    if (this.maxSeq === undefined || positionBefore(this.maxSeq, p.seq)) this.maxSeq = p.seq;
   }
 }
 interface Arrival {
   key: string;
-  seq: number;
+  seq: Position;
   event: DeliverEvent;
 }
 /** What one device has received of one conversation. */
@@ -113,59 +86,56 @@ function inner<V>(outer: Map<string, Map<string, V>>, a: string): Map<string, V>
   return m;
 }
 
-/** The trail of `key` while the ledger holds it, else nothing. */
-function trailOfKey(ledger: Ledger, key: string): HistoryEvent[] {
-  const m = ledger.get(key);
-  return m === undefined ? [] : trailOf(m);
-}
 
 export class OrderingChecker implements Checker {
   readonly name = 'ordering';
-  private readonly h: LedgerHandle;
   /** device -> conv -> what it received. */
   private readonly received = new Map<string, Map<string, DeviceConv>>();
   /** sender -> conv -> recent placed messages. */
-  private readonly placed = new Map<string, Map<string, PlacedRing>>();
+  private readonly placed = new Map<string, Map<string, SenderWindow>>();
   /** conv -> seq -> key, for messages still held by the ledger. */
-  private readonly seqOwner = new Map<string, Map<number, string>>();
+  private readonly seqOwner = new Map<string, Map<Position, string>>();
   private readonly counts = { receiverFifo: 0, serverFifo: 0, disagreement: 0, seqConflict: 0, arrivalOrder: 0, outOfOrder: 0 };
   private readonly witnesses = new WitnessList();
 
-  constructor(ledger?: Ledger) {
-    this.h = ledgerHandle(ledger);
-  }
+  constructor(private readonly ledger: Ledger) {}
 
-  step(e: HistoryEvent): void {
-    const ledger = this.h.ledger;
-    if (this.h.owned) ledger.step(e);
-    for (const m of ledger.retiredNow) this.forget(m);
-    const note = ledger.last;
-    if (note === undefined || (note.type !== 'ack' && note.type !== 'deliver') || note.msg === undefined) return;
+  step(e: HistoryEvent, note: LedgerNote): void {
+    for (const m of note.retired) this.forget(m);
+    if ((note.type !== 'ack' && note.type !== 'deliver') || note.msg === undefined) return;
     if (e.type !== 'ack' && e.type !== 'deliver') return;
     const msg = note.msg;
-    const canonicalId = msg.firstId;
-    const canonicalSeq = msg.firstSeq;
-    if (canonicalId === undefined || canonicalSeq === undefined || e.id !== canonicalId) return;
-    if (note.newId) this.place(msg, canonicalSeq, e);
-    else if (e.seq !== canonicalSeq) {
+    const canonicalSeq = msg.firstPos;
+    const seq = positionOf(e);
+    // Only the canonical stored copy is placed; other ids are the duplicates check's business.
+    if (!note.canonical || canonicalSeq === undefined || seq === undefined) return;
+    if (note.newId) this.place(msg, canonicalSeq, e, note.trail);
+    else if (seq !== canonicalSeq) {
       this.counts.disagreement++;
       if (!this.witnesses.full) this.witnesses.add(
-        buildWitness(ledger, {
-          summary: `${msg.key} (id ${e.id}) has seq ${e.seq} on ${e.device} but seq ${canonicalSeq} elsewhere`,
+        buildWitness(this.ledger, {
+          summary: `${msg.key} (id ${e.id ?? 'none'}) has seq ${seq} on ${e.device} but seq ${canonicalSeq} elsewhere`,
           key: msg.key,
           device: e.device,
           atMs: e.atMs,
           msg,
+          msgTrail: note.trail,
           events: [e],
         }),
       );
     }
-    if (e.type === 'deliver' && note.type === 'deliver' && note.cls === 'first') this.arrive(msg, e, note.expected);
+    if (e.type === 'deliver' && note.type === 'deliver' && note.cls === 'first') this.arrive(msg, e, seq, note.expected, note.trail);
+  }
+
+  /** The trail of `key` (`msg`'s own as the note gave it), or nothing once the ledger retired it. */
+  private trailOfKey(key: string, msg: MessageRecord, msgTrail: readonly HistoryEvent[]): readonly HistoryEvent[] {
+    if (key === msg.key) return msgTrail;
+    return this.ledger.get(key)?.trail ?? [];
   }
 
   /** First time a key's canonical seq is known: conflicts and server FIFO. */
-  private place(msg: MessageRecord, seq: number, e: HistoryEvent): void {
-    const ledger = this.h.ledger;
+  private place(msg: MessageRecord, seq: Position, e: HistoryEvent, msgTrail: readonly HistoryEvent[]): void {
+    const ledger = this.ledger;
     let owners = this.seqOwner.get(msg.conv);
     if (owners === undefined) {
       owners = new Map();
@@ -180,52 +150,56 @@ export class OrderingChecker implements Checker {
           key: msg.key,
           atMs: e.atMs,
           msg,
-          events: [...trailOfKey(ledger, other), e],
+          msgTrail,
+          events: [...this.trailOfKey(other, msg, msgTrail), e],
         }),
       );
     } else owners.set(seq, msg.key);
 
-    const rings = inner(this.placed, msg.sender);
-    let ring = rings.get(msg.conv);
-    if (ring === undefined) rings.set(msg.conv, (ring = new PlacedRing()));
+    const windows = inner(this.placed, msg.sender);
+    let window = windows.get(msg.conv);
+    if (window === undefined) windows.set(msg.conv, (window = new SenderWindow()));
     const me: Placed = { key: msg.key, counter: msg.counter, seq, firstSendAtMs: msg.firstSendAtMs, lastSendAtMs: msg.lastSendAtMs };
     // The common case, a sender's next message placed after all its earlier ones: above every
     // counter and seq in the window, it can be neither the earlier message of a violating pair
     // (no higher counter) nor the later one (no higher seq). Only otherwise walk the window.
-    const inOrder = me.counter > ring.maxCounter && me.seq > ring.maxSeq;
-    for (let i = 0; !inOrder && i < ring.size; i++) {
-      if (ring.violates(i, me)) {
-        const p = ring.at(i);
-        const a = p.counter < me.counter ? p : me;
-        const b = a === p ? me : p;
-        this.counts.serverFifo++;
-        if (!this.witnesses.full) this.witnesses.add(
-          buildWitness(ledger, {
-            summary:
-              `${a.key} was written before ${b.key} was first sent, yet the server placed it after: ` +
-              `seq ${a.seq} > ${b.seq} in ${msg.conv}`,
-            key: msg.key,
-            device: msg.sender,
-            atMs: e.atMs,
-            events: [...trailOfKey(ledger, a.key), ...trailOfKey(ledger, b.key), e],
-            devices: [msg.sender],
-            fromMs: Math.min(a.firstSendAtMs, b.firstSendAtMs),
-          }),
-        );
-      }
+    const inOrder = me.counter > window.maxCounter && (window.maxSeq === undefined || positionBefore(window.maxSeq, me.seq));
+    if (!inOrder) this.judgeServerFifo(window, me, msg, e, msgTrail);
+    window.add(me);
+  }
+
+  /** `me` against every earlier placement of its sender in the conversation (see the module comment). */
+  private judgeServerFifo(window: SenderWindow, me: Placed, msg: MessageRecord, e: HistoryEvent, msgTrail: readonly HistoryEvent[]): void {
+    for (const p of window.items) {
+      if (p.counter === me.counter) continue;
+      const [a, b] = p.counter < me.counter ? [p, me] : [me, p];
+      if (!violatesServerFifo(a, b)) continue;
+      this.counts.serverFifo++;
+      if (!this.witnesses.full) this.witnesses.add(
+        buildWitness(this.ledger, {
+          summary:
+            `${a.key} was written before ${b.key} was first sent, yet the server placed it after: ` +
+            `seq ${a.seq} > ${b.seq} in ${msg.conv}`,
+          key: msg.key,
+          device: msg.sender,
+          atMs: e.atMs,
+          events: [...this.trailOfKey(a.key, msg, msgTrail), ...this.trailOfKey(b.key, msg, msgTrail), e],
+          devices: [msg.sender],
+          fromMs: Math.min(a.firstSendAtMs, b.firstSendAtMs),
+        }),
+      );
     }
-    ring.add(me);
   }
 
   /** A first arrival at a device: receiver FIFO, live arrival order, and the out-of-order metric. */
-  private arrive(msg: MessageRecord, e: DeliverEvent, expected: boolean): void {
-    const ledger = this.h.ledger;
+  private arrive(msg: MessageRecord, e: DeliverEvent, seq: Position, expected: boolean, msgTrail: readonly HistoryEvent[]): void {
+    const ledger = this.ledger;
     const convs = inner(this.received, e.device);
     const dc = convs.get(e.conv);
     const high = dc?.high;
-    const below = high !== undefined && e.seq < high.seq;
+    const below = high !== undefined && positionBefore(seq, high.seq);
     if (below) this.counts.outOfOrder++;
-    const arrival: Arrival = { key: msg.key, seq: e.seq, event: e };
+    const arrival: Arrival = { key: msg.key, seq, event: e };
     let bySender: Map<string, Arrival>;
     if (dc === undefined) {
       bySender = new Map();
@@ -236,15 +210,16 @@ export class OrderingChecker implements Checker {
     }
 
     const prev = bySender.get(msg.sender);
-    if (prev !== undefined && e.seq < prev.seq) {
+    if (prev !== undefined && positionBefore(seq, prev.seq)) {
       this.counts.receiverFifo++;
       if (!this.witnesses.full) this.witnesses.add(
         buildWitness(ledger, {
-          summary: `${e.device} showed ${msg.key} (seq ${e.seq}) after ${prev.key} (seq ${prev.seq}) from the same sender ${msg.sender}`,
+          summary: `${e.device} showed ${msg.key} (seq ${seq}) after ${prev.key} (seq ${prev.seq}) from the same sender ${msg.sender}`,
           key: msg.key,
           device: e.device,
           atMs: e.atMs,
           msg,
+          msgTrail,
           events: [prev.event, e],
           devices: [e.device],
         }),
@@ -258,12 +233,13 @@ export class OrderingChecker implements Checker {
       if (!this.witnesses.full) this.witnesses.add(
         buildWitness(ledger, {
           summary:
-            `${e.device} received ${msg.key} (seq ${e.seq}) live after ${top.key} (seq ${top.seq}) of ${e.conv}: ` +
+            `${e.device} received ${msg.key} (seq ${seq}) live after ${top.key} (seq ${top.seq}) of ${e.conv}: ` +
             'an older message arrived after a newer one',
           key: msg.key,
           device: e.device,
           atMs: e.atMs,
           msg,
+          msgTrail,
           events: [top.event, e],
           devices: [e.device],
         }),
@@ -274,14 +250,18 @@ export class OrderingChecker implements Checker {
   private forget(m: MessageRecord): void {
     const owners = this.seqOwner.get(m.conv);
     if (owners === undefined) return;
-    for (const [, seq] of serverIds(m)) if (owners.get(seq) === m.key) owners.delete(seq);
+    for (const [, seq] of serverIds(m)) if (seq !== undefined && owners.get(seq) === m.key) owners.delete(seq);
   }
 
   result(): CheckResult {
     const { receiverFifo, serverFifo, disagreement, seqConflict, arrivalOrder } = this.counts;
     const violations = receiverFifo + serverFifo + disagreement + seqConflict + arrivalOrder;
     const metrics = { ...this.counts };
-    if (this.h.ledger.totals.messages === 0) {
+    const driver = this.ledger.declaration;
+    if (driver.ordering === 'none') {
+      return { name: this.name, status: 'not-checked', count: 0, witnesses: [], metrics, unsupported: true, note: `driver ${driver.name} gives no ordering positions (capabilities.ordering: 'none')` };
+    }
+    if (this.ledger.totals.messages === 0) {
       return { name: this.name, status: 'not-checked', count: 0, witnesses: [], metrics, note: 'no sends in the history' };
     }
     return { name: this.name, status: violations > 0 ? 'fail' : 'pass', count: violations, witnesses: this.witnesses.items, metrics };
@@ -291,7 +271,7 @@ export class OrderingChecker implements Checker {
   retained(): number {
     let n = 0;
     for (const convs of this.received.values()) for (const dc of convs.values()) n += 1 + dc.bySender.size;
-    for (const rings of this.placed.values()) for (const r of rings.values()) n += 1 + r.size;
+    for (const rings of this.placed.values()) for (const w of rings.values()) n += 1 + w.items.length;
     for (const o of this.seqOwner.values()) n += o.size + 1;
     return n;
   }

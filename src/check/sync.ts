@@ -53,7 +53,7 @@
  */
 import type { DisconnectEvent, HistoryEvent, ReadEvent, UnreadEvent } from '../history/events.ts';
 import { HistogramSet } from '../stats/hdr.ts';
-import { ledgerHandle, type Ledger, type LedgerHandle } from './ledger.ts';
+import type { Ledger, LedgerNote } from './ledger.ts';
 import type { CheckResult, Checker } from './types.ts';
 import { buildWitness, WitnessList } from './witness.ts';
 
@@ -118,7 +118,6 @@ export class SyncChecker implements Checker {
   readonly name = 'sync';
   readonly histograms = new HistogramSet();
   readonly maxStaleMs: number;
-  private readonly h: LedgerHandle;
   /** conv -> account -> state. */
   private readonly states = new Map<string, Map<string, AccountConv>>();
   /** Every state, in creation order (the order of end-of-run witnesses). */
@@ -141,8 +140,10 @@ export class SyncChecker implements Checker {
   private longestStaleMs = 0;
   private readonly witnesses = new WitnessList();
 
-  constructor(ledger?: Ledger, options: SyncOptions = {}) {
-    this.h = ledgerHandle(ledger);
+  constructor(
+    private readonly ledger: Ledger,
+    options: SyncOptions = {},
+  ) {
     this.maxStaleMs = options.maxStaleMs ?? DEFAULT_MAX_STALE_MS;
   }
 
@@ -155,7 +156,7 @@ export class SyncChecker implements Checker {
   private newState(byAccount: Map<string, AccountConv>, account: string, conv: string): AccountConv {
     let devices = this.shown.get(conv);
     if (devices === undefined) this.shown.set(conv, (devices = new Map()));
-    const log: Accepted[] = [{ atMs: this.h.ledger.nowMs, lo: 0, hi: 0 }];
+    const log: Accepted[] = [{ atMs: this.ledger.nowMs, lo: 0, hi: 0 }];
     const s: AccountConv = { account, conv, devices, floor: 0, unread: new Set(), pending: new Map(), unknownReadSeq: 0, log };
     byAccount.set(account, s);
     this.allStates.push(s);
@@ -175,12 +176,11 @@ export class SyncChecker implements Checker {
   }
 
   private accountOf(device: string, fallback: string): string {
-    return this.h.ledger.topology.accountOf(device) ?? fallback;
+    return this.ledger.topology.accountOf(device) ?? fallback;
   }
 
-  step(e: HistoryEvent): void {
-    const ledger = this.h.ledger;
-    if (this.h.owned) ledger.step(e);
+  step(e: HistoryEvent, note: LedgerNote): void {
+    const ledger = this.ledger;
     switch (e.type) {
       case 'unread':
         this.onUnread(e);
@@ -190,8 +190,9 @@ export class SyncChecker implements Checker {
         return;
       case 'ack':
       case 'deliver': {
-        const note = ledger.last;
-        if ((note?.type !== 'ack' && note?.type !== 'deliver') || !note.newId || note.msg === undefined) return;
+        // Unread counts are judged against numeric positions only (see `result`).
+        const seq = e.seq;
+        if ((note.type !== 'ack' && note.type !== 'deliver') || !note.newId || note.msg === undefined || seq === undefined) return;
         const members = ledger.topology.membersOf(e.conv);
         if (members === undefined) return;
         const senderAccount = note.msg.senderAccount;
@@ -200,8 +201,8 @@ export class SyncChecker implements Checker {
         for (const account of members) {
           if (account === senderAccount) continue;
           const s = byAccount.get(account) ?? this.newState(byAccount, account, e.conv);
-          if (e.seq > s.floor && !s.unread.has(e.seq)) {
-            s.unread.add(e.seq);
+          if (seq > s.floor && !s.unread.has(seq)) {
+            s.unread.add(seq);
             this.changed(s, e, true);
           }
         }
@@ -256,12 +257,14 @@ export class SyncChecker implements Checker {
   }
 
   private onRead(e: ReadEvent): void {
+    const seq = e.seq;
+    if (seq === undefined) return;
     const s = this.state(this.accountOf(e.device, e.account), e.conv);
     s.lastRead = e;
-    if (e.seq <= s.floor) return;
+    if (seq <= s.floor) return;
     const before = this.latest(s);
     const prev = s.pending.get(e.device);
-    if (prev === undefined || e.seq > prev.seq) s.pending.set(e.device, { seq: e.seq, event: e });
+    if (prev === undefined || seq > prev.seq) s.pending.set(e.device, { seq, event: e });
     let set = this.pendingBy.get(e.device);
     if (set === undefined) this.pendingBy.set(e.device, (set = new Set()));
     set.add(s);
@@ -336,7 +339,7 @@ export class SyncChecker implements Checker {
       if (s.pendingSinceMs !== undefined) this.superseded++;
       s.pendingSinceMs = cause.atMs;
     }
-    for (const device of this.h.ledger.topology.devicesOf(s.account)) {
+    for (const device of this.ledger.topology.devicesOf(s.account)) {
       const d = s.devices.get(device);
       if (d !== undefined) this.evaluate(d, cause.atMs, cause, false, lo, hi);
     }
@@ -381,7 +384,7 @@ export class SyncChecker implements Checker {
     const since = d.wrongSinceMs;
     if (since === undefined) return;
     d.wrongSinceMs = undefined;
-    const ledger = this.h.ledger;
+    const ledger = this.ledger;
     const network = ledger.topology.networkOf(d.device);
     const quietFrom = ledger.faults.quietSince(network, since, atMs);
     if (quietFrom === undefined) {
@@ -413,7 +416,7 @@ export class SyncChecker implements Checker {
   /** `want`: the right value with every read applied (`latest(s)`). */
   private tryConverge(s: AccountConv, atMs: number, want: number): void {
     if (s.pendingSinceMs === undefined) return;
-    for (const device of this.h.ledger.topology.devicesOf(s.account)) {
+    for (const device of this.ledger.topology.devicesOf(s.account)) {
       if (s.devices.get(device)?.shown !== want) return;
     }
     this.histograms.recordMs('sync', atMs - s.pendingSinceMs);
@@ -421,7 +424,7 @@ export class SyncChecker implements Checker {
   }
 
   result(): CheckResult {
-    const ledger = this.h.ledger;
+    const ledger = this.ledger;
     const metrics: Record<string, number> = {
       unreadEvents: this.unreadEvents,
       superseded: this.superseded,
@@ -430,6 +433,11 @@ export class SyncChecker implements Checker {
       excusedByFault: this.excusedByFault,
       longestStaleMs: Math.round(this.longestStaleMs),
     };
+    const driver = ledger.declaration;
+    if (!driver.unreadCounts || driver.ordering !== 'number') {
+      const why = !driver.unreadCounts ? 'reports no unread counts (capabilities.unreadCounts: false)' : `gives no numeric positions to count unread messages by (capabilities.ordering: '${driver.ordering}')`;
+      return { name: this.name, status: 'not-checked', count: 0, witnesses: [], metrics, unsupported: true, note: `driver ${driver.name} ${why}` };
+    }
     if (this.unreadEvents === 0) {
       return { name: this.name, status: 'not-checked', count: 0, witnesses: [], metrics, note: 'no unread events in the run' };
     }

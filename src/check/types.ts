@@ -1,8 +1,10 @@
 /**
  * The types every checker shares. A checker is a pure fold over the history: `step` each event in
- * order, then `result()`; it never touches sockets or clocks.
+ * order, with what the ledger learned about it, then `result()`; it never touches sockets or clocks.
  */
 import type { HistoryEvent } from '../history/events.ts';
+import type { LedgerNote } from './ledger.ts';
+import type { ConnectionSummary } from './connection-attempts.ts';
 import type { LatencySummary } from '../stats/hdr.ts';
 
 export type { LatencySummary };
@@ -27,13 +29,22 @@ export interface CheckResult {
   count: number;
   witnesses: Witness[];
   note?: string;
+  /**
+   * Set on a `not-checked` result when the driver declared it cannot give what the check needs
+   * (the note says which capability): the gate does not require such a check.
+   */
+  unsupported?: true;
   metrics?: Record<string, number>;
 }
 
-/** A fold over the history that judges one concern. */
+/**
+ * A fold over the history that judges one concern. `note` is what the ledger's step returned for
+ * `e` (the ledger is stepped first, by the judge or by {@link foldChecker}); a checker may also
+ * read the ledger it was built on (population, faults, records), never another checker.
+ */
 export interface Checker {
   readonly name: string;
-  step(e: HistoryEvent): void;
+  step(e: HistoryEvent, note: LedgerNote): void;
   result(): CheckResult;
 }
 
@@ -52,6 +63,8 @@ export interface Verdict {
   metrics: Record<string, LatencySummary>;
   /** Delivery delay per second of the run (`delivery`'s samples, bucketed by arrival time), for charts. */
   series?: DelayPoint[];
+  /** Connection attempts: how many failed, at which step and why. */
+  connections?: ConnectionSummary;
 }
 
 /** Every check and the delay metrics composed into one fold. */

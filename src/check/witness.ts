@@ -3,7 +3,7 @@
  * deliveries, the connection events of the devices involved, and the faults active meanwhile.
  */
 import type { HistoryEvent } from '../history/events.ts';
-import { trailOf, type Ledger, type MessageRecord } from './ledger.ts';
+import type { Ledger, MessageRecord } from './ledger.ts';
 import { MAX_WITNESSES, type Witness } from './types.ts';
 
 /** Parts of a witness. */
@@ -14,6 +14,8 @@ export interface WitnessParts {
   atMs?: number;
   /** Message whose own trail (if still held) goes into the witness. */
   msg?: MessageRecord;
+  /** The message's trail as a ledger note gave it (full at the event that settled it); default `msg.trail`. */
+  msgTrail?: readonly HistoryEvent[];
   /** Further events proving the anomaly (e.g. the offending delivery). */
   events?: readonly HistoryEvent[];
   /** Devices whose recent connection events belong in the trail. */
@@ -33,7 +35,7 @@ export function buildWitness(ledger: Ledger, parts: WitnessParts): Witness {
       trail.push(e);
     }
   };
-  if (parts.msg !== undefined) for (const e of trailOf(parts.msg)) add(e);
+  for (const e of parts.msgTrail ?? parts.msg?.trail ?? []) add(e);
   for (const e of parts.events ?? []) add(e);
   for (const d of parts.devices ?? []) for (const e of ledger.connections.of(d)) add(e);
   const fromMs = parts.fromMs ?? parts.msg?.intendedMs ?? parts.atMs ?? ledger.nowMs;

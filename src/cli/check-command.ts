@@ -6,10 +6,10 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createJudge } from '../check/index.ts';
+import { createJudge, exitCodeOf } from '../check/index.ts';
 import { readHistory } from '../history/reader.ts';
 import { UsageError } from '../errors.ts';
-import { exitCodeOf, type Summary } from '../report/summary.ts';
+import type { Summary } from '../report/summary.ts';
 import { FaultLog } from '../report/fault-log.ts';
 import { summarize } from './summarize.ts';
 import { REPORT_FILES, writeReports } from '../report/write.ts';

@@ -15,6 +15,7 @@ import { encodeHistograms, manifestOf, writeHistograms, writeManifest } from '..
 import { HistoryWriter } from '../history/writer.ts';
 import { guardListener } from '../history/guard.ts';
 import { runPlan, makeRunId, type RunOutcome } from '../run/runner.ts';
+import { RunEndLatch, endReasonOf } from '../run/run-end.ts';
 import { LiveProgressTracker, type LiveProgress } from '../report/progress.ts';
 import { HarnessError, InvalidScenarioError, UsageError } from '../errors.ts';
 import { checkHttpTarget, checkTarget, readTrust, type TlsTrust } from '../net/target.ts';
@@ -23,6 +24,7 @@ import { staleProxyWarning } from '../net/stale-proxies.ts';
 import type { Driver } from '../drivers/driver.ts';
 import { checkDriver, loadDriver } from '../drivers/load.ts';
 import { referenceDriver } from '../drivers/reference.ts';
+import { checkScenarioForDriver } from '../drivers/capabilities.ts';
 import { exitCodeOf, type Summary } from '../report/summary.ts';
 import { FaultLog } from '../report/fault-log.ts';
 import { summarize } from './summarize.ts';
@@ -184,6 +186,8 @@ export async function prepare(o: RunScenarioOptions): Promise<{ scenario: Scenar
     scenario = validateScenario({ ...scenario, duration: limit, faults: scenario.faults.filter((f) => f.at <= limit) });
   }
   const slas = mergeSlas(scenario.sla, o.sla ?? []);
+  // Traffic the driver cannot carry, or sizes beyond its limits: a bad scenario for it (exit 2).
+  checkScenarioForDriver(scenario, run.driver);
   const whole = buildPlan(scenario, o.seed);
   const plan = o.shard ? shardPlan(whole, o.shard) : whole;
   return { scenario, plan, slas, notes, ...run };
@@ -324,10 +328,12 @@ async function runWithReports(
     }
     // runPlan turns run failures into its outcome; anything else is a harness bug, and the run
     // still gets its report (DESIGN: every run writes a report).
+    const cause = `harness failure: ${err instanceof Error ? err.message : String(err)}`;
     outcome = {
       runId,
+      end: { kind: 'infrastructure', step: 'set-up', source: 'harness', cause },
       endReason: 'error',
-      infraError: `harness failure: ${err instanceof Error ? err.message : String(err)}`,
+      infraError: cause,
       self: { worstEventLoopP99Ms: 0, worstSenderLagP99Ms: 0, senderLagMaxMs: 0, overloaded: null },
       target: o.target ?? '',
       toxiproxy: null,
@@ -337,33 +343,32 @@ async function runWithReports(
   } finally {
     o.signal?.removeEventListener('abort', forward);
   }
-  let infraError = outcome.infraError;
-  if (ac.signal.aborted && ac.signal.reason instanceof Error && ac.signal.reason.name !== 'AbortError') {
-    infraError ??= ac.signal.reason.message;
-  }
+  // What goes wrong after the run (writing, judging) joins its end: the first cause is kept.
+  const end = RunEndLatch.from(outcome.end, outcome.infraError);
+  const failedAfter = (cause: string) => end.report({ kind: 'infrastructure', step: 'teardown', source: 'harness', cause });
   try {
     await writer.close();
   } catch (err) {
-    infraError ??= `could not write the history file: ${(err as Error).message}`;
+    failedAfter(`could not write the history file: ${(err as Error).message}`);
   }
   if (broken.length > 0) {
-    infraError ??= `${broken.join('; ')} (the history file has every event; re-judge with \`chatstorm check ${dir}\`)`;
+    failedAfter(`${broken.join('; ')} (the history file has every event; re-judge with \`chatstorm check ${dir}\`)`);
   }
   let verdict: Verdict;
   try {
     verdict = judge.result();
   } catch (err) {
-    infraError ??= `the judge failed: ${err instanceof Error ? err.message : String(err)}`;
+    failedAfter(`the judge failed: ${err instanceof Error ? err.message : String(err)}`);
     verdict = { checks: {}, metrics: {} };
   }
-  const summarizeWith = (error: string | null) =>
+  const summarizeRun = () =>
     withBaseline(
       {
         ...summarize({
           verdict,
           slas,
-          infraError: error,
-          run: { runId, scenario: plan.scenario, seed: plan.seed, startedAt: faults.startedAt, endReason: outcome.endReason },
+          infraError: end.error,
+          run: { runId, scenario: plan.scenario, seed: plan.seed, startedAt: faults.startedAt, endReason: endReasonOf(end.end) },
           harness: { ...outcome.self, events: outcome.events },
           target: outcome.target || null,
           toxiproxy: outcome.toxiproxy,
@@ -373,7 +378,7 @@ async function runWithReports(
       },
       baseline,
     );
-  let summary = summarizeWith(infraError);
+  let summary = summarizeRun();
   try {
     await writeReports(dir, summary, { delay: verdict.series ?? [], series: runSeries.result() });
     // A shard saves its histograms encoded: the merge adds their counts (never percentiles).
@@ -381,7 +386,8 @@ async function runWithReports(
   } catch (err) {
     // A full disk (ENOSPC) or a folder that went away: the run was judged, so say what it found on
     // the console, as an infrastructure error (exit 3), rather than a bare stack trace.
-    summary = summarizeWith(infraError ?? `could not write the reports to ${dir}: ${err instanceof Error ? err.message : String(err)}`);
+    failedAfter(`could not write the reports to ${dir}: ${err instanceof Error ? err.message : String(err)}`);
+    summary = summarizeRun();
   }
   const stepNote = await publishStepSummary(renderMarkdown(summary));
   if (stepNote !== null) notes.push(stepNote);

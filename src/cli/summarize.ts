@@ -1,5 +1,5 @@
-import { evaluateSlas, type Sla, type Verdict } from '../check/index.ts';
-import { decide, SUMMARY_SCHEMA, type Summary } from '../report/summary.ts';
+import { gate, type Sla, type Verdict } from '../check/index.ts';
+import { SUMMARY_SCHEMA, type Summary } from '../report/summary.ts';
 
 export interface SummarizeInput {
   verdict: Verdict;
@@ -13,27 +13,24 @@ export interface SummarizeInput {
 }
 
 /**
- * Judge the SLAs, apply the gate and assemble summary.json: shared by `run` and `check`, so a saved
- * run re-judges to the same verdict. A run that did not end `complete` (interrupted, overloaded,
- * crashed) is an infrastructure error whatever the checks say: its missing deliveries are the
- * harness's doing, not the server's.
+ * Assemble summary.json around the gate's answer (src/check/gate.ts): shared by `run` and
+ * `check`, so a saved run re-judges to the same verdict.
  */
 export function summarize(i: SummarizeInput): Summary {
-  const sla = evaluateSlas(i.slas, i.verdict);
-  const infraError = i.infraError ?? (i.run.endReason === 'complete' ? null : `run ended early: ${i.run.endReason}`);
-  const gate = decide(i.verdict, sla, infraError);
+  const g = gate({ verdict: i.verdict, slas: i.slas, infraError: i.infraError, endReason: i.run.endReason });
   return {
     schema: SUMMARY_SCHEMA,
-    verdict: gate.verdict,
-    reasons: gate.reasons,
+    verdict: g.verdict,
+    reasons: g.reasons,
     ...i.run,
-    error: infraError,
+    error: g.error,
     checks: i.verdict.checks,
     metrics: i.verdict.metrics,
-    sla,
+    sla: g.sla,
     harness: i.harness,
     target: i.target,
     toxiproxy: i.toxiproxy,
     faults: i.faults,
+    ...(i.verdict.connections === undefined ? {} : { connections: i.verdict.connections }),
   };
 }

@@ -1,4 +1,4 @@
-import type { MessageKind } from '../protocol/frames.ts';
+import type { MessageKind } from '../domain/index.ts';
 
 const EMOJI = ['😀', '👍', '🙏', '📦', '🚚', '❤️', '😅', '🎉', '✅', '❓'];
 const WORDS = ['order', 'refund', 'shipping', 'size', 'colour', 'tracking', 'customs', 'invoice', 'thanks', 'please', 'when', 'arrive'];

@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { InvalidDriverError } from '../errors.ts';
-import type { Driver } from './driver.ts';
+import { DRIVER_CONTRACT, type Driver } from './driver.ts';
 import { referenceDriver } from './reference.ts';
 
 /** Drivers that ship with chatstorm, by the name `--driver` takes. */
@@ -18,7 +18,7 @@ export const BUILTIN_DRIVERS: Readonly<Record<string, Driver>> = { reference: re
 const REQUIRED_METHODS = ['provision', 'connect'] as const;
 
 const EXPECTED =
-  'expected `export default defineDriver({ name, provision, connect, ... })` (or `export const driver = ...`), ' +
+  'expected `export default defineDriver({ contract: 2, name, capabilities, limits, provision, connect, ... })` (or `export const driver = ...`), ' +
   'see `chatstorm init` for a skeleton';
 
 /** Whether `spec` names a module file rather than a built-in driver. */
@@ -66,6 +66,12 @@ export function checkDriver(value: unknown, what = 'driver'): Driver {
   const problems: string[] = [];
   if (typeof d.name !== 'string' || d.name === '') problems.push('`name` must be a non-empty string');
   for (const m of REQUIRED_METHODS) if (typeof d[m] !== 'function') problems.push(`\`${m}\` must be a function, got ${typeof d[m]}`);
+  if (d.contract !== DRIVER_CONTRACT) {
+    problems.push(`\`contract\` must be ${DRIVER_CONTRACT} (this chatstorm speaks driver contract ${DRIVER_CONTRACT}, docs/drivers.md), got ${JSON.stringify(d.contract)}`);
+  }
+  for (const f of ['capabilities', 'limits'] as const) {
+    if (typeof d[f] !== 'object' || d[f] === null) problems.push(`\`${f}\` must be an object (what the back end can do, docs/drivers.md), got ${d[f] === null ? 'null' : typeof d[f]}`);
+  }
   if (problems.length > 0) throw new InvalidDriverError(`${what}: not a driver: ${problems.join('; ')}; ${EXPECTED}`);
   return value as Driver;
 }

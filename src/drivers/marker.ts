@@ -3,6 +3,8 @@
  * that checking works on any back end, whatever ids it assigns. Drivers for back ends without
  * client message ids read the key back with `decodeMarker`.
  */
+import { parseMessageKey } from '../domain/index.ts';
+
 export interface Marker {
   runId: string;
   key: string;
@@ -25,6 +27,6 @@ export function decodeMarker(body: string): Marker | null {
   if (parts.length !== 3) return null;
   const [runId, key, intended] = parts as [string, string, string];
   const intendedMs = Number(intended);
-  if (!runId || !key.includes('#') || !Number.isFinite(intendedMs)) return null;
+  if (!runId || parseMessageKey(key) === null || !Number.isFinite(intendedMs)) return null;
   return { runId, key, intendedMs };
 }

@@ -8,14 +8,19 @@
  *             order on the wire is its send order; chunks wait for the socket (backpressure)
  *   connect:  welcome (unread counts of every conversation -> handlers.unread, source 'welcome')
  *             -> sync(cursors) -> synced per conversation -> live
+ *   position: the device's catch-up position is its cursor per conversation (highest seq handed
+ *             over, or acknowledged for its own messages), capped below any message still held
+ *             back (attachments downloading), so a reconnect replays what the device was never
+ *             handed; reported as a frozen snapshot after each change, synced from at connect
  *   receive:  msg -> [download -> download-start -> chunk* (hashed as they come) -> download-done]*
  *             -> handlers.message(sha256); later messages of that conversation wait behind it
  */
 import { createHash, type Hash } from 'node:crypto';
 import WebSocket from 'ws';
 import { decodeChunk, encodeChunk, type AttachmentRef, type ClientFrame, type MessageFrame, type ServerFrame, type ProvisionRequest } from '../protocol/frames.ts';
-import type { Connection, ConnectOptions, DeviceHandlers, Driver, FetchOutcome, HistoryPage, HistoryRequest, InboundMessage, OutboundAttachment, OutboundMessage } from './driver.ts';
-import type { PlannedAccount, PlannedConversation } from '../plan/plan.ts';
+import { DRIVER_CONTRACT, type Connection, type ConnectOptions, type DeviceHandlers, type Driver, type HistoryPage, type HistoryRequest, type InboundMessage, type OutboundAttachment, type OutboundMessage, type FetchOutcome, type ProvisionRequest as DriverProvisionRequest } from './driver.ts';
+import { MESSAGE_KINDS } from '../domain/index.ts';
+import { MAX_ATTACHMENT_BYTES, MAX_ATTACHMENTS_PER_MESSAGE, MAX_BODY_BYTES } from '../protocol/frames.ts';
 import { UnreachableError, ChatstormError } from '../errors.ts';
 import { certificateHint, clientOptions, endpointOf, type Target } from '../net/target.ts';
 import { requestEndpoint } from '../net/http-request.ts';
@@ -55,10 +60,74 @@ function httpBase(url: string): string {
   return url.replace(/^ws(s?):\/\//, 'http$1://').replace(/\/+$/, '');
 }
 
-export const referenceDriver: Driver = {
-  name: 'reference',
+/**
+ * What a device keeps across its connections: its cursors and the messages held back, from
+ * which each catch-up position snapshot is made.
+ */
+export class ReferenceDeviceState {
+  /** Highest seq seen per conversation (handed over, or acknowledged for own messages). */
+  readonly cursors = new Map<string, number>();
+  /** Messages received and not handed over yet: conv -> seqs. */
+  private readonly held = new Map<string, Set<number>>();
 
-  async provision(url: string, accounts: readonly PlannedAccount[], conversations: readonly PlannedConversation[], t?: Target) {
+  /** A message of `conv` at `seq` was handed over or acknowledged: true when the cursor moved. */
+  seen(conv: string, seq: number): boolean {
+    const prev = this.cursors.get(conv);
+    if (prev !== undefined && seq <= prev) return false;
+    this.cursors.set(conv, seq);
+    return true;
+  }
+
+  hold(conv: string, seq: number): void {
+    let seqs = this.held.get(conv);
+    if (seqs === undefined) this.held.set(conv, (seqs = new Set()));
+    seqs.add(seq);
+  }
+
+  /** A held message was handed over: true when that freed the conversation's position. */
+  release(conv: string, seq: number): boolean {
+    const seqs = this.held.get(conv);
+    if (!seqs?.delete(seq)) return false;
+    if (seqs.size === 0) this.held.delete(conv);
+    return true;
+  }
+
+  /** The catch-up position: cursors, each capped below the lowest message of its conversation still held. */
+  snapshot(): Readonly<Record<string, number>> {
+    const out: Record<string, number> = Object.fromEntries(this.cursors);
+    for (const [conv, seqs] of this.held) {
+      let lowest = Infinity;
+      for (const seq of seqs) if (seq < lowest) lowest = seq;
+      const cap = Math.max(0, lowest - 1);
+      const cur = out[conv];
+      if (cur === undefined || cur > cap) out[conv] = cap;
+    }
+    // A fresh object per report, never written to afterwards: a snapshot without the cost of freezing.
+    return out;
+  }
+}
+
+/** The reference driver: contract v2 over the reference protocol. */
+export const referenceDriver: Driver<undefined, ReferenceDeviceState> = {
+  contract: DRIVER_CONTRACT,
+  name: 'reference',
+  capabilities: {
+    ordering: 'number',
+    serverIds: 'global',
+    kinds: MESSAGE_KINDS,
+    attachments: true,
+    historyPages: true,
+    unreadCounts: true,
+    readMarkers: true,
+    groups: true,
+    clientIds: true,
+    resumption: false,
+  },
+  limits: { maxBodyBytes: MAX_BODY_BYTES, maxAttachmentBytes: MAX_ATTACHMENT_BYTES, maxAttachmentsPerMessage: MAX_ATTACHMENTS_PER_MESSAGE },
+
+  deviceState: () => new ReferenceDeviceState(),
+
+  async provision({ url, accounts, conversations, target: t }: DriverProvisionRequest) {
     const body: ProvisionRequest = {
       accounts: accounts.map((a) => ({ id: a.id, role: a.role, devices: a.devices.map((d) => ({ id: d.id, token: d.token })) })),
       conversations: conversations.map((c) => ({ id: c.id, kind: c.kind, members: c.members })),
@@ -78,18 +147,63 @@ export const referenceDriver: Driver = {
       );
     }
     if (!res.ok) throw new ProvisionError(`provisioning at ${target} failed: HTTP ${res.status} ${res.text}`);
+    return undefined;
   },
 
-  connect(opts: ConnectOptions): Promise<Connection> {
-    const { identity, handlers } = opts;
+  connect(opts: ConnectOptions<undefined, ReferenceDeviceState>): Promise<Connection> {
+    const { identity, state } = opts;
+    const position = (opts.position ?? {}) as Readonly<Record<string, number>>;
+    // The driver's own view of the device's handlers: cursors move as messages are handed over
+    // and acknowledged, and every move is reported as a new position snapshot.
+    const outer = opts.handlers;
+    const moved = (conv: string, seq: number, released = false): void => {
+      if (state.seen(conv, seq) || released) outer.position(state.snapshot());
+    };
+    const handlers: DeviceHandlers = {
+      ...outer,
+      message: (m) => {
+        const seq = m.position as number;
+        const released = state.release(m.conv, seq);
+        outer.message(m);
+        moved(m.conv, seq, released);
+      },
+      ack: (a) => {
+        outer.ack(a);
+        moved(a.conv, a.position as number);
+      },
+    };
+    // Holding a message caps the position below it at once: a reconnect from now on replays it.
+    const hold = (conv: string, seq: number): void => {
+      state.hold(conv, seq);
+      outer.position(state.snapshot());
+    };
     // The target's path is the base of the protocol's `/ws`; its query is kept beside ours.
     const url = new URL(opts.target?.url ?? opts.url);
     url.pathname = `${url.pathname.replace(/\/+$/, '')}/ws`;
     url.searchParams.set('device', identity.device);
     url.searchParams.set('token', identity.token);
     const client = clientOptions(opts.target);
-    // The target's Host (when it differs from the address dialled) and the server token together.
-    const ws = new WebSocket(url, { ...client, perMessageDeflate: false, handshakeTimeout: opts.timeoutMs, generateMask: zeroMask, headers: { ...client.headers, ...tokenHeaders() } });
+    // Steps of an attempt, reported as reached (a failed attempt is recorded with the last one).
+    const step = outer.step ?? (() => {});
+    step('tcp');
+    const ws = new WebSocket(url, {
+      ...client,
+      // The target's Host (when it differs from the address dialled) and the server token together.
+      headers: { ...client.headers, ...tokenHeaders() },
+      perMessageDeflate: false,
+      handshakeTimeout: opts.timeoutMs,
+      generateMask: zeroMask,
+      // ws lets the caller finish the upgrade request: the only place to see its TCP connect.
+      finishRequest: (req) => {
+        req.on('socket', (socket) => {
+          if (socket.connecting) socket.once('connect', () => step('upgrade'));
+          else step('upgrade');
+        });
+        req.end();
+      },
+    });
+    ws.once('upgrade', () => step('welcome'));
+    /** Conversations of the welcome with their last seq: where a device with no cursor starts. */
     const serverCursors = new Map<string, number>();
     const pendingPages = new Map<string, { resolve: (p: HistoryPage) => void; reject: (e: Error) => void }>();
     /** Probe fetches awaiting `download-start` or `error`, by req (`p<n>`; their chunks are ignored). */
@@ -122,17 +236,30 @@ export const referenceDriver: Driver = {
         clearTimeout(timer);
         opts.signal?.removeEventListener('abort', onAbort);
         live = true;
+        // A conversation the device never saw a message of starts at the server's last seq.
+        let fresh = false;
+        for (const [conv, seq] of serverCursors) {
+          if (!state.cursors.has(conv)) {
+            state.cursors.set(conv, seq);
+            fresh = true;
+          }
+        }
+        if (fresh) outer.position(state.snapshot());
         resolve(conn);
       };
       const conn: Connection = {
-        serverCursors,
         send: (m) => {
           if (m.attachments?.length || outbound?.busy) {
             outbound ??= new Outbound(ws, frame, handlers, isGone);
             outbound.enqueue(m);
           } else frame({ t: 'send', cid: m.key, conv: m.conv, kind: m.kind, body: m.body });
         },
-        markRead: (conv, seq) => frame({ t: 'read', conv, seq }),
+        markRead: (conv) => {
+          const seq = state.cursors.get(conv);
+          if (seq === undefined || seq === 0) return undefined;
+          frame({ t: 'read', conv, seq });
+          return seq;
+        },
         fetchAttachment: (id) =>
           new Promise<FetchOutcome>((res) => {
             if (gone) return res({ state: 'unknown', reason: 'connection closed' });
@@ -152,6 +279,7 @@ export const referenceDriver: Driver = {
             pendingPages.set(id, { resolve: res, reject: rej });
             frame({ t: 'history', req: id, conv: req.conv, before: req.before, after: req.after, limit: req.limit });
           }),
+        conversationsSeen: () => [...state.cursors].filter(([, seq]) => seq > 0).map(([conv]) => conv),
         close: () => {
           closedByUs = true;
           gone = true;
@@ -164,11 +292,11 @@ export const referenceDriver: Driver = {
         },
       };
       const deliver = (f: Omit<MessageFrame, 't'>) => {
-        const m: InboundMessage = { key: f.cid, conv: f.conv, id: f.id, seq: f.seq, from: f.from.device, kind: f.kind, replay: f.replay === true };
+        const m: InboundMessage = { key: f.cid, conv: f.conv, id: f.id, position: f.seq, from: f.from.device, kind: f.kind, replay: f.replay === true };
         const atts = f.attachments;
         if (atts !== undefined && atts.length > 0) m.attachments = atts.map((a) => a.id);
         if ((atts !== undefined && atts.length > 0 && opts.downloadAttachments !== false) || inbound?.holds(f.conv)) {
-          inbound ??= new Inbound(frame, handlers);
+          inbound ??= new Inbound(frame, handlers, hold);
           inbound.add(m, opts.downloadAttachments === false || atts === undefined ? [] : atts);
         } else {
           handlers.message(m);
@@ -191,10 +319,11 @@ export const referenceDriver: Driver = {
             const cursors: Record<string, number> = {};
             for (const c of f.convs) {
               serverCursors.set(c.conv, c.lastSeq);
-              cursors[c.conv] = opts.cursors.get(c.conv) ?? c.lastSeq;
+              cursors[c.conv] = position[c.conv] ?? c.lastSeq;
               handlers.unread({ conv: c.conv, count: c.unread, readSeq: c.readSeq, source: 'welcome' });
             }
             awaitingSync = new Set(Object.keys(cursors));
+            step('sync');
             frame({ t: 'sync', cursors });
             if (awaitingSync.size === 0) goLive();
             break;
@@ -206,10 +335,15 @@ export const referenceDriver: Driver = {
             deliver(f);
             break;
           case 'ack':
-            handlers.ack({ key: f.cid, conv: f.conv, id: f.id, seq: f.seq });
+            handlers.ack({ key: f.cid, conv: f.conv, id: f.id, position: f.seq });
             break;
           case 'nack':
-            handlers.nack({ key: f.cid, conv: f.conv, code: f.code, retryAfterMs: f.retryAfterMs });
+            // The server asks to slow down with `rate-limited` (docs/protocol.md): a retry; any other code is final.
+            handlers.refused({
+              key: f.cid,
+              conv: f.conv,
+              refusal: f.code === 'rate-limited' ? { kind: 'retry', afterMs: f.retryAfterMs ?? 1000, code: f.code } : { kind: 'final', code: f.code },
+            });
             break;
           case 'unread':
             handlers.unread({ conv: f.conv, count: f.count, readSeq: f.readSeq });
@@ -218,7 +352,7 @@ export const referenceDriver: Driver = {
             const p = pendingPages.get(f.req);
             if (p) {
               pendingPages.delete(f.req);
-              p.resolve({ messages: f.messages.map((m) => ({ key: m.cid, seq: m.seq, id: m.id })), hasMore: f.hasMore });
+              p.resolve({ messages: f.messages.map((m) => ({ key: m.cid, position: m.seq, id: m.id })), hasMore: f.hasMore });
             }
             break;
           }
@@ -306,7 +440,7 @@ class Outbound {
     const m = this.current;
     this.waiting.clear();
     this.current = null;
-    this.handlers.nack({ key: m.key, conv: m.conv, code: `upload-failed (${why})` });
+    this.handlers.refused({ key: m.key, conv: m.conv, refusal: { kind: 'final', code: `upload-failed (${why})` } });
     this.next();
     return true;
   }
@@ -394,6 +528,8 @@ class Inbound {
   constructor(
     private readonly frame: (f: ClientFrame) => void,
     private readonly handlers: DeviceHandlers,
+    /** The device's cursor must stay below a message held back (see ReferenceDeviceState). */
+    private readonly hold: (conv: string, seq: number) => void,
   ) {}
 
   holds(conv: string): boolean {
@@ -407,7 +543,7 @@ class Inbound {
     else this.byConv.set(m.conv, [held]);
     if (atts.length > 0) held.m.sha256 = held.hashes;
     // Before any download: the device's sync cursor must not pass a message it was not handed.
-    this.handlers.holding?.(m.conv, m.seq);
+    this.hold(m.conv, m.position as number);
     for (const [slot, a] of atts.entries()) {
       const req = `d${this.nextReq++}`;
       this.downloads.set(req, { held, slot, hash: createHash('sha256'), bytes: 0 });

@@ -9,7 +9,21 @@
  * Identity: `key` is the harness marker of a message, `<senderDevice>#<counter>`, the same on the
  * sending and every receiving side whatever ids the server assigns. `id` is the server's id.
  */
-import type { MessageKind, Role } from '../protocol/frames.ts';
+import type { MessageKind, Role } from '../domain/index.ts';
+
+/**
+ * What the run's driver declared (contract v2), as the checks need it: which of them can be
+ * judged. Absent in histories written before contract v2: the reference driver's.
+ */
+export interface DriverDeclaration {
+  name: string;
+  ordering: 'number' | 'token' | 'none';
+  serverIds: 'global' | 'per-copy' | 'none';
+  unreadCounts: boolean;
+  historyPages: boolean;
+  clientIds: boolean;
+  resumption: boolean;
+}
 
 /** History file format version (first line of a history file is the run-start event). */
 export const HISTORY_SCHEMA = 1;
@@ -32,6 +46,8 @@ export interface RunStartEvent extends At {
   sendWindowMs: number;
   /** How long after the send window deliveries may still arrive before loss is judged. */
   graceMs: number;
+  /** The driver's declaration (absent before contract v2: the reference driver). */
+  driver?: DriverDeclaration;
 }
 /** An account and its devices; emitted before any traffic. */
 export interface AccountEvent extends At {
@@ -54,6 +70,21 @@ export interface ConnectEvent extends At {
   type: 'connect';
   device: string;
   attempt: number;
+}
+/**
+ * A connection attempt failed: the last step it reached (the one that stalled or failed) and why.
+ * Steps are the driver's words; the reference driver's are `tcp` (connecting), `upgrade` (TCP
+ * up, HTTP upgrade sent), `welcome` (upgraded, awaiting the greeting), `sync` (catching up).
+ */
+export interface ConnectFailedEvent extends At {
+  type: 'connect-failed';
+  device: string;
+  attempt: number;
+  /** Last step reached, `start` when the driver reported none. */
+  step: string;
+  reason: string;
+  /** From the attempt's start to its failure. */
+  tookMs: number;
 }
 /** A device is connected and live (authenticated and synced). */
 export interface ConnectedEvent extends At {
@@ -93,8 +124,12 @@ export interface AckEvent extends At {
   device: string;
   conv: string;
   key: string;
-  id: string;
-  seq: number;
+  /** The stored message's id, when the ack carries one. */
+  id?: string;
+  /** Its position in the conversation, when the driver gives numbers. */
+  seq?: number;
+  /** Its position as an opaque comparable token, when the driver gives tokens. */
+  pos?: string;
 }
 /** The server rejected a send. `final` false means the harness will retry (e.g. rate limit). */
 export interface NackEvent extends At {
@@ -112,8 +147,12 @@ export interface DeliverEvent extends At {
   account: string;
   conv: string;
   key: string;
-  id: string;
-  seq: number;
+  /** This copy's server id, when the back end shows one. */
+  id?: string;
+  /** Position in the conversation, when the driver gives numbers. */
+  seq?: number;
+  /** Position as an opaque comparable token, when the driver gives tokens. */
+  pos?: string;
   /** Sending device according to the marker. */
   from: string;
   replay: boolean;
@@ -154,13 +193,14 @@ export interface UnreadEvent extends At {
    */
   source?: 'welcome';
 }
-/** A device marked a conversation read up to `seq`. */
+/** A device marked a conversation read up to `seq` (or the token `pos`). */
 export interface ReadEvent extends At {
   type: 'read';
   device: string;
   account: string;
   conv: string;
-  seq: number;
+  seq?: number;
+  pos?: string;
 }
 /** A history page was loaded. */
 export interface PageEvent extends At {
@@ -217,6 +257,7 @@ export type HistoryEvent =
   | AccountEvent
   | ConvEvent
   | ConnectEvent
+  | ConnectFailedEvent
   | ConnectedEvent
   | DisconnectEvent
   | SendEvent

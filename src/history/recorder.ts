@@ -1,6 +1,8 @@
 /**
  * The recorder: where the runner appends events. Listeners (the history file writer, the live
- * judge, the progress line) only listen; none of them can change an event.
+ * judge, the progress line) only listen and must not change an event: the recorder stamps the
+ * emitter's own object with its time and hands that same object to every listener (nothing
+ * freezes or copies it).
  *
  *   runner --emit--> Recorder --+--> HistoryWriter (reports/<run>/history.jsonl)
  *                               +--> Judge (checkers fold live)

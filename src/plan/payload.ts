@@ -3,7 +3,7 @@
  * distribution. Text kinds have a body of `bytes`; images and files have a short caption and
  * attachments; a multi-attachment message has several images and documents at once.
  */
-import type { MessageKind } from '../protocol/frames.ts';
+import type { MessageKind } from '../domain/index.ts';
 import type { PayloadKind, Scenario } from '../scenario/schema.ts';
 import type { Random } from './random.ts';
 

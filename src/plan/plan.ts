@@ -15,7 +15,7 @@
  * so adding a feature to a scenario does not reshuffle the rest of its plan.
  */
 import { createHash } from 'node:crypto';
-import type { MessageKind, Role } from '../protocol/frames.ts';
+import { messageKey, type MessageKind, type Role } from '../domain/index.ts';
 import type { Scenario, ToxicSpec } from '../scenario/schema.ts';
 import { Random } from './random.ts';
 import { arrivalTimes } from './arrivals.ts';
@@ -239,7 +239,7 @@ export function buildPlan(s: Scenario, seedOverride?: number): Plan {
   const sends: PlannedSend[] = raw.map((r) => {
     const n = (counters.get(r.device) ?? 0) + 1;
     counters.set(r.device, n);
-    return { ...r, key: `${r.device}#${n}` };
+    return { ...r, key: messageKey(r.device, n) };
   });
   reads.sort(byTimeThenDevice);
 

@@ -16,6 +16,11 @@
  *     | <------------- page (req) -------------- |
  */
 
+// The protocol carries the harness's domain words as they are (src/domain).
+import type { MessageKind, Role } from '../domain/index.ts';
+export type { MessageKind, Role };
+export { MESSAGE_KINDS } from '../domain/index.ts';
+
 /** Protocol version carried in `welcome.protocol`. */
 export const PROTOCOL_VERSION = 1;
 
@@ -45,13 +50,6 @@ export const MAX_ATTACHMENTS_PER_MESSAGE = 10;
 export const DOWNLOAD_CHUNK_BYTES = 256 * 1024;
 /** Longest transfer id (`up` / `req`) that can prefix a binary chunk, in bytes of ASCII. */
 export const MAX_TRANSFER_ID_BYTES = 64;
-
-/** Kinds of chat message the harness sends. */
-export type MessageKind = 'text' | 'emoji' | 'long-text' | 'image' | 'file';
-export const MESSAGE_KINDS: readonly MessageKind[] = ['text', 'emoji', 'long-text', 'image', 'file'];
-
-/** Account roles. */
-export type Role = 'agent' | 'customer';
 
 /** An attachment reference inside a message (bytes are uploaded separately; see docs/protocol.md). */
 export interface AttachmentRef {

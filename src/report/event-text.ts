@@ -8,6 +8,12 @@ import { formatMs } from './units.ts';
 /** Run time as `31.8 s`. */
 export const runTime = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
 
+/** ` as seq 41 (id m9)`: what the server said of a stored copy, as far as the driver tells. */
+function where(e: { seq?: number; pos?: string; id?: string }): string {
+  const at = e.seq !== undefined ? ` as seq ${e.seq}` : e.pos !== undefined ? ` at position ${e.pos}` : '';
+  return `${at}${e.id !== undefined ? ` (id ${e.id})` : ''}`;
+}
+
 /** One event as a sentence, without its time. */
 export function describeEvent(e: HistoryEvent): string {
   switch (e.type) {
@@ -21,6 +27,8 @@ export function describeEvent(e: HistoryEvent): string {
       return `${e.kind} conversation ${e.conv}: ${e.members.join(', ')}`;
     case 'connect':
       return `${e.device} connecting (attempt ${e.attempt})`;
+    case 'connect-failed':
+      return `${e.device} failed to connect (attempt ${e.attempt}) at step ${e.step} after ${formatMs(e.tookMs)}: ${e.reason}`;
     case 'connected':
       return `${e.device} connected (took ${formatMs(e.tookMs)})`;
     case 'disconnect':
@@ -28,11 +36,11 @@ export function describeEvent(e: HistoryEvent): string {
     case 'send':
       return `${e.device} sent ${e.key} in ${e.conv} (${e.kind}, ${e.bytes} B${e.attempt > 1 ? `, attempt ${e.attempt}` : ''}), planned for ${runTime(e.intendedMs)}`;
     case 'ack':
-      return `server acked ${e.key} to ${e.device} as seq ${e.seq} (id ${e.id})`;
+      return `server acked ${e.key} to ${e.device}${where(e)}`;
     case 'nack':
       return `server rejected ${e.key} from ${e.device}: ${e.code}${e.final ? '' : ' (retried)'}`;
     case 'deliver':
-      return `${e.device} received ${e.key} in ${e.conv} as seq ${e.seq} (id ${e.id})${e.replay ? ' by sync replay' : ''}`;
+      return `${e.device} received ${e.key} in ${e.conv}${where(e)}${e.replay ? ' by sync replay' : ''}`;
     case 'unread':
       return `${e.device} told ${e.conv} has ${e.count} unread${e.readSeq === undefined ? '' : ` (read up to seq ${e.readSeq})`}${e.source === 'welcome' ? ' on connect' : ''}`;
     case 'read':

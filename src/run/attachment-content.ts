@@ -6,7 +6,7 @@
  */
 import { webcrypto } from 'node:crypto';
 import { MAX_ATTACHMENT_BYTES } from '../protocol/frames.ts';
-import type { MessageKind } from '../protocol/frames.ts';
+import type { MessageKind } from '../domain/index.ts';
 import type { OutboundAttachment } from '../drivers/driver.ts';
 import { Random } from '../plan/random.ts';
 

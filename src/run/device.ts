@@ -1,22 +1,19 @@
 /**
  * A virtual device: one account's phone, desktop or browser tab. It keeps a connection through
  * its network, an outbox of unacknowledged messages (resent with the same key after a
- * reconnect), and the last sequence it saw per conversation (to sync from after a reconnect).
- *
- * Sync cursor: the highest seq handed over or acknowledged (own messages are never delivered back
- * to the sending device, so the ack is what lets a sync skip them), capped below the lowest
- * message the driver still holds (e.g. attachments downloading). Held messages stay on record
- * across a lost connection until they are handed over, so a reconnect replays them.
+ * reconnect, each write numbered as its attempt), the driver's state for this device (the same
+ * object on every connection) and the last catch-up position the driver reported (opaque,
+ * handed back to the next connect).
  *
  *   offline --connect--> connecting --live--> live --closed--> offline (backoff) --> connecting
  *                                               |
  *                                          stop() --> stopped
  */
-import type { Connection, Driver, DeviceIdentity, InboundMessage, OutboundAttachment, UnreadReport } from '../drivers/driver.ts';
+import type { AckReport, Connection, Driver, DeviceIdentity, InboundMessage, OutboundAttachment, Refusal, UnreadReport } from '../drivers/driver.ts';
 import type { Target } from '../net/target.ts';
 import type { Recorder } from '../history/recorder.ts';
 import type { AckEvent, DeliverEvent, FetchEvent, SendEvent, UnreadEvent } from '../history/events.ts';
-import type { MessageKind } from '../protocol/frames.ts';
+import type { MessageKind } from '../domain/index.ts';
 import { backoffMs } from './backoff.ts';
 
 export interface PendingMessage {
@@ -45,16 +42,15 @@ export interface DeviceHooks {
 
 export interface DeviceOptions {
   identity: DeviceIdentity;
-  network: string;
   url: string;
   /** The target through this device's network (see `ConnectOptions.target`). */
   target?: Target;
   driver: Driver;
+  /** What the driver's `provision` returned for this run. */
+  context?: unknown;
   recorder: Recorder;
   random: () => number;
   connectTimeoutMs: number;
-  /** Called each time the device is live. */
-  onLive?: (d: VirtualDevice) => void;
   hooks?: DeviceHooks;
   /**
    * Download inbound attachments and record their sha256 (default true). When false, sends do not
@@ -88,13 +84,10 @@ export class VirtualDevice {
   state: DeviceState = 'offline';
   /** Unacknowledged messages by key, in send order. */
   readonly outbox = new Map<string, PendingMessage>();
-  /** Highest seq seen per conversation (handed over, or acknowledged for own messages). */
-  readonly cursors = new Map<string, number>();
-  /**
-   * Messages the driver reported holding and has not handed over yet: conv -> seqs. Null while
-   * none (the common case: a device stays small and the deliver path does one null check).
-   */
-  private held: Map<string, Set<number>> | null = null;
+  /** The driver's state for this device (`driver.deviceState`), kept across connections. */
+  readonly driverState: unknown;
+  /** The catch-up position the driver last reported (opaque; handed back on connect). */
+  position: unknown = undefined;
   private conn: Connection | null = null;
   private attempt = 0;
   private downSince: number | null = null;
@@ -104,6 +97,8 @@ export class VirtualDevice {
   /** Aborts the connection attempt in flight (stop()). */
   private attemptAbort: AbortController | null = null;
   private wasLive = false;
+  /** The step the current connection attempt reached (driver's words), for `connect-failed`. */
+  private attemptStep = 'start';
   /** History loads under way (the runner's drain waits for them). */
   historyLoads = 0;
   /** Attachment probes under way (the runner's drain waits for them). */
@@ -112,6 +107,7 @@ export class VirtualDevice {
   constructor(private readonly o: DeviceOptions) {
     this.id = o.identity.device;
     this.account = o.identity.account;
+    this.driverState = o.driver.deviceState?.(o.identity);
   }
 
   /** Connect until live; resolves true when live, false when stopped first. */
@@ -122,6 +118,8 @@ export class VirtualDevice {
       this.attempt++;
       this.state = 'connecting';
       recorder.emit({ type: 'connect', device: this.id, attempt: this.attempt });
+      const startedMs = recorder.now();
+      this.attemptStep = 'start';
       const attempt = new AbortController();
       this.attemptAbort = attempt;
       try {
@@ -129,7 +127,9 @@ export class VirtualDevice {
           url: this.o.url,
           ...(this.o.target ? { target: this.o.target } : {}),
           identity: this.o.identity,
-          cursors: this.syncCursors(),
+          context: this.o.context,
+          state: this.driverState,
+          position: this.position,
           timeoutMs: this.o.connectTimeoutMs,
           handlers: this.handlers,
           downloadAttachments: this.o.downloadAttachments ?? true,
@@ -140,13 +140,11 @@ export class VirtualDevice {
           conn.close();
           return false;
         }
-        for (const [conv, seq] of conn.serverCursors) if (!this.cursors.has(conv)) this.cursors.set(conv, seq);
         this.conn = conn;
         this.state = 'live';
         recorder.emit({ type: 'connected', device: this.id, tookMs: recorder.now() - (this.downSince ?? recorder.now()) });
         this.downSince = null;
         this.attempt = 0;
-        this.o.onLive?.(this);
         this.o.hooks?.onLive?.(this);
         this.flushOutbox();
         if (this.wasLive && this.o.history?.onReconnect) void this.loadAfterReconnect(conn);
@@ -155,6 +153,14 @@ export class VirtualDevice {
       } catch (err) {
         this.attemptAbort = null;
         if (this.stopped) return false;
+        recorder.emit({
+          type: 'connect-failed',
+          device: this.id,
+          attempt: this.attempt,
+          step: this.attemptStep,
+          reason: err instanceof Error ? err.message : String(err),
+          tookMs: Math.round((recorder.now() - startedMs) * 1000) / 1000,
+        });
         this.state = 'offline';
         const wait = backoffMs(this.attempt, this.o.random(), { maxMs: this.o.backoffMaxMs });
         await new Promise<void>((r) => {
@@ -177,12 +183,16 @@ export class VirtualDevice {
     if (this.state === 'live') this.write(p);
   }
 
-  /** Mark a conversation read up to the highest seq this device saw; false if nothing to read. */
+  /** Mark a conversation read up to what this device was shown; false if nothing to read. */
   markRead(conv: string): boolean {
-    const seq = this.cursors.get(conv);
-    if (this.state !== 'live' || seq === undefined || seq === 0 || !this.conn) return false;
-    this.conn.markRead(conv, seq);
-    this.o.recorder.emit({ type: 'read', device: this.id, account: this.account, conv, seq });
+    if (this.state !== 'live' || !this.conn) return false;
+    const marked = this.conn.markRead(conv);
+    if (marked === undefined) return false;
+    this.o.recorder.emit(
+      typeof marked === 'number'
+        ? { type: 'read', device: this.id, account: this.account, conv, seq: marked }
+        : { type: 'read', device: this.id, account: this.account, conv, pos: marked },
+    );
     return true;
   }
 
@@ -196,7 +206,7 @@ export class VirtualDevice {
   async loadHistory(conv: string): Promise<number> {
     const h = this.o.history;
     const conn = this.conn;
-    if (!h || this.state !== 'live' || !conn) return 0;
+    if (!h || this.state !== 'live' || !conn?.history) return 0;
     const { recorder } = this.o;
     this.historyLoads++;
     let loaded = 0;
@@ -206,7 +216,7 @@ export class VirtualDevice {
         const t0 = recorder.now();
         let page;
         try {
-          page = await conn.history(before === undefined ? { conv, limit: h.pageSize } : { conv, before, limit: h.pageSize });
+          page = await conn.history!(before === undefined ? { conv, limit: h.pageSize } : { conv, before, limit: h.pageSize });
         } catch {
           return loaded;
         }
@@ -216,10 +226,10 @@ export class VirtualDevice {
         const keys = new Array<string>(n);
         let oldest = Infinity;
         for (let i = 0; i < n; i++) {
-          const m = page.messages[i] as { key: string; seq: number };
-          seqs[i] = m.seq;
+          const m = page.messages[i]!;
+          seqs[i] = m.position;
           keys[i] = m.key;
-          if (m.seq < oldest) oldest = m.seq;
+          if (m.position < oldest) oldest = m.position;
         }
         recorder.emit(
           before === undefined
@@ -259,28 +269,10 @@ export class VirtualDevice {
 
   /** After a reconnect: catch up on the history of every conversation with messages, one at a time. */
   private async loadAfterReconnect(conn: Connection): Promise<void> {
-    const convs = [...this.cursors].filter(([, seq]) => seq > 0).map(([conv]) => conv);
-    for (const conv of convs) {
+    for (const conv of conn.conversationsSeen?.() ?? []) {
       if (this.conn !== conn) return;
       await this.loadHistory(conv);
     }
-  }
-
-  /**
-   * The cursors to sync from: `cursors`, each capped below the lowest message of its conversation
-   * still held (received by a driver, never handed over), so the sync replays it.
-   */
-  syncCursors(): ReadonlyMap<string, number> {
-    if (this.held === null) return this.cursors;
-    const out = new Map(this.cursors);
-    for (const [conv, seqs] of this.held) {
-      let lowest = Infinity;
-      for (const seq of seqs) if (seq < lowest) lowest = seq;
-      const cap = Math.max(0, lowest - 1);
-      const cur = out.get(conv);
-      if (cur === undefined || cur > cap) out.set(conv, cap);
-    }
-    return out;
   }
 
   /** State is changed by socket callbacks while `connect()` awaits, hence a getter. */
@@ -346,7 +338,7 @@ export class VirtualDevice {
     }
     this.o.recorder.emit(e);
     // A PendingMessage is an OutboundMessage (key, conv, kind, body, attachments?): no copy.
-    this.conn.send(p);
+    this.conn.send(p, p.attempts);
     this.o.hooks?.afterWrite?.(this, p);
   }
 
@@ -356,13 +348,6 @@ export class VirtualDevice {
       if (this.state !== 'live') return;
       this.write(p);
     }
-  }
-
-  private handedOver(conv: string, seq: number): void {
-    const seqs = this.held?.get(conv);
-    if (!seqs?.delete(seq) || seqs.size > 0) return;
-    this.held?.delete(conv);
-    if (this.held?.size === 0) this.held = null;
   }
 
   private lost(reason: string, intentional: boolean): void {
@@ -376,9 +361,9 @@ export class VirtualDevice {
 
   private readonly handlers = {
     message: (m: InboundMessage) => {
-      if (this.held !== null) this.handedOver(m.conv, m.seq);
-      const prev = this.cursors.get(m.conv);
-      if (prev === undefined || m.seq > prev) this.cursors.set(m.conv, m.seq);
+      // Absent parts as undefined fields (not added later): one object shape per event kind; a
+      // history line leaves them out.
+      const pos = m.position;
       const e: DeliverEvent = {
         type: 'deliver',
         atMs: 0,
@@ -387,7 +372,8 @@ export class VirtualDevice {
         conv: m.conv,
         key: m.key,
         id: m.id,
-        seq: m.seq,
+        seq: typeof pos === 'number' ? pos : undefined,
+        pos: typeof pos === 'string' ? pos : undefined,
         from: m.from,
         replay: m.replay,
       };
@@ -395,30 +381,39 @@ export class VirtualDevice {
       if (m.attachments) e.attachments = m.attachments;
       this.o.recorder.emit(e);
     },
-    ack: (a: { key: string; conv: string; id: string; seq: number }) => {
-      // The event takes the planned message's own key and conv strings when it is still in the
-      // outbox: the judge keeps many acks for minutes (explicit trails, the sync check's log),
-      // and copies parsed out of each frame would be kept with them.
-      const p = this.outbox.get(a.key);
-      const key = p === undefined ? a.key : p.key;
-      const conv = p === undefined || p.conv !== a.conv ? a.conv : p.conv;
-      if (p !== undefined) this.outbox.delete(key);
-      const prev = this.cursors.get(conv);
-      if (prev === undefined || a.seq > prev) this.cursors.set(conv, a.seq);
-      const e: AckEvent = { type: 'ack', atMs: 0, device: this.id, conv, key, id: a.id, seq: a.seq };
+    ack: (a: AckReport) => {
+      this.outbox.delete(a.key);
+      const pos = a.position;
+      const e: AckEvent = {
+        type: 'ack',
+        atMs: 0,
+        device: this.id,
+        conv: a.conv,
+        key: a.key,
+        id: a.id,
+        seq: typeof pos === 'number' ? pos : undefined,
+        pos: typeof pos === 'string' ? pos : undefined,
+      };
       this.o.recorder.emit(e);
     },
-    nack: (n: { key: string; conv: string; code: string; retryAfterMs?: number }) => {
-      const p = this.outbox.get(n.key);
-      const retry = n.code === 'rate-limited' && p !== undefined;
-      this.o.recorder.emit({ type: 'nack', device: this.id, conv: n.conv, key: n.key, code: n.code, final: !retry });
+    refused: (r: { key: string; conv: string; refusal: Refusal }) => {
+      const p = this.outbox.get(r.key);
+      const retry = r.refusal.kind === 'retry' && p !== undefined;
+      this.o.recorder.emit({ type: 'nack', device: this.id, conv: r.conv, key: r.key, code: r.refusal.code ?? 'retry', final: !retry });
       if (!retry) {
-        this.outbox.delete(n.key);
+        this.outbox.delete(r.key);
         return;
       }
+      const afterMs = r.refusal.kind === 'retry' ? r.refusal.afterMs : 0;
       setTimeout(() => {
-        if (this.state === 'live' && this.outbox.has(n.key)) this.write(p);
-      }, Math.max(10, n.retryAfterMs ?? 1000));
+        if (this.state === 'live' && this.outbox.has(r.key)) this.write(p);
+      }, Math.max(10, afterMs));
+    },
+    position: (position: unknown) => {
+      this.position = position;
+    },
+    step: (step: string) => {
+      this.attemptStep = step;
     },
     unread: (u: UnreadReport) => {
       const e: UnreadEvent =
@@ -428,13 +423,8 @@ export class VirtualDevice {
       if (u.source !== undefined) e.source = u.source;
       this.o.recorder.emit(e);
     },
-    holding: (conv: string, seq: number) => {
-      this.held ??= new Map();
-      let seqs = this.held.get(conv);
-      if (seqs === undefined) this.held.set(conv, (seqs = new Set()));
-      seqs.add(seq);
-    },
     closed: (reason: string) => this.lost(reason, false),
     uploadProgress: (key: string, sent: number, total: number) => this.o.hooks?.uploadProgress?.(this, key, sent, total),
   };
 }
+

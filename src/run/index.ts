@@ -1,4 +1,5 @@
 export { runPlan, makeRunId, type RunOptions, type RunOutcome, type Progress } from './runner.ts';
+export { RunEndLatch, endReasonOf, causeOf, type RunEnd, type RunStep, type InfrastructureSource } from './run-end.ts';
 export { VirtualDevice, type PendingMessage, type DeviceState, type DeviceHooks, type DeviceOptions, type DeviceHistoryOptions } from './device.ts';
 export { SelfMonitor, type SelfMonitorOptions, type SelfReport } from './self-monitor.ts';
 export { Timeline, type TimedAction } from './timeline.ts';

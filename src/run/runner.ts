@@ -1,6 +1,8 @@
 /**
  * The runner: plays a plan against a chat server through Toxiproxy networks and records the
- * history. It never judges; the live judge only listens to the recorder.
+ * history. It never judges; the live judge only listens to the recorder. A run is four named
+ * steps, each a method of {@link Run}; anything that ends it early reports to one
+ * {@link RunEndLatch} (first cause kept) and halts it.
  *
  *   setup:    Toxiproxy (given, or embedded children: as many as the open-file limit needs for the
  *             devices per network; a load that cannot fit is refused here) -> server (given or
@@ -17,31 +19,34 @@
 import { randomBytes } from 'node:crypto';
 import type { Plan, PlannedHistoryLoad, PlannedRead, PlannedSend } from '../plan/plan.ts';
 import type { Driver } from '../drivers/driver.ts';
+import { declarationOf } from '../drivers/capabilities.ts';
 import { referenceDriver } from '../drivers/reference.ts';
 import { encodeMarker } from '../drivers/marker.ts';
 import { messageBody } from '../drivers/body.ts';
+import { counterOf } from '../domain/index.ts';
 import { ReplyGate } from './reply-gate.ts';
-
-/** Longest a replayed reply waits past its planned time for the message it answers, ms. */
-const REPLY_WAIT_MS = 10_000;
+import { AttachmentProbe } from './attachment-probe.ts';
+import { runProxyPrefix } from '../net/proxy-name.ts';
 import { Recorder } from '../history/recorder.ts';
 import { HISTORY_SCHEMA, type HistoryEvent } from '../history/events.ts';
 import { openToxiproxy, type ToxiproxyHandle } from '../net/toxiproxy.ts';
 import { createNetworks, leftBehind, removeNetworks, proxyAddressing, type Network } from '../net/networks.ts';
-import { runProxyPrefix } from '../net/proxy-name.ts';
 import { TOXIPROXY_TIMEOUT_MS } from '../net/toxiproxy-call.ts';
 import { checkHttpTarget, checkTarget, makeTarget, upstreamOf, type TlsTrust } from '../net/target.ts';
 import { startChild, type ChildService } from '../net/child.ts';
 import { HarnessError, InvalidScenarioError } from '../errors.ts';
 import { Random } from '../plan/random.ts';
+import { RunEndLatch, endReasonOf, type RunEnd, type RunStep } from './run-end.ts';
 import { VirtualDevice } from './device.ts';
 import { SelfMonitor, type SelfMonitorOptions, type SelfReport } from './self-monitor.ts';
 import { Timeline } from './timeline.ts';
 import { FaultPlayer } from './fault-player.ts';
 import { preflightToxics, refuseExtensionToxics } from './toxic-preflight.ts';
 import { attachmentsFor } from './attachment-content.ts';
-import { AttachmentProbe } from './attachment-probe.ts';
 import { devicesPerNetwork } from './proxy-load.ts';
+
+/** Longest a replayed reply waits past its planned time for the message it answers, ms. */
+const REPLY_WAIT_MS = 10_000;
 
 export interface RunOptions {
   plan: Plan;
@@ -106,9 +111,11 @@ export interface Progress {
 
 export interface RunOutcome {
   runId: string;
-  /** `complete`, or why the run ended early. */
+  /** How the run ended (the first cause). */
+  end: RunEnd;
+  /** `complete`, or why the run ended early: {@link endReasonOf} of `end`. */
   endReason: string;
-  /** Set when the harness or its infrastructure failed (exit 3). */
+  /** Set when the harness or its infrastructure failed (exit 3): see {@link RunEndLatch.error}. */
   infraError: string | null;
   self: SelfReport;
   target: string;
@@ -131,280 +138,343 @@ export function makeRunId(scenario: string, now = new Date()): string {
  * scenario.
  */
 export async function runPlan(opts: RunOptions): Promise<RunOutcome> {
-  const { plan } = opts;
-  const driver = opts.driver ?? referenceDriver;
-  const runId = opts.runId ?? makeRunId(plan.scenario);
-  const recorder = new Recorder(undefined, { batchMs: opts.listenerBatchMs ?? 250 });
-  for (const l of opts.listeners ?? []) recorder.listen(l);
-  const rnd = new Random(plan.seed ^ 0x5eed);
-  const random = () => rnd.next();
-  const toxiproxyTimeoutMs = opts.toxiproxyTimeoutMs ?? TOXIPROXY_TIMEOUT_MS;
-
-  let server: ChildService | null = null;
-  let proxy: ToxiproxyHandle | null = null;
-  let nets = new Map<string, Network>();
-  const devices: VirtualDevice[] = [];
-  let endReason = 'complete';
-  let infraError: string | null = null;
-  let started = false;
-  let timeline: Timeline | null = null;
-  let faults: FaultPlayer | null = null;
-  let invalid: InvalidScenarioError | null = null;
-  /** Attachment sends still being prepared (hashing), per device, to keep each device's order. */
-  /** Per device, the send being prepared (resolves with its intended time, ms). */
-  const preparing = new Map<string, Promise<number>>();
-  // Replayed traces: replies wait for the message they answer (synchronous hook: no batch delay).
-  const awaited = ReplyGate.awaitedOf(plan.sends);
-  const replies = awaited.size > 0 ? new ReplyGate(awaited, () => recorder.now()) : null;
-  if (replies) recorder.listenNow(replies.step);
-  let probing: AttachmentProbe | null = null;
-  const counters = { sent: 0, acked: 0, delivered: 0 };
-  let phase: Progress['phase'] = 'connect';
-  /**
-   * Aborted when the run must end early (overload, Ctrl-C, a failed fault): setup stops at its
-   * next step, connecting devices are stopped, the timeline stops.
-   */
-  const halt = new AbortController();
-  const halted = () => {
-    timeline?.stop();
-    halt.abort();
-  };
-  /** Between setup steps: end the run now if it was halted meanwhile. */
-  const checkHalt = (step: string) => {
-    if (halt.signal.aborted) throw new HarnessError(`run ended while ${step}`);
-  };
-
-  const monitor = new SelfMonitor(
-    recorder,
-    (why) => {
-      endReason = 'harness-overloaded';
-      infraError = why;
-      halted();
-    },
-    opts.selfMonitor,
-  );
-  recorder.listen((e) => {
-    if (e.type === 'send' && e.attempt === 1) counters.sent++;
-    else if (e.type === 'ack') counters.acked++;
-    else if (e.type === 'deliver') counters.delivered++;
-  });
-  const onAbort = () => {
-    if (endReason === 'complete') endReason = 'interrupted';
-    halted();
-  };
-  opts.signal?.addEventListener('abort', onAbort, { once: true });
-  const progressTimer = opts.onProgress
-    ? setInterval(() => {
-        opts.onProgress?.({
-          elapsedMs: recorder.now(),
-          ...counters,
-          live: devices.filter((d) => d.state === 'live').length,
-          devices: devices.length,
-          phase,
-        });
-      }, 1000)
-    : null;
-  progressTimer?.unref();
-
+  const run = new Run(opts);
   try {
-    // ---------------------------------------------------------------- setup
+    await run.setUp();
+    await run.play();
+    await run.drain();
+  } catch (err) {
+    run.failed(err);
+  } finally {
+    await run.tearDown();
+  }
+  return run.outcome();
+}
+
+/** Thrown between steps once the run was halted: a consequence of the end already reported. */
+class Halted extends Error {}
+
+/** One run of a plan: its state, and its life as named steps. */
+class Run {
+  private readonly plan: Plan;
+  private readonly driver: Driver;
+  readonly runId: string;
+  private readonly recorder: Recorder;
+  private readonly random: () => number;
+  private readonly toxiproxyTimeoutMs: number;
+  private readonly monitor: SelfMonitor;
+  private readonly end = new RunEndLatch();
+  /** Aborted when the run must end early: setup stops at its next step, connecting devices stop, the timeline stops. */
+  private readonly halt = new AbortController();
+  private step: RunStep = 'set-up';
+  /** What the driver's `provision` returned: every device's connections get it. */
+  private context: unknown;
+  private server: ChildService | null = null;
+  private proxy: ToxiproxyHandle | null = null;
+  private nets = new Map<string, Network>();
+  private readonly devices: VirtualDevice[] = [];
+  private readonly byId = new Map<string, VirtualDevice>();
+  /** True once `run-start` is recorded: the history then gets its `run-end`. */
+  private started = false;
+  private timeline: Timeline | null = null;
+  private faults: FaultPlayer | null = null;
+  /** The proxy refused a toxic of the scenario during set-up: rethrown (exit 2), nothing recorded. */
+  private invalid: InvalidScenarioError | null = null;
+  /**
+   * Sends still being prepared (attachments hashing, a replayed reply waiting for what it
+   * answers), per device, to keep each device's order; each resolves with its intended time, ms.
+   */
+  private readonly preparing = new Map<string, Promise<number>>();
+  /** Replayed traces: replies wait for the message they answer (null when the plan has none). */
+  private readonly replies: ReplyGate | null;
+  /** The isolation probe: a few strangers ask for attachments of conversations they are not in. */
+  private probe: AttachmentProbe | null = null;
+  private readonly counters = { sent: 0, acked: 0, delivered: 0 };
+  private readonly progressTimer: NodeJS.Timeout | null;
+  private readonly onAbort = (): void => {
+    const reason: unknown = this.opts.signal?.reason;
+    // A caller that aborts with its own Error (a broken history listener) reports a failure; a
+    // plain abort (Ctrl-C) is an interrupt.
+    if (reason instanceof Error && reason.name !== 'AbortError') this.fail('harness', reason.message);
+    else this.stopEarly({ kind: 'interrupted', step: this.step });
+  };
+
+  constructor(private readonly opts: RunOptions) {
+    this.plan = opts.plan;
+    this.driver = opts.driver ?? referenceDriver;
+    this.runId = opts.runId ?? makeRunId(this.plan.scenario);
+    this.recorder = new Recorder(undefined, { batchMs: opts.listenerBatchMs ?? 250 });
+    for (const l of opts.listeners ?? []) this.recorder.listen(l);
+    const rnd = new Random(this.plan.seed ^ 0x5eed);
+    this.random = () => rnd.next();
+    this.toxiproxyTimeoutMs = opts.toxiproxyTimeoutMs ?? TOXIPROXY_TIMEOUT_MS;
+    // A synchronous hook: a reply is released by the delivery itself, not a batch later.
+    const awaited = ReplyGate.awaitedOf(this.plan.sends);
+    this.replies = awaited.size > 0 ? new ReplyGate(awaited, () => this.recorder.now()) : null;
+    if (this.replies) this.recorder.listenNow(this.replies.step);
+    this.monitor = new SelfMonitor(this.recorder, (why) => this.stopEarly({ kind: 'overloaded', reason: why }), opts.selfMonitor);
+    this.recorder.listen((e) => {
+      if (e.type === 'send' && e.attempt === 1) this.counters.sent++;
+      else if (e.type === 'ack') this.counters.acked++;
+      else if (e.type === 'deliver') this.counters.delivered++;
+    });
+    opts.signal?.addEventListener('abort', this.onAbort, { once: true });
+    this.progressTimer = opts.onProgress ? setInterval(() => this.reportProgress(), 1000) : null;
+    this.progressTimer?.unref();
+  }
+
+  /** Report an early end (the first one is kept) and halt the run. */
+  private stopEarly(end: Exclude<RunEnd, { kind: 'complete' }>): void {
+    this.end.report(end);
+    this.timeline?.stop();
+    this.halt.abort();
+  }
+
+  /** The harness or its infrastructure failed during the current step. */
+  private fail(source: 'harness' | 'fault', cause: string): void {
+    this.stopEarly({ kind: 'infrastructure', step: this.step, source, cause });
+  }
+
+  /** Between set-up steps: stop here if the run was halted meanwhile. */
+  private checkHalt(): void {
+    if (this.halt.signal.aborted) throw new Halted();
+  }
+
+  private reportProgress(): void {
+    this.opts.onProgress?.({
+      elapsedMs: this.recorder.now(),
+      ...this.counters,
+      live: this.devices.filter((d) => d.state === 'live').length,
+      devices: this.devices.length,
+      phase: this.step === 'set-up' ? 'connect' : this.step === 'play' ? 'play' : 'drain',
+    });
+  }
+
+  /**
+   * Toxiproxy (given, or embedded children: as many as the open-file limit needs for the devices
+   * per network; a load that cannot fit is refused here) -> server (given or child) -> provision
+   * -> every toxic of the scenario tried on a scratch proxy (a rejected one is a bad scenario,
+   * exit 2) -> networks -> run-start, population -> connect every device through its network.
+   */
+  async setUp(): Promise<void> {
+    const { plan, opts, recorder } = this;
+    if (opts.signal?.aborted) this.onAbort();
+    this.checkHalt();
     // First, because a load the open-file limit cannot carry is refused before anything starts.
-    if (opts.signal?.aborted) onAbort();
-    checkHalt('starting');
-    proxy = await openToxiproxy(opts.toxiproxy, { devicesPerNetwork: devicesPerNetwork(plan), ...(opts.fileLimit === undefined ? {} : { fileLimit: opts.fileLimit }) });
-    checkHalt('opening Toxiproxy');
-    refuseExtensionToxics(plan, proxy);
+    this.proxy = await openToxiproxy(opts.toxiproxy, { devicesPerNetwork: devicesPerNetwork(plan), ...(opts.fileLimit === undefined ? {} : { fileLimit: opts.fileLimit }) });
+    this.checkHalt();
+    // Extension toxics (loss) against a real Toxiproxy: a bad scenario, before anything starts.
+    refuseExtensionToxics(plan, this.proxy);
     let target = opts.target;
     if (target === undefined) {
-      server = await startChild(['serve', '--port', '0', ...(opts.serverArgs ?? [])], /listening on (ws:\/\/\S+)/, 'reference chat server');
-      target = server.url;
-      checkHalt('starting the reference server');
+      this.server = await startChild(['serve', '--port', '0', ...(opts.serverArgs ?? [])], /listening on (ws:\/\/\S+)/, 'reference chat server');
+      target = this.server.url;
+      this.checkHalt();
     }
     const targetUrl = checkTarget(target);
+    // The server as the user named it: path, query, Host and TLS kept through the proxies.
     const spec = { chat: targetUrl, http: opts.httpTarget === undefined ? null : checkHttpTarget(opts.httpTarget), trust: opts.tls ?? { insecure: false } };
-    await driver.provision(target, plan.accounts, plan.conversations, makeTarget(spec.chat, spec.http, null, spec.trust));
-    checkHalt('provisioning');
+    this.context = await this.driver.provision({
+      runId: this.runId,
+      url: target,
+      accounts: plan.accounts,
+      conversations: plan.conversations,
+      target: makeTarget(spec.chat, spec.http, null, spec.trust),
+    });
+    this.checkHalt();
     const upstream = upstreamOf(targetUrl);
-    await preflightToxics(proxy.client, runProxyPrefix(runId), upstream, plan, toxiproxyTimeoutMs);
-    checkHalt('trying the toxics');
+    await preflightToxics(this.proxy.client, runProxyPrefix(this.runId), upstream, plan, this.toxiproxyTimeoutMs);
+    this.checkHalt();
     // Each network on the proxy process planned for it.
-    nets = await createNetworks(proxy, runId, upstream, plan.networks, proxyAddressing(proxy.url), toxiproxyTimeoutMs, spec);
-    checkHalt('creating the networks');
+    this.nets = await createNetworks(this.proxy, this.runId, upstream, plan.networks, proxyAddressing(this.proxy.url), this.toxiproxyTimeoutMs, spec);
+    this.checkHalt();
 
     recorder.append({
       type: 'run-start',
       atMs: 0,
       schema: HISTORY_SCHEMA,
-      runId,
+      runId: this.runId,
       scenario: plan.scenario,
       seed: plan.seed,
       startedAt: new Date(Date.now() - recorder.now()).toISOString(),
       sendWindowMs: plan.sendWindowMs,
       graceMs: plan.graceMs,
+      driver: declarationOf(this.driver),
     });
-    started = true;
+    this.started = true;
     for (const a of plan.accounts) {
       recorder.emit({ type: 'account', account: a.id, role: a.role, devices: a.devices.map((d) => d.id), network: a.network });
     }
     for (const c of plan.conversations) recorder.emit({ type: 'conv', conv: c.id, kind: c.kind, members: c.members });
 
-    const byId = new Map<string, VirtualDevice>();
-    faults = new FaultPlayer({
-      nets,
-      devices: byId,
+    this.faults = new FaultPlayer({
+      nets: this.nets,
+      devices: this.byId,
       recorder,
-      toxiproxyTimeoutMs,
-      onError: (why) => {
-        infraError ??= why;
-        endReason = 'fault-failed';
-        halted();
-      },
+      toxiproxyTimeoutMs: this.toxiproxyTimeoutMs,
+      onError: (why) => this.fail('fault', why),
     });
-    const hooks = faults.hooks;
+    const hooks = this.faults.hooks;
     const downloadAttachments = plan.downloadAttachments ?? true;
     const history = plan.history;
     for (const a of plan.accounts) {
-      const net = nets.get(a.network) as Network;
+      const net = this.nets.get(a.network) as Network;
       for (const d of a.devices) {
         const dev = new VirtualDevice({
           identity: { account: a.id, role: a.role, device: d.id, token: d.token },
-          network: a.network,
           url: net.url,
           ...(net.target ? { target: net.target } : {}),
-          driver,
+          driver: this.driver,
+          context: this.context,
           recorder,
-          random,
+          random: this.random,
           connectTimeoutMs: 10_000,
           hooks,
           downloadAttachments,
           ...(history && historyFor(history.who, a.role) ? { history } : {}),
         });
-        devices.push(dev);
-        byId.set(d.id, dev);
+        this.devices.push(dev);
+        this.byId.set(d.id, dev);
       }
     }
-    // Isolation probe: a few strangers ask for attachments of conversations they are not in.
-    const probe = new AttachmentProbe(plan, byId);
-    recorder.listen(probe.listen);
-    probing = probe;
-    monitor.start();
-    await connectAll(devices, opts.connectConcurrency ?? 64, opts.connectDeadlineMs ?? 60_000, halt.signal);
+    this.probe = new AttachmentProbe(plan, this.byId);
+    recorder.listen(this.probe.listen);
+    this.monitor.start();
+    await connectAll(this.devices, opts.connectConcurrency ?? 64, opts.connectDeadlineMs ?? 60_000, this.halt.signal);
+  }
 
-    // ---------------------------------------------------------------- play
-    phase = 'play';
-    timeline = new Timeline(recorder);
+  /** The timeline (sends, reads, history loads, faults) at planned times, open model, to the end of the send window. */
+  async play(): Promise<void> {
+    const { plan, recorder } = this;
+    this.step = 'play';
+    const timeline = (this.timeline = new Timeline(recorder));
     // One shared function per kind of planned item, the item as its argument (see Timeline).
-    const sendPlanned = (intendedMs: number, s: PlannedSend): void => {
-      const dev = byId.get(s.device) as VirtualDevice;
-      const n = Number(s.key.slice(s.key.indexOf('#') + 1));
-      const message = (intended: number) => {
-        const marker = encodeMarker({ runId, key: s.key, intendedMs: intended });
-        return { key: s.key, conv: s.conv, kind: s.kind, body: messageBody(marker, s.kind, s.bytes, n), bytes: s.bytes, intendedMs: intended, attempts: 0 };
-      };
-      const before = preparing.get(s.device);
-      if (!s.attachments && !before && s.after === undefined) {
-        // Sender lag is the harness's own delay in handing a planned send to its device, not
-        // the time the device waits for a connection (that is the system's delay).
-        monitor.senderLag(recorder.now() - intendedMs);
-        dev.send(message(intendedMs));
-        return;
-      }
-      // Hash attachments off the event loop, and let a reply wait for what it answers; a device's
-      // later sends wait so its order holds. A reply's wait moves its intended time (a person
-      // answers what they have seen), and so that of the sends queued behind it: not harness lag.
-      const ready = (async () => {
-        let intended = intendedMs;
-        if (s.after !== undefined && replies) {
-          intended = await replies.whenAnswerable(s.account, s.after, intendedMs, REPLY_WAIT_MS, halt.signal);
-          if (halt.signal.aborted) return intended;
-        }
-        const attachments = s.attachments ? await attachmentsFor(s.key, s.kind, s.attachments) : undefined;
-        if (before) intended = Math.max(intended, await before);
-        monitor.senderLag(recorder.now() - intended);
-        const msg = message(intended);
-        dev.send(attachments ? { ...msg, attachments } : msg);
-        return intended;
-      })().catch((err: unknown) => {
-        infraError ??= `could not prepare the attachments of ${s.key}: ${err instanceof Error ? err.message : String(err)}`;
-        endReason = 'error';
-        halted();
-        return intendedMs;
-      });
-      preparing.set(s.device, ready);
-      void ready.then(() => {
-        if (preparing.get(s.device) === ready) preparing.delete(s.device);
-      });
-    };
-    const readPlanned = (_intendedMs: number, r: PlannedRead): void => void byId.get(r.device)?.markRead(r.conv);
-    const loadPlanned = (_intendedMs: number, l: PlannedHistoryLoad): void => void byId.get(l.device)?.loadHistory(l.conv);
-    for (const s of plan.sends) timeline.at(s.atMs, sendPlanned, s);
+    const readPlanned = (_intendedMs: number, r: PlannedRead): void => void this.byId.get(r.device)?.markRead(r.conv);
+    const loadPlanned = (_intendedMs: number, l: PlannedHistoryLoad): void => void this.byId.get(l.device)?.loadHistory(l.conv);
+    for (const s of plan.sends) timeline.at(s.atMs, this.sendPlanned, s);
     for (const r of plan.reads) timeline.at(r.atMs, readPlanned, r);
     for (const l of plan.historyLoads ?? []) timeline.at(l.atMs, loadPlanned, l);
-    faults.schedule(timeline, plan.faults, plan.sendWindowMs);
-    if (opts.beforePlay) {
-      await opts.beforePlay();
-      checkHalt('waiting to start playing');
+    this.faults?.schedule(timeline, plan.faults, plan.sendWindowMs);
+    if (this.opts.beforePlay) {
+      await this.opts.beforePlay();
+      this.checkHalt();
     }
     const origin = recorder.now();
-    opts.onPlay?.();
+    this.opts.onPlay?.();
     await timeline.start(origin);
-    await sleepUntil(recorder, origin + plan.sendWindowMs, () => endReason !== 'complete');
+    await sleepUntil(recorder, origin + plan.sendWindowMs, () => this.end.ended);
+  }
 
-    // ---------------------------------------------------------------- drain
-    phase = 'drain';
-    await faults.liftAll();
-    if (endReason === 'complete') {
-      const graceEnd = recorder.now() + plan.graceMs;
-      let lastDelivered = -1;
-      let quietSince = recorder.now();
-      while (recorder.now() < graceEnd && endReason === 'complete') {
-        await sleep(100);
-        if (counters.delivered !== lastDelivered) {
-          lastDelivered = counters.delivered;
-          quietSince = recorder.now();
-        }
-        const outstanding = preparing.size > 0 || (probing?.pending ?? 0) > 0 || devices.some((d) => d.outbox.size > 0 || d.state !== 'live' || d.historyLoads > 0);
-        if (!outstanding && recorder.now() - quietSince >= 1000) break;
-      }
+  private readonly sendPlanned = (intendedMs: number, s: PlannedSend): void => {
+    const { recorder, monitor, preparing, replies } = this;
+    const dev = this.byId.get(s.device) as VirtualDevice;
+    const message = (intended: number) => {
+      const marker = encodeMarker({ runId: this.runId, key: s.key, intendedMs: intended });
+      return { key: s.key, conv: s.conv, kind: s.kind, body: messageBody(marker, s.kind, s.bytes, counterOf(s.key)), bytes: s.bytes, intendedMs: intended, attempts: 0 };
+    };
+    const before = preparing.get(s.device);
+    if (!s.attachments && !before && s.after === undefined) {
+      // Sender lag is the harness's own delay in handing a planned send to its device, not
+      // the time the device waits for a connection (that is the system's delay).
+      monitor.senderLag(recorder.now() - intendedMs);
+      dev.send(message(intendedMs));
+      return;
     }
-  } catch (err) {
-    if (err instanceof InvalidScenarioError && !started) invalid = err;
-    // The first cause wins: a halt (overload, failed fault) has already said why.
-    infraError ??= err instanceof Error ? err.message : String(err);
-    if (endReason === 'complete') endReason = 'error';
-  } finally {
-    // ---------------------------------------------------------------- teardown
-    timeline?.stop();
-    for (const d of devices) d.stop();
-    faults?.closeAll();
-    if (started) recorder.emit({ type: 'run-end', reason: endReason });
+    // Hash attachments off the event loop, and let a reply wait for what it answers; a device's
+    // later sends wait so its order holds. A reply's wait moves its intended time (a person
+    // answers what they have seen), and so that of the sends queued behind it: not harness lag.
+    const ready = (async () => {
+      let intended = intendedMs;
+      if (s.after !== undefined && replies) {
+        intended = await replies.whenAnswerable(s.account, s.after, intendedMs, REPLY_WAIT_MS, this.halt.signal);
+        if (this.halt.signal.aborted) return intended;
+      }
+      const attachments = s.attachments ? await attachmentsFor(s.key, s.kind, s.attachments) : undefined;
+      if (before) intended = Math.max(intended, await before);
+      monitor.senderLag(recorder.now() - intended);
+      const msg = message(intended);
+      dev.send(attachments ? { ...msg, attachments } : msg);
+      return intended;
+    })().catch((err: unknown) => {
+      this.fail('harness', `could not prepare the attachments of ${s.key}: ${err instanceof Error ? err.message : String(err)}`);
+      return intendedMs;
+    });
+    preparing.set(s.device, ready);
+    void ready.then(() => {
+      if (preparing.get(s.device) === ready) preparing.delete(s.device);
+    });
+  };
+
+  /**
+   * Faults lifted; then wait until every send is acknowledged, history loads are done and
+   * deliveries go quiet, at most the grace period.
+   */
+  async drain(): Promise<void> {
+    const { recorder } = this;
+    this.step = 'drain';
+    await this.faults?.liftAll();
+    if (this.end.ended) return;
+    const graceEnd = recorder.now() + this.plan.graceMs;
+    let lastDelivered = -1;
+    let quietSince = recorder.now();
+    while (recorder.now() < graceEnd && !this.end.ended) {
+      await sleep(100);
+      if (this.counters.delivered !== lastDelivered) {
+        lastDelivered = this.counters.delivered;
+        quietSince = recorder.now();
+      }
+      const outstanding = this.preparing.size > 0 || (this.probe?.pending ?? 0) > 0 || this.devices.some((d) => d.outbox.size > 0 || d.state !== 'live' || d.historyLoads > 0);
+      if (!outstanding && recorder.now() - quietSince >= 1000) break;
+    }
+  }
+
+  /** A step threw: the first cause is kept (a halt has already said why). */
+  failed(err: unknown): void {
+    if (err instanceof Halted) return;
+    if (err instanceof InvalidScenarioError && !this.started) this.invalid = err;
+    this.fail('harness', err instanceof Error ? err.message : String(err));
+  }
+
+  /** Close devices -> run-end -> remove proxies -> stop children: always, also after a failure. */
+  async tearDown(): Promise<void> {
+    this.step = 'teardown';
+    this.timeline?.stop();
+    for (const d of this.devices) d.stop();
+    this.faults?.closeAll();
+    if (this.started) this.recorder.emit({ type: 'run-end', reason: endReasonOf(this.end.end) });
     try {
       // Listeners have every event before the run resolves.
-      replies?.close();
-      recorder.close();
+      this.replies?.close();
+      this.recorder.close();
     } catch (err) {
-      infraError ??= `a history listener failed: ${err instanceof Error ? err.message : String(err)}`;
+      this.fail('harness', `a history listener failed: ${err instanceof Error ? err.message : String(err)}`);
     }
-    if (progressTimer) clearInterval(progressTimer);
-    opts.signal?.removeEventListener('abort', onAbort);
+    if (this.progressTimer) clearInterval(this.progressTimer);
+    this.opts.signal?.removeEventListener('abort', this.onAbort);
     // Every proxy is tried; the ones left behind are the run's infrastructure error if it had none.
-    const left = await removeNetworks(nets, toxiproxyTimeoutMs);
-    if (left.length > 0) infraError ??= leftBehind(left);
-    await proxy?.stop();
-    await server?.stop();
+    const left = await removeNetworks(this.nets, this.toxiproxyTimeoutMs);
+    if (left.length > 0) this.fail('harness', leftBehind(left));
+    await this.proxy?.stop();
+    await this.server?.stop();
   }
-  const self = monitor.stop();
-  if (invalid) throw invalid;
-  return {
-    runId,
-    endReason,
-    infraError,
-    self,
-    target: opts.target ?? server?.url ?? '',
-    toxiproxy: proxy ? { url: proxy.url, kind: proxy.kind } : null,
-    proxyProcesses: proxy?.processes ?? 0,
-    events: recorder.events,
-  };
+
+  /** The outcome, once torn down; rethrows a scenario the proxy refused (exit 2). */
+  outcome(): RunOutcome {
+    const self = this.monitor.stop();
+    if (this.invalid) throw this.invalid;
+    const end = this.end.end;
+    return {
+      runId: this.runId,
+      end,
+      endReason: endReasonOf(end),
+      infraError: this.end.error,
+      self,
+      target: this.opts.target ?? this.server?.url ?? '',
+      toxiproxy: this.proxy ? { url: this.proxy.url, kind: this.proxy.kind } : null,
+      proxyProcesses: this.proxy?.processes ?? 0,
+      events: this.recorder.events,
+    };
+  }
 }
 
 /**
@@ -428,7 +498,7 @@ async function connectAll(devices: VirtualDevice[], concurrency: number, deadlin
   await Promise.all(Array.from({ length: Math.min(concurrency, devices.length) }, worker));
   clearTimeout(deadline);
   signal.removeEventListener('abort', stopConnecting);
-  if (signal.aborted) throw new HarnessError('interrupted while connecting devices');
+  if (signal.aborted) throw new Halted();
   if (failed > 0) {
     throw new HarnessError(
       `${failed} of ${devices.length} devices could not connect within ${deadlineMs / 1000} s through their networks; ` +

@@ -9,7 +9,7 @@ import { LatencyHistogram, type LatencyHistogramOptions } from '../stats/hdr.ts'
 
 /**
  * Sender-lag histogram bounds: 10 us to 1 h, 3 digits. A lag is judged against limits of hundreds
- * of ms, so this is far finer than needed and still small enough to replace once a window.
+ * of ms, so this is far finer than needed and still small enough to reset once a window.
  */
 const LAG_HISTOGRAM: LatencyHistogramOptions = { lowestUs: 10, highestUs: 3_600_000_000, digits: 3 };
 
@@ -33,7 +33,7 @@ export interface SelfReport {
 export class SelfMonitor {
   private readonly loop: IntervalHistogram;
   /** Sender lags of the current window: recording is O(1) and allocates nothing on the send path. */
-  private lags = new LatencyHistogram(LAG_HISTOGRAM);
+  private readonly lags = new LatencyHistogram(LAG_HISTOGRAM);
   /** Exact largest lag of the window: HDR answers a bucket's upper edge, the p99 never exceeds this. */
   private windowMaxMs = 0;
   private timer: NodeJS.Timeout | null = null;
@@ -82,8 +82,7 @@ export class SelfMonitor {
     if (this.lags.count > 0) {
       lagP99 = Math.min(this.lags.percentileMs(99), this.windowMaxMs);
       this.windowMaxMs = 0;
-      // A fresh histogram per window that had sends (the histogram API has no reset).
-      this.lags = new LatencyHistogram(LAG_HISTOGRAM);
+      this.lags.reset();
     }
     this.report.worstEventLoopP99Ms = Math.max(this.report.worstEventLoopP99Ms, loopP99);
     this.report.worstSenderLagP99Ms = Math.max(this.report.worstSenderLagP99Ms, lagP99);

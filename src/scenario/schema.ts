@@ -16,7 +16,7 @@ import { z } from 'zod';
 import { parseDuration } from './duration.ts';
 import { parseSize } from './size.ts';
 import { TOXIC_ATTRIBUTES, TOXIC_TYPES } from './toxic-attributes.ts';
-import { MAX_ATTACHMENT_BYTES, MAX_ATTACHMENTS_PER_MESSAGE, MAX_BODY_BYTES, MESSAGE_KINDS } from '../protocol/frames.ts';
+import { MESSAGE_KINDS } from '../domain/index.ts';
 
 export { TOXIC_TYPES };
 
@@ -145,16 +145,18 @@ export const PAYLOAD_KINDS = [...MESSAGE_KINDS, 'multi-attachment'] as const;
 export type PayloadKind = (typeof PAYLOAD_KINDS)[number];
 
 /**
- * Hard bounds per kind: a body (marker included) fits the protocol's 65,536-byte limit (emoji may
- * overshoot their size by up to 7 bytes: one more multi-byte emoji); attachments up to 10 MiB.
+ * Sanity bounds per kind (a body up to 16 MiB, an attachment up to 1 GiB). The back end's own
+ * limits are its driver's (`Driver.limits`), checked against the scenario before a run.
  */
 export const SIZE_BOUNDS: Record<Exclude<PayloadKind, 'multi-attachment'>, [number, number]> = {
-  text: [1, MAX_BODY_BYTES],
-  emoji: [1, MAX_BODY_BYTES - 8],
-  'long-text': [1, MAX_BODY_BYTES],
-  image: [1, MAX_ATTACHMENT_BYTES],
-  file: [1, MAX_ATTACHMENT_BYTES],
+  text: [1, 16 * 1024 * 1024],
+  emoji: [1, 16 * 1024 * 1024],
+  'long-text': [1, 16 * 1024 * 1024],
+  image: [1, 1024 * 1024 * 1024],
+  file: [1, 1024 * 1024 * 1024],
 };
+/** Sanity bound on attachments per message; the driver's limit is checked before a run. */
+const MAX_ATTACHMENTS_ANY = 100;
 
 const sizeRange = z
   .object({
@@ -353,8 +355,8 @@ export const scenarioSchema = z
           .object({ images: intRange.default({ min: 2, max: 4 }), files: intRange.default({ min: 1, max: 1 }) })
           .strict()
           .prefault({})
-          .refine((m) => m.images.max + m.files.max <= MAX_ATTACHMENTS_PER_MESSAGE && m.images.min + m.files.min >= 1, {
-            message: `expected 1..${MAX_ATTACHMENTS_PER_MESSAGE} attachments per message (images.max + files.max <= ${MAX_ATTACHMENTS_PER_MESSAGE})`,
+          .refine((m) => m.images.max + m.files.max <= MAX_ATTACHMENTS_ANY && m.images.min + m.files.min >= 1, {
+            message: `expected 1..${MAX_ATTACHMENTS_ANY} attachments per message (images.max + files.max <= ${MAX_ATTACHMENTS_ANY})`,
           }),
         /** Recipients download every attachment and record its sha256 (integrity check), default true. */
         downloadAttachments: z.boolean().default(true),

@@ -116,6 +116,15 @@ export class LatencyHistogram {
     return Math.min(this.hist.getValueAtPercentile(percentile), this.maxUs()) / 1000;
   }
 
+  /** Forget every recorded value (the bounds stay). */
+  reset(): void {
+    this.hist.reset();
+    this.sumUs = 0;
+    this.clampedCount = 0;
+    this.negativeCount = 0;
+    this.nonFiniteCount = 0;
+  }
+
   /** Fold another histogram (e.g. from another shard) into this one; merging is lossless. */
   merge(other: LatencyHistogram): void {
     if (this.exactMaxUs !== null || other.exactMaxUs !== null) this.exactMaxUs = Math.max(this.maxUs(), other.maxUs());

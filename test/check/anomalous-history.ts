@@ -39,7 +39,7 @@ export function* anomalousHistory(minEvents = 9_000): Generator<HistoryEvent> {
       continue;
     }
     if (e.type === 'deliver') {
-      if (e.device === 'cu2-d2' && e.seq % 37 === 0) continue;
+      if (e.device === 'cu2-d2' && e.seq! % 37 === 0) continue;
       if (e.seq === 120 && e.device === 'cu1-d1') yield { ...e, device: 'x1-d1', account: 'x1' };
       if (e.seq === 60 && e.device === 'cu1-d1' && !e.replay) {
         yield { ...e, sha256: [SHA_BAD] };

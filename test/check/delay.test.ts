@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { foldChecker } from '../../src/check/fold.ts';
 import { DelayMetrics } from '../../src/check/delay.ts';
 import type { HistoryEvent } from '../../src/history/events.ts';
 import { ack, deliver, fault, population, send } from './fixtures.ts';
 
 function run(events: HistoryEvent[]) {
-  const d = new DelayMetrics();
-  for (const e of events) d.step(e);
+  const d = foldChecker((ledger) => new DelayMetrics(ledger), events);
   return d.histograms.summaries();
 }
 

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { foldChecker } from '../../src/check/fold.ts';
 import { DuplicatesChecker } from '../../src/check/duplicates.ts';
 import type { HistoryEvent } from '../../src/history/events.ts';
 import { ack, clean, deliver, population, runEnd, send } from './fixtures.ts';
 
 function run(events: HistoryEvent[]) {
-  const c = new DuplicatesChecker();
-  for (const e of events) c.step(e);
+  const c = foldChecker((ledger) => new DuplicatesChecker(ledger), events);
   return c.result();
 }
 

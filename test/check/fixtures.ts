@@ -13,6 +13,12 @@ import type {
   NackEvent,
   SendEvent,
 } from '../../src/history/events.ts';
+import { parseMessageKey } from '../../src/domain/index.ts';
+
+/** The sending device of a message key. */
+function senderOf(key: string): string {
+  return parseMessageKey(key)?.device ?? key;
+}
 
 export const accountOf: Record<string, string> = { a1: 'agent', a2: 'agent', c1: 'customer', o1: 'other' };
 
@@ -27,22 +33,22 @@ export function population(): HistoryEvent[] {
 }
 
 export function send(key: string, atMs: number, o: Partial<SendEvent> = {}): SendEvent {
-  const device = key.slice(0, key.lastIndexOf('#'));
+  const device = senderOf(key);
   return { type: 'send', atMs, device, account: accountOf[device] ?? '?', conv: 'conv1', key, kind: 'text', bytes: 10, intendedMs: atMs, attempt: 1, ...o };
 }
 
 export function ack(key: string, id: string, seq: number, atMs: number, o: Partial<AckEvent> = {}): AckEvent {
-  const device = key.slice(0, key.lastIndexOf('#'));
+  const device = senderOf(key);
   return { type: 'ack', atMs, device, conv: 'conv1', key, id, seq, ...o };
 }
 
 export function nack(key: string, atMs: number, final = true): NackEvent {
-  const device = key.slice(0, key.lastIndexOf('#'));
+  const device = senderOf(key);
   return { type: 'nack', atMs, device, conv: 'conv1', key, code: 'unavailable', final };
 }
 
 export function deliver(device: string, key: string, id: string, seq: number, atMs: number, o: Partial<DeliverEvent> = {}): DeliverEvent {
-  return { type: 'deliver', atMs, device, account: accountOf[device] ?? '?', conv: 'conv1', key, id, seq, from: key.slice(0, key.lastIndexOf('#')), replay: false, ...o };
+  return { type: 'deliver', atMs, device, account: accountOf[device] ?? '?', conv: 'conv1', key, id, seq, from: senderOf(key), replay: false, ...o };
 }
 
 export function fault(phase: 'start' | 'end', atMs: number, id = 'f0'): FaultEvent {

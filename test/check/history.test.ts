@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { foldChecker } from '../../src/check/fold.ts';
 import { HistoryChecker } from '../../src/check/history.ts';
 import type { HistoryEvent, PageEvent } from '../../src/history/events.ts';
 import { ack, clean, deliver, population, runEnd, send } from './fixtures.ts';
@@ -13,8 +14,7 @@ function stored(n: number): HistoryEvent[] {
   return out;
 }
 function run(events: HistoryEvent[]) {
-  const c = new HistoryChecker();
-  for (const e of events) c.step(e);
+  const c = foldChecker((ledger) => new HistoryChecker(ledger), events);
   return { r: c.result(), h: c.histograms.summaries() };
 }
 

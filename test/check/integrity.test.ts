@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { foldChecker } from '../../src/check/fold.ts';
 import { IntegrityChecker } from '../../src/check/integrity.ts';
 import type { HistoryEvent, SendEvent } from '../../src/history/events.ts';
 import { clean, deliver, population, runEnd, send } from './fixtures.ts';
@@ -9,8 +10,7 @@ const B = 'b'.repeat(64);
 const sendWithSha = (key: string, atMs: number, sha256: string[]): SendEvent => ({ ...send(key, atMs, { kind: 'image' }), sha256 } as SendEvent);
 
 function run(events: HistoryEvent[]) {
-  const c = new IntegrityChecker();
-  for (const e of events) c.step(e);
+  const c = foldChecker((ledger) => new IntegrityChecker(ledger), events);
   return c.result();
 }
 

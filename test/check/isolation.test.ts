@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { foldChecker } from '../../src/check/fold.ts';
 import { IsolationChecker } from '../../src/check/isolation.ts';
 import type { FetchEvent, HistoryEvent } from '../../src/history/events.ts';
 import { ack, clean, deliver, population, runEnd, send } from './fixtures.ts';
 
 function run(events: HistoryEvent[]) {
-  const c = new IsolationChecker();
-  for (const e of events) c.step(e);
+  const c = foldChecker((ledger) => new IsolationChecker(ledger), events);
   return c.result();
 }
 

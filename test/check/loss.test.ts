@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { foldChecker } from '../../src/check/fold.ts';
 import { LossChecker } from '../../src/check/loss.ts';
 import type { HistoryEvent } from '../../src/history/events.ts';
 import { ack, clean, deliver, nack, population, runEnd, send } from './fixtures.ts';
 
 function run(events: HistoryEvent[]) {
-  const c = new LossChecker();
-  for (const e of events) c.step(e);
+  const c = foldChecker((ledger) => new LossChecker(ledger), events);
   return c.result();
 }
 

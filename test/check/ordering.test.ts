@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { foldChecker } from '../../src/check/fold.ts';
 import { OrderingChecker } from '../../src/check/ordering.ts';
 import type { HistoryEvent } from '../../src/history/events.ts';
 import { ack, clean, deliver, population, runEnd, send } from './fixtures.ts';
 
 function run(events: HistoryEvent[]) {
-  const c = new OrderingChecker();
-  for (const e of events) c.step(e);
+  const c = foldChecker((ledger) => new OrderingChecker(ledger), events);
   return c.result();
 }
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { foldChecker } from '../../src/check/fold.ts';
 import { SyncChecker } from '../../src/check/sync.ts';
 import type { HistoryEvent, ReadEvent, UnreadEvent } from '../../src/history/events.ts';
 import { ack, population, runEnd, send } from './fixtures.ts';
@@ -15,8 +16,7 @@ const unread = (device: string, account: string, count: number, atMs: number, o:
 const read = (device: string, account: string, seq: number, atMs: number): ReadEvent => ({ type: 'read', atMs, device, account, conv: 'conv1', seq });
 
 function run(events: HistoryEvent[]) {
-  const c = new SyncChecker();
-  for (const e of events) c.step(e);
+  const c = foldChecker((ledger) => new SyncChecker(ledger), events);
   return { r: c.result(), h: c.histograms.summaries() };
 }
 
@@ -132,8 +132,7 @@ describe('sync staleness', () => {
   });
 
   it('honours a stated bound', () => {
-    const c = new SyncChecker(undefined, { maxStaleMs: 10_000 });
-    for (const e of [
+    const c = foldChecker((ledger) => new SyncChecker(ledger, { maxStaleMs: 10_000 }), [
       ...population(),
       send('c1#1', 0),
       ack('c1#1', 'm1', 1, 10),
@@ -146,9 +145,7 @@ describe('sync staleness', () => {
       unread('a1', 'agent', 1, 8_030),
       unread('a2', 'agent', 1, 8_030),
       runEnd(9_000),
-    ]) {
-      c.step(e);
-    }
+    ]);
     expect(c.result()).toMatchObject({ status: 'pass', metrics: { staleStretches: 0, longestStaleMs: 7_000 } });
   });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decide, exitCodeOf, type Summary } from '../../src/report/summary.ts';
+import type { Summary } from '../../src/report/summary.ts';
 import { renderJunit } from '../../src/report/junit.ts';
 import { summarize } from '../../src/cli/summarize.ts';
 import type { CheckResult, Verdict } from '../../src/check/index.ts';
@@ -9,31 +9,7 @@ const check = (name: string, status: CheckResult['status'], count = 0): CheckRes
 const verdictOf = (...checks: CheckResult[]): Verdict => ({ checks: Object.fromEntries(checks.map((c) => [c.name, c])), metrics: {} });
 const core = (status: CheckResult['status'] = 'pass') => [check('loss', status), check('duplicates', status), check('ordering', status)];
 
-describe('decide', () => {
-  it('passes when every check passes or could not apply and every SLA holds', () => {
-    const d = decide(verdictOf(...core(), check('integrity', 'not-checked')), [{ expr: 'loss == 0', actual: 0, pass: true }], null);
-    expect(d).toEqual({ verdict: 'pass', reasons: [] });
-    expect(exitCodeOf(d.verdict)).toBe(0);
-  });
-
-  it('fails with a reason per failed check and SLA', () => {
-    const d = decide(verdictOf(check('loss', 'fail', 3), check('duplicates', 'pass'), check('ordering', 'pass')), [{ expr: 'delivery.p99 < 3s', actual: 4000, pass: false }], null);
-    expect(d.verdict).toBe('fail');
-    expect(d.reasons).toEqual(['check loss failed: 3 anomalies', 'SLA delivery.p99 < 3s failed: actual 4000']);
-    expect(exitCodeOf(d.verdict)).toBe(1);
-  });
-
-  it('never passes a run whose core checks did not run', () => {
-    const d = decide(verdictOf(...core('not-checked')), [], null);
-    expect(d.verdict).toBe('error');
-    expect(d.reasons[0]).toContain('loss could not run');
-    expect(exitCodeOf(d.verdict)).toBe(3);
-  });
-
-  it('reports a harness failure as error even when checks failed', () => {
-    expect(decide(verdictOf(check('loss', 'fail', 1)), [], 'harness overloaded').verdict).toBe('error');
-  });
-});
+// The gate's own tests (decide, exit codes) are in test/check/gate.test.ts.
 
 describe('renderJunit', () => {
   it('has one test case per check and SLA, marks not-checked as skipped and escapes witnesses', () => {

@@ -15,19 +15,19 @@ import { startTinyChat, tinyChatDriver, type TinyChat } from '../drivers/json-ch
 /** Wraps a driver so that every send blocks the event loop for `ms`. */
 function blocking(inner: Driver, ms: number): Driver {
   return {
+    ...inner,
     name: `${inner.name}+blocking`,
     provision: (...a) => inner.provision(...a),
     async connect(opts) {
       const conn = await inner.connect(opts);
       return {
         ...conn,
-        serverCursors: conn.serverCursors,
-        send(m) {
+        send(m, attempt) {
           const until = performance.now() + ms;
           while (performance.now() < until) {
             // burn: the harness itself is the bottleneck
           }
-          return conn.send(m);
+          return conn.send(m, attempt);
         },
       };
     },
@@ -58,7 +58,7 @@ describe('harness self-measurement', () => {
     };
     const r = await runScenario({
       scenario,
-      driver: blocking(tinyChatDriver, 60),
+      driver: blocking(tinyChatDriver() as Driver, 60),
       target: chat.url,
       toxiproxy: 'embedded',
       out,

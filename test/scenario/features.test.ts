@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { checkScenarioForDriver } from '../../src/drivers/capabilities.ts';
+import { referenceDriver } from '../../src/drivers/reference.ts';
 import { validateScenario } from '../../src/scenario/validate.ts';
 import { parseSize } from '../../src/scenario/size.ts';
 import { InvalidScenarioError } from '../../src/errors.ts';
@@ -53,12 +55,18 @@ describe('validateScenario: population', () => {
 });
 
 describe('validateScenario: traffic', () => {
-  it('parses sizes with units and rejects sizes outside the kind bounds', () => {
+  it('parses sizes with units and refuses sizes beyond the driver\'s limits (the reference driver here)', () => {
     const ok = validateScenario({ ...minimal, traffic: { sizes: { image: { min: '30KB', max: '2MB' } } } });
     expect(ok.traffic.sizes.image).toEqual({ min: 30 * 1024, max: 2 * 1024 * 1024 });
-    const issues = issuesOf({ ...minimal, traffic: { sizes: { file: { min: '1MB', max: '20MB' }, 'long-text': { min: 1, max: '65KB' } } } });
+    const big = validateScenario({ ...minimal, traffic: { sizes: { file: { min: '1MB', max: '20MB' }, 'long-text': { min: 1, max: '65KB' } } } });
+    let issues: readonly { path: string; message: string }[] = [];
+    try {
+      checkScenarioForDriver(big, referenceDriver);
+    } catch (err) {
+      issues = (err as InvalidScenarioError).issues;
+    }
     expect(issues.map((i) => i.path).sort()).toEqual(['traffic.sizes.file.max', 'traffic.sizes.long-text.max']);
-    expect(issues.find((i) => i.path === 'traffic.sizes.file.max')?.message).toContain('expected 1..10485760 bytes for file, got 20971520');
+    expect(issues.find((i) => i.path === 'traffic.sizes.file.max')?.message).toContain("expected 1..10485760 bytes for file (driver reference's limit), got 20971520");
   });
 
   it('rejects a size it cannot read, saying how to write one', () => {
@@ -67,10 +75,16 @@ describe('validateScenario: traffic', () => {
     expect(issues[0]?.message).toContain('"30KB"');
   });
 
-  it('rejects a multi-attachment shape over the 10-attachment protocol limit', () => {
-    const issues = issuesOf({ ...minimal, traffic: { multiAttachment: { images: { min: 2, max: 9 }, files: { min: 1, max: 2 } } } });
+  it('refuses a multi-attachment shape over the driver\'s 10-attachment limit (the reference driver here)', () => {
+    const s = validateScenario({ ...minimal, traffic: { mix: { text: 1, 'multi-attachment': 1 }, multiAttachment: { images: { min: 2, max: 9 }, files: { min: 1, max: 2 } } } });
+    let issues: readonly { path: string; message: string }[] = [];
+    try {
+      checkScenarioForDriver(s, referenceDriver);
+    } catch (err) {
+      issues = (err as InvalidScenarioError).issues;
+    }
     expect(issues[0]?.path).toBe('traffic.multiAttachment');
-    expect(issues[0]?.message).toContain('images.max + files.max <= 10');
+    expect(issues[0]?.message).toContain("expected at most 10 attachments per message (driver reference's limit), got images.max + files.max = 11");
   });
 
   it('rejects an unknown payload kind in the mix', () => {
