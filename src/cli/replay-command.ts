@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { UsageError } from '../errors.ts';
 import { loadScenario } from '../scenario/load.ts';
 import { parseTrace, traceToPlan, describeTrace, type BadLine } from '../trace/index.ts';
-import { runScenario, type RunScenarioOptions, type RunScenarioResult } from './run-command.ts';
+import { resolveDriver, runScenario, type RunScenarioOptions, type RunScenarioResult } from './run-command.ts';
 
 export interface ReplayOptions extends Omit<RunScenarioOptions, 'scenario' | 'plan' | 'seed'> {
   /** Trace file (`.jsonl`, or `.csv`). */
@@ -39,8 +39,10 @@ export async function replayTrace(o: ReplayOptions): Promise<RunScenarioResult> 
   const format = o.format ?? (o.trace.endsWith('.csv') ? 'csv' : 'jsonl');
   const trace = parseTrace(text, { source: o.trace, format, skipBadLines: o.skipBadLines });
   const scenario = o.scenarioFile ? (await loadScenario(o.scenarioFile)).scenario : undefined;
-  const { plan, notes } = traceToPlan(trace, { speed: o.speed, scale: o.scale, seed: o.seed, scenario, source: o.trace });
-  const r = await runScenario({ ...o, scenario: undefined, plan });
+  // The driver first: what it carries (kinds, payload limits) decides which lines are valid.
+  const driver = await resolveDriver({ ...o, scenario: undefined });
+  const { plan, notes } = traceToPlan(trace, { speed: o.speed, scale: o.scale, seed: o.seed, scenario, source: o.trace, driver });
+  const r = await runScenario({ ...o, driver, scenario: undefined, plan });
   r.notes.unshift(`trace ${o.trace}: ${describeTrace(trace.records)}; ${plan.sends.length} sends planned`, ...notes);
   if (trace.skipped.length > 0) {
     r.notes.push(`--skip-bad-lines left out ${trace.skipped.length} line(s): ${summarise(trace.skipped)} (all listed in ${join(r.dir, SKIPPED_LINES_FILE)})`);

@@ -198,6 +198,11 @@ async function preparePlan(o: RunScenarioOptions, plan: Plan): Promise<{ plan: P
   return { plan, slas: mergeSlas(plan.sla, o.sla ?? []), notes: [], ...(await prepareRun(o, null, process.cwd())) };
 }
 
+/** The driver a run of a plan built elsewhere (a replayed trace) would use: `--driver` or the reference driver. */
+export function resolveDriver(o: RunScenarioOptions): Promise<Driver> {
+  return chooseDriver(o, null, process.cwd());
+}
+
 /**
  * The run's driver: `--driver` over the scenario's `driver:` over the reference driver. Only the
  * reference driver can talk to the built-in server, so any other needs a target.

@@ -35,6 +35,12 @@ export async function resolveListen(listen: string): Promise<HostPort> {
   if (!hp) throw new Error(`address ${listen}: missing port in address or invalid port`);
   if (hp.host === '' || hp.host === 'localhost') return { host: '127.0.0.1', port: hp.port };
   if (isIP(hp.host)) return hp;
-  const found = await lookup(hp.host, { family: 4 }).catch(() => lookup(hp.host));
-  return { host: found.address, port: hp.port };
+  try {
+    const found = await lookup(hp.host, { family: 4 }).catch(() => lookup(hp.host));
+    return { host: found.address, port: hp.port };
+  } catch (err) {
+    // Go's net.Listen wording for a name that does not resolve (Toxiproxy answers it with 500).
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new Error(`listen tcp: lookup ${hp.host}: ${code === 'ENOTFOUND' ? 'no such host' : (err as Error).message}`, { cause: err });
+  }
 }

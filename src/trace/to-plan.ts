@@ -14,8 +14,10 @@
 import { InvalidTraceError } from '../errors.ts';
 import { planFaults, type Plan, type PlannedAccount, type PlannedConversation, type PlannedDevice, type PlannedFault, type PlannedHistoryLoad, type PlannedRead, type PlannedSend } from '../plan/index.ts';
 import { Random } from '../plan/random.ts';
-import { MAX_ATTACHMENTS_PER_MESSAGE, type MessageKind, type Role } from '../protocol/frames.ts';
-import { SIZE_BOUNDS, type Scenario } from '../scenario/schema.ts';
+import type { MessageKind, Role } from '../domain/index.ts';
+import type { Driver } from '../drivers/driver.ts';
+import { referenceDriver } from '../drivers/reference.ts';
+import type { Scenario } from '../scenario/schema.ts';
 import { validateScenario } from '../scenario/validate.ts';
 import type { Trace, TraceRecord } from './format.ts';
 
@@ -30,6 +32,8 @@ export interface TracePlanOptions {
   scenario?: Scenario;
   /** Name in messages (the trace file). */
   source?: string;
+  /** What the run's driver carries: message kinds and payload limits (default: the reference driver's). */
+  driver?: Pick<Driver, 'name' | 'capabilities' | 'limits'>;
 }
 
 /** Per replica, conversations are shifted by up to this much, so copies do not fire in lockstep. */
@@ -47,6 +51,7 @@ export function traceToPlan(trace: Trace, o: TracePlanOptions = {}): { plan: Pla
   if (!(speed > 0) || !Number.isFinite(speed)) throw new InvalidTraceError(source, [{ line: 0, field: '--speed', reason: `must be a number above 0, got ${speed}` }]);
   if (!(scale > 0) || !Number.isFinite(scale)) throw new InvalidTraceError(source, [{ line: 0, field: '--scale', reason: `must be a number above 0, got ${scale}` }]);
   const seed = o.seed ?? 1;
+  const driver = o.driver ?? referenceDriver;
   const notes: string[] = [];
   const fail = (line: number, field: string, reason: string): never => {
     throw new InvalidTraceError(source, [{ line, field, reason }]);
@@ -124,8 +129,7 @@ export function traceToPlan(trace: Trace, o: TracePlanOptions = {}): { plan: Pla
         useDevice(r.account, r.device);
         member(r.conv, r.account);
         if (r.kind !== 'image' && r.kind !== 'file' && r.attachments?.length) fail(at.line, 'attachments', `a ${r.kind} message carries no attachments (kind image or file does)`);
-        if ((r.attachments?.length ?? 0) > MAX_ATTACHMENTS_PER_MESSAGE) fail(at.line, 'attachments', `at most ${MAX_ATTACHMENTS_PER_MESSAGE} attachments per message, got ${r.attachments?.length}`);
-        checkSize(r.kind as MessageKind, r.size, r.attachments, at.line, fail);
+        checkCarried(driver, r.kind as MessageKind, r.size, r.attachments, at.line, fail);
         if (r.id !== undefined) {
           if (ids.has(r.id)) fail(at.line, 'id', `message id ${r.id} was used on line ${ids.get(r.id)} already`);
           ids.set(r.id, at.line);
@@ -333,14 +337,23 @@ export function traceToPlan(trace: Trace, o: TracePlanOptions = {}): { plan: Pla
   return { plan, notes };
 }
 
-function checkSize(kind: MessageKind, size: number, attachments: number[] | undefined, line: number, fail: (line: number, field: string, reason: string) => never): void {
-  if (kind === 'image' || kind === 'file') {
-    const [min, max] = SIZE_BOUNDS[kind];
-    for (const a of attachments ?? []) if (a < min || a > max) fail(line, 'attachments', `${kind} attachment of ${a} bytes is outside ${min}..${max} bytes (the driver's limit)`);
-    return;
+/** A message the driver cannot carry (its kind, body size, attachment count or size): an error naming the line. */
+function checkCarried(
+  driver: Pick<Driver, 'name' | 'capabilities' | 'limits'>,
+  kind: MessageKind,
+  size: number,
+  attachments: readonly number[] | undefined,
+  line: number,
+  fail: (line: number, field: string, reason: string) => never,
+): void {
+  const { limits, capabilities } = driver;
+  if (!capabilities.kinds.includes(kind)) fail(line, 'kind', `driver ${driver.name} cannot carry ${kind} messages (it carries ${capabilities.kinds.join(', ')})`);
+  if (size > limits.maxBodyBytes) fail(line, 'size', `${kind} body of ${size} bytes is over driver ${driver.name}'s limit of ${limits.maxBodyBytes} bytes`);
+  const n = attachments?.length ?? 0;
+  if (n > limits.maxAttachmentsPerMessage) fail(line, 'attachments', `${n} attachments in one message; driver ${driver.name} takes at most ${limits.maxAttachmentsPerMessage}`);
+  for (const a of attachments ?? []) {
+    if (a > limits.maxAttachmentBytes) fail(line, 'attachments', `attachment of ${a} bytes is over driver ${driver.name}'s limit of ${limits.maxAttachmentBytes} bytes`);
   }
-  const [min, max] = SIZE_BOUNDS[kind];
-  if (size < min || size > max) fail(line, 'size', `${kind} body of ${size} bytes is outside ${min}..${max} bytes (the driver's limit)`);
 }
 
 function scaleFault<F extends Scenario['faults'][number]>(f: F, k: number): F {

@@ -15,7 +15,10 @@ const SCENARIO = {
   population: { agents: { count: 1, devices: ['desktop'], network: 'n' }, customers: { count: 1, devices: ['mobile'], network: 'n' } },
 };
 
-const DRIVER_SOURCE = `export default { name: 'mine', async provision() {}, async connect() { throw new Error('not here'); } };\n`;
+const DRIVER_SOURCE =
+  "export default { contract: 2, name: 'mine', capabilities: { ordering: 'none', serverIds: 'none', kinds: ['text', 'emoji', 'long-text'], attachments: false, " +
+  "historyPages: false, unreadCounts: false, readMarkers: false, groups: true, clientIds: false, resumption: false }, " +
+  "limits: { maxBodyBytes: 65536, maxAttachmentBytes: 0, maxAttachmentsPerMessage: 0 }, async provision() {}, async connect() { throw new Error('not here'); } };\n";
 
 describe('choosing the driver (--driver and scenario `driver:`)', () => {
   let dir: string;
@@ -69,6 +72,7 @@ describe('choosing the driver (--driver and scenario `driver:`)', () => {
     ['a module without a default or `driver` export', `export const other = 1;\n`, './none.mjs', 'no default export and no export named `driver`'],
     ['a default export without the methods', `export default { name: 'x', provision() {} };\n`, './half.mjs', '`connect` must be a function, got undefined'],
     ['a default export that is not an object', `export default 42;\n`, './num.mjs', 'the export is number, not a driver object'],
+    ['a driver of another contract', `export default { contract: 1, name: 'old', capabilities: {}, limits: {}, provision() {}, connect() {} };\n`, './old.mjs', '`contract` must be 2'],
   ])('refuses %s with exit 2, naming the file and what was expected', async (_what, source, spec, message) => {
     if (source !== null) await writeFile(join(dir, spec), source);
     const err = await rejection(loadDriver(spec, { baseDir: dir }));

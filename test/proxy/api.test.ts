@@ -86,6 +86,14 @@ describe('embedded Toxiproxy API over raw HTTP', () => {
     expect(r.json).toMatchObject({ name: 'x', upstream: 'example.com:80', enabled: true, toxics: [] });
   });
 
+  it('answers 500 with Go\'s lookup wording when the listen host does not resolve (found by the fuzz test)', async () => {
+    // `.invalid` never resolves (RFC 2606); no DNS server is asked on this machine's loopback-only network.
+    const r = await call('POST', '/proxies', { name: 'q', listen: 'nowhere.invalid:0', upstream: '127.0.0.1:9' });
+    expect(r.status).toBe(500);
+    expect((r.json as { error: string }).error).toMatch(/^listen tcp: lookup nowhere\.invalid: /);
+    expect((await call('GET', '/proxies')).json).toEqual({});
+  });
+
   it('answers 200 on toxic create, with defaults name <type>_<stream>, downstream, toxicity 1, all attributes', async () => {
     await call('POST', '/proxies', { name: 'x', listen: '127.0.0.1:0', upstream: '127.0.0.1:9' });
     const r = await call('POST', '/proxies/x/toxics', { type: 'slicer', attributes: { average_size: 10 } });

@@ -101,7 +101,7 @@ describe('traceToPlan', () => {
 
   it('refuses sizes beyond the limits and an account whose role is never given, naming the line', () => {
     const big = lines({ t: 0, type: 'message', conv: 'c1', account: 'u', role: 'customer', kind: 'text', size: 900_000 });
-    expect(() => traceToPlan(parseTrace(big))).toThrow(/line 2, size: text body of 900000 bytes is outside/);
+    expect(() => traceToPlan(parseTrace(big))).toThrow(/line 2, size: text body of 900000 bytes is over driver reference's limit of 65536 bytes/);
     const noRole = lines({ t: 0, type: 'message', conv: 'c1', account: 'u', kind: 'text', size: 9 });
     expect(() => traceToPlan(parseTrace(noRole))).toThrow(/account u has no role/);
   });
