@@ -1,7 +1,8 @@
 /**
  * Loss: a message the server stored (acknowledged, or proven stored by any delivery) that some
  * expected device never received by the end of the run. Judged at `run-end`, which the runner
- * emits after the grace period; without it (crashed run) the check says `not-checked`.
+ * emits after the grace period; without it (crashed run), or when the run ended early
+ * (interrupted, overloaded, failed: no grace period), the check says `not-checked`.
  */
 import type { Ledger } from './ledger.ts';
 import type { CheckResult, Checker } from './types.ts';
@@ -67,6 +68,18 @@ export class LossChecker implements Checker {
         witnesses: [],
         metrics: { ...metrics, undeliveredAtCrash: missingDeliveries },
         note: 'the history has no run-end event (crashed or cut-off run): undelivered messages may still have been in flight',
+      };
+    }
+    if (ledger.endReason !== undefined && ledger.endReason !== 'complete') {
+      // The harness stopped early (interrupted, overloaded, failed): messages still on their way
+      // then are not the server's loss, and which ones were is not known.
+      return {
+        name: this.name,
+        status: 'not-checked',
+        count: 0,
+        witnesses: [],
+        metrics: { ...metrics, undeliveredAtEnd: missingDeliveries },
+        note: `the run ended early (${ledger.endReason}) before its grace period: undelivered messages may still have been in flight`,
       };
     }
     const out: CheckResult = { name: this.name, status: lost > 0 ? 'fail' : 'pass', count: lost, witnesses: witnesses.items, metrics };

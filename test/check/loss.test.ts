@@ -93,4 +93,13 @@ describe('loss', () => {
     expect(r.status).toBe('not-checked');
     expect(r.note).toMatch(/run-end/);
   });
+
+  it('says not-checked, never fail, when the run ended early: what was in flight is not the server\'s loss', () => {
+    const events = [...population(), send('a1#1', 10), ack('a1#1', 'm1', 1, 15)];
+    expect(run([...events, runEnd(100)]).status).toBe('fail');
+    const r = run([...events, { type: 'run-end', atMs: 100, reason: 'interrupted' }]);
+    expect(r.status).toBe('not-checked');
+    expect(r.note).toMatch(/ended early \(interrupted\)/);
+    expect(r.metrics?.['undeliveredAtEnd']).toBeGreaterThan(0);
+  });
 });

@@ -72,6 +72,14 @@ describe('sync', () => {
     expect(r.witnesses[0]!.device).toBe('a1');
   });
 
+  it('does not judge final counts of a run that ended early (the same history fails when it completed)', () => {
+    const events = [...population(), send('c1#1', 0), ack('c1#1', 'm1', 1, 10), unread('a1', 'agent', 2, 30), unread('a2', 'agent', 1, 30)];
+    expect(run([...events, runEnd(100)]).r.status).toBe('fail');
+    const { r } = run([...events, { type: 'run-end', atMs: 100, reason: 'harness-overloaded' }]);
+    expect(r.status).toBe('not-checked');
+    expect(r.note).toMatch(/ended early \(harness-overloaded\)/);
+  });
+
   it('does not judge final counts of a run without run-end', () => {
     const { r } = run([...population(), send('c1#1', 0), ack('c1#1', 'm1', 1, 10), unread('a1', 'agent', 5, 30)]);
     expect(r.status).toBe('not-checked');
