@@ -80,15 +80,16 @@ export default defineScenario({
 
 // The driver a user writes, here wrapping the built-in reference driver through the public API
 // only: the point is the package surface, not a new protocol.
-const DRIVER = `import { defineDriver, referenceDriver, encodeMarker, decodeMarker, type ConnectOptions, type Connection } from 'chatstorm';
+const DRIVER = `import { defineDriver, referenceDriver, encodeMarker, decodeMarker, type ProvisionRequest } from 'chatstorm';
 
 const marker = decodeMarker(encodeMarker({ runId: 'r', key: 'd#1', intendedMs: 1 }));
 if (marker?.key !== 'd#1') throw new Error('marker helpers do not round-trip');
 
 export default defineDriver({
+  ...referenceDriver,
   name: 'wrapped-reference',
-  provision: (url, accounts, conversations) => referenceDriver.provision(url, accounts, conversations),
-  connect: (opts: ConnectOptions): Promise<Connection> => referenceDriver.connect(opts),
+  provision: (request: ProvisionRequest) => referenceDriver.provision(request),
+  connect: (opts) => referenceDriver.connect(opts),
 });
 `;
 
