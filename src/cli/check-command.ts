@@ -50,6 +50,8 @@ export async function checkRun(dir: string, extraSla: string[] = []): Promise<{ 
     target: saved.target ?? null,
     toxiproxy: saved.toxiproxy ?? null,
     faults: faults.list(),
+    // The run's own choice: re-judging gives the same verdict.
+    allowHarnessLag: saved.harnessLag?.allowed ?? false,
   });
   return { summary, exitCode: exitCodeOf(summary.verdict) };
 }

@@ -44,6 +44,12 @@ export interface RunScenarioOptions {
   /** Harness self-limits. */
   maxEventLoopMs?: number;
   maxSenderLagMs?: number;
+  /**
+   * Accept a run whose own lag is a material part of its delays (see gate.ts): the verdict
+   * stands and the reports mark every inflated figure, instead of ending `error` (exit 3).
+   * Default false. CLI: `--allow-harness-lag`.
+   */
+  allowHarnessLag?: boolean;
   driver?: Driver;
   runId?: string;
   signal?: AbortSignal;
@@ -191,6 +197,7 @@ export async function runScenario(o: RunScenarioOptions): Promise<RunScenarioRes
     target: outcome.target || null,
     toxiproxy: outcome.toxiproxy,
     faults: faults.list(),
+    allowHarnessLag: o.allowHarnessLag ?? false,
   });
   await writeReports(dir, summary, verdict.series ?? []);
   return { summary, dir, exitCode: exitCodeOf(summary.verdict), notes };

@@ -5,6 +5,7 @@
  */
 import type { Summary } from './summary.ts';
 import type { DelayPoint } from '../check/index.ts';
+import { harnessLagLine, inflatedMark } from './harness-lag.ts';
 
 const esc = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c] as string);
 const fmt = (v: number) => (v >= 1000 ? `${(v / 1000).toFixed(2)} s` : `${v.toFixed(v < 10 ? 1 : 0)} ms`);
@@ -55,7 +56,7 @@ export function renderHtml(s: Summary, points: DelayPoint[]): string {
   const metrics = Object.entries(s.metrics)
     .filter(([, m]) => m.count > 0)
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([k, m]) => `<tr><td>${esc(k)}</td><td>${m.count}</td><td>${fmt(m.p50Ms)}</td><td>${fmt(m.p90Ms)}</td><td>${fmt(m.p99Ms)}</td><td>${fmt(m.p999Ms)}</td><td>${fmt(m.maxMs)}</td></tr>`)
+    .map(([k, m]) => `<tr><td>${esc(k)}${inflatedMark(s.harnessLag, k, fmt) ? ` <strong>(${esc(inflatedMark(s.harnessLag, k, fmt))})</strong>` : ''}</td><td>${m.count}</td><td>${fmt(m.p50Ms)}</td><td>${fmt(m.p90Ms)}</td><td>${fmt(m.p99Ms)}</td><td>${fmt(m.p999Ms)}</td><td>${fmt(m.maxMs)}</td></tr>`)
     .join('');
   const sla = s.sla.map((r) => `<tr class="${r.pass ? 'pass' : 'fail'}"><td><code>${esc(r.expr)}</code></td><td>${r.actual ?? 'no data'}</td><td>${r.pass ? 'pass' : 'FAIL'}</td></tr>`).join('');
   return `<!doctype html>
@@ -78,6 +79,7 @@ ${chart(points, s)}
 <h2>Checks</h2><table><tr><th>check</th><th>status</th><th>anomalies</th><th>detail</th></tr>${checks}</table>
 <h2>Latency</h2><p>From the intended send time (no coordinated omission).</p>
 <table><tr><th>metric</th><th>n</th><th>p50</th><th>p90</th><th>p99</th><th>p99.9</th><th>max</th></tr>${metrics}</table>
+<p>${esc(harnessLagLine(s.harnessLag, fmt))}</p>
 ${sla ? `<h2>SLA</h2><table><tr><th>expression</th><th>actual</th><th>result</th></tr>${sla}</table>` : ''}
 ${s.faults.length ? `<h2>Fault timeline</h2><table><tr><th>fault</th><th>network</th><th>what</th><th>from</th><th>to</th></tr>${s.faults
     .map((f) => `<tr><td>${esc(f.fault)}</td><td>${esc(f.network)}</td><td>${esc(f.description)}</td><td>${fmt(f.startMs)}</td><td>${f.endMs === null ? 'end' : fmt(f.endMs)}</td></tr>`)

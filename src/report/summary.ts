@@ -5,7 +5,7 @@
 import type { Verdict, CheckResult, SlaResult, ConnectionSummary } from '../check/index.ts';
 import type { LatencySummary } from '../stats/hdr.ts';
 import type { SelfReport } from '../run/self-monitor.ts';
-import type { RunVerdict } from '../check/gate.ts';
+import type { HarnessLagFinding, RunVerdict } from '../check/gate.ts';
 
 // The verdict policy lives in src/check/gate.ts; re-exported for existing importers.
 export { decide, exitCodeOf, REQUIRED_CHECKS, type RunVerdict } from '../check/gate.ts';
@@ -33,4 +33,10 @@ export interface Summary {
   faults: { fault: string; network: string; action: string; description: string; startMs: number; endMs: number | null }[];
   /** Connection attempts: failures by the step they reached (added with driver contract v2). */
   connections?: ConnectionSummary;
+  /**
+   * The harness's own lag weighed against the delays it measured (src/check/gate.ts): when
+   * `material`, the run is `error` unless `allowed`, and `inflated` names every latency metric
+   * whose figures include it. Null when not measured (added with the harness-lag rule).
+   */
+  harnessLag?: HarnessLagFinding | null;
 }
