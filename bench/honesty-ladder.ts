@@ -114,30 +114,31 @@ async function bare(job: Job, plan: Plan): Promise<Measured> {
   let origin = Infinity; // no delivery is timed before play
   let done: () => void = () => {};
   const finished = new Promise<void>((r) => (done = r));
-  for (const a of plan.accounts) {
-    for (const d of a.devices) {
-      await new Promise<void>((resolve, reject) => {
-        const ws = new WebSocket(`${job.proxy}/ws?device=${encodeURIComponent(d.id)}&token=${d.token}`, { perMessageDeflate: false });
-        let waiting = -1;
-        ws.on('message', (data) => {
-          const now = performance.now();
-          const f = JSON.parse(String(data)) as { t: string; cid?: string; replay?: boolean; convs?: { conv: string; lastSeq: number }[] };
-          if (f.t === 'msg') {
-            const atMs = f.replay ? undefined : atMsByKey.get(f.cid ?? '');
-            if (atMs !== undefined) delays.recordMs(now - (origin + atMs));
-            if (++deliveries === expected) done();
-          } else if (f.t === 'welcome') {
-            const cursors = Object.fromEntries((f.convs ?? []).map((c) => [c.conv, c.lastSeq]));
-            waiting = Object.keys(cursors).length;
-            ws.send(JSON.stringify({ t: 'sync', cursors }));
-            if (waiting === 0) resolve();
-          } else if (f.t === 'synced' && --waiting === 0) resolve();
-        });
-        ws.once('error', reject);
-        sockets.set(d.id, ws);
+  // Connect 64 devices at a time (as the runner does): behind a latency toxic each welcome and
+  // sync reply takes its delay, so one at a time would take minutes.
+  const connect = (d: Plan['accounts'][number]['devices'][number]) =>
+    new Promise<void>((resolve, reject) => {
+      const ws = new WebSocket(`${job.proxy}/ws?device=${encodeURIComponent(d.id)}&token=${d.token}`, { perMessageDeflate: false });
+      let waiting = -1;
+      ws.on('message', (data) => {
+        const now = performance.now();
+        const f = JSON.parse(String(data)) as { t: string; cid?: string; replay?: boolean; convs?: { conv: string; lastSeq: number }[] };
+        if (f.t === 'msg') {
+          const atMs = f.replay ? undefined : atMsByKey.get(f.cid ?? '');
+          if (atMs !== undefined) delays.recordMs(now - (origin + atMs));
+          if (++deliveries === expected) done();
+        } else if (f.t === 'welcome') {
+          const cursors = Object.fromEntries((f.convs ?? []).map((c) => [c.conv, c.lastSeq]));
+          waiting = Object.keys(cursors).length;
+          ws.send(JSON.stringify({ t: 'sync', cursors }));
+          if (waiting === 0) resolve();
+        } else if (f.t === 'synced' && --waiting === 0) resolve();
       });
-    }
-  }
+      ws.once('error', reject);
+      sockets.set(d.id, ws);
+    });
+  const devices = plan.accounts.flatMap((a) => a.devices);
+  for (let i = 0; i < devices.length; i += 64) await Promise.all(devices.slice(i, i + 64).map(connect));
   origin = performance.now();
   let i = 0;
   await new Promise<void>((resolve) => {
