@@ -14,7 +14,8 @@
  *   drain:    faults lifted; wait until every send is acknowledged, history loads are done and
  *             deliveries go quiet,
  *             at most the grace period
- *   teardown: close devices -> run-end -> remove proxies -> stop children (always, also on error)
+ *   teardown: stop the self-monitor -> close devices -> run-end -> remove proxies -> stop children
+ *             (always, also on error)
  */
 import { randomBytes } from 'node:crypto';
 import type { Plan, PlannedHistoryLoad, PlannedRead, PlannedSend } from '../plan/plan.ts';
