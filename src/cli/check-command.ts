@@ -63,6 +63,8 @@ export async function checkRun(
     target: saved.target ?? null,
     toxiproxy: saved.toxiproxy ?? null,
     faults: faults.list(),
+    // The run's own choice: re-judging gives the same verdict.
+    allowHarnessLag: saved.harnessLag?.allowed ?? false,
   });
   const summary = withBaseline({ ...judged, throughput: throughput.result() }, baseline);
   await writeReports(dir, summary, { delay: verdict.series ?? [], series: runSeries.result() });

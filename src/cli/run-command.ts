@@ -88,6 +88,12 @@ export interface RunScenarioOptions {
   metricsHost?: string;
   /** Called with `http://HOST:PORT/metrics` once the metrics endpoint listens. */
   onMetricsListening?: (url: string) => void;
+  /**
+   * Accept a run whose own lag is a material part of its delays (see gate.ts): the verdict
+   * stands and the reports mark every inflated figure, instead of ending `error` (exit 3).
+   * Default false. CLI: `--allow-harness-lag`.
+   */
+  allowHarnessLag?: boolean;
   runId?: string;
   /**
    * Run one shard of the plan (`--shard i/n`): its accounts and their conversations, with the
@@ -378,6 +384,7 @@ async function runWithReports(
           target: outcome.target || null,
           toxiproxy: outcome.toxiproxy,
           faults: faults.list(),
+          allowHarnessLag: o.allowHarnessLag ?? false,
         }),
         throughput: throughput.result(),
       },

@@ -10,6 +10,8 @@ export interface SummarizeInput {
   target: string | null;
   toxiproxy: Summary['toxiproxy'];
   faults: Summary['faults'];
+  /** Material harness lag marks the figures instead of ending the run `error`. */
+  allowHarnessLag?: boolean;
 }
 
 /**
@@ -17,7 +19,14 @@ export interface SummarizeInput {
  * `check`, so a saved run re-judges to the same verdict.
  */
 export function summarize(i: SummarizeInput): Summary {
-  const g = gate({ verdict: i.verdict, slas: i.slas, infraError: i.infraError, endReason: i.run.endReason });
+  const g = gate({
+    verdict: i.verdict,
+    slas: i.slas,
+    infraError: i.infraError,
+    endReason: i.run.endReason,
+    harnessLag: i.harness?.lag ?? null,
+    allowHarnessLag: i.allowHarnessLag ?? false,
+  });
   return {
     schema: SUMMARY_SCHEMA,
     verdict: g.verdict,
@@ -32,5 +41,6 @@ export function summarize(i: SummarizeInput): Summary {
     toxiproxy: i.toxiproxy,
     faults: i.faults,
     ...(i.verdict.connections === undefined ? {} : { connections: i.verdict.connections }),
+    harnessLag: g.harnessLag,
   };
 }

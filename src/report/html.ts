@@ -17,6 +17,7 @@ import type { RunSeriesData } from './run-series.ts';
 import { formatSlaActual } from './units.ts';
 import { formatBaselineValue, formatChange } from './baseline.ts';
 import { describeTrail } from './event-text.ts';
+import { harnessLagLine, inflatedMark } from './harness-lag.ts';
 
 /** What the charts draw, beyond summary.json. */
 export interface ReportCharts {
@@ -42,19 +43,23 @@ const fmt = (v: number) => (v >= 1000 ? `${(v / 1000).toFixed(2)} s` : `${v.toFi
 /** JSON inside a <script> element: `<` escaped so no string in it can close the element. */
 const scriptJson = (v: unknown) => JSON.stringify(v).replace(/</g, '\\u003c');
 
-function latencyRows(entries: [string, LatencySummary][]): string {
+/** Rows of a latency table: label, figures, and the metric's full name (for the harness-lag mark). */
+function latencyRows(entries: [string, LatencySummary, string][], s: Summary): string {
   return entries
-    .map(([k, m]) => `<tr><td>${esc(k)}</td><td>${m.count}</td><td>${fmt(m.p50Ms)}</td><td>${fmt(m.p90Ms)}</td><td>${fmt(m.p99Ms)}</td><td>${fmt(m.p999Ms)}</td><td>${fmt(m.maxMs)}</td></tr>`)
+    .map(([k, m, metric]) => {
+      const mark = inflatedMark(s.harnessLag, metric, fmt);
+      return `<tr><td>${esc(k)}${mark ? ` <strong>(${esc(mark)})</strong>` : ''}</td><td>${m.count}</td><td>${fmt(m.p50Ms)}</td><td>${fmt(m.p90Ms)}</td><td>${fmt(m.p99Ms)}</td><td>${fmt(m.p999Ms)}</td><td>${fmt(m.maxMs)}</td></tr>`;
+    })
     .join('');
 }
 
 function latencyTable(title: string, pattern: RegExp, s: Summary, note = ''): string {
   const entries = Object.entries(s.metrics)
-    .map(([k, m]) => [pattern.exec(k)?.[1], m] as const)
-    .filter((x): x is [string, LatencySummary] => x[0] !== undefined && x[1].count > 0)
+    .map(([k, m]) => [pattern.exec(k)?.[1], m, k] as const)
+    .filter((x): x is [string, LatencySummary, string] => x[0] !== undefined && x[1].count > 0)
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   if (entries.length === 0) return '';
-  return `<h3>${esc(title)}</h3>${note}<table class="num"><tr><th></th><th>n</th><th>p50</th><th>p90</th><th>p99</th><th>p99.9</th><th>max</th></tr>${latencyRows(entries)}</table>`;
+  return `<h3>${esc(title)}</h3>${note}<table class="num"><tr><th></th><th>n</th><th>p50</th><th>p90</th><th>p99</th><th>p99.9</th><th>max</th></tr>${latencyRows(entries, s)}</table>`;
 }
 
 function checksTable(s: Summary): string {
@@ -202,7 +207,8 @@ ${s.baseline ? `<h2>Against baseline <code>${esc(s.baseline.runId)}</code></h2><
     .map((c) => `<tr class="${c.status}"><td>${esc(c.metric)}</td><td>${esc(formatBaselineValue(c, c.baseline))}</td><td>${esc(formatBaselineValue(c, c.current))}</td><td>${esc(formatChange(c.changePct))}</td><td>${c.status === 'fail' ? 'FAIL' : esc(c.status)}${c.note ? ` (${esc(c.note)})` : ''}</td></tr>`)
     .join('')}</table>` : ''}
 <h2>Latency</h2><p>From the intended send time.${s.throughput ? ` Throughput: ${s.throughput.sent} sent (${s.throughput.sentPerS.toFixed(1)}/s), ${s.throughput.delivered} delivered (${s.throughput.deliveredPerS.toFixed(1)}/s) over ${fmt(s.throughput.windowMs)}.` : ''}</p>
-${otherLatency.length ? `<table class="num"><tr><th>metric</th><th>n</th><th>p50</th><th>p90</th><th>p99</th><th>p99.9</th><th>max</th></tr>${latencyRows(otherLatency)}</table>` : '<p>No latency was recorded.</p>'}
+${otherLatency.length ? `<table class="num"><tr><th>metric</th><th>n</th><th>p50</th><th>p90</th><th>p99</th><th>p99.9</th><th>max</th></tr>${latencyRows(otherLatency.map(([k, m]) => [k, m, k]), s)}</table>` : '<p>No latency was recorded.</p>'}
+<p>${esc(harnessLagLine(s.harnessLag, fmt))}</p>
 ${latencyTable('Delivery by message kind', /^delivery\[(.+)\]$/, s)}
 ${latencyTable('Delivery by network (of the receiving device)', /^delivery\{(.+)\}$/, s)}
 ${latencyTable('Delivery by fault phase', /^delivery@(.+)$/, s, '<p>steady: no fault active; fault: while one was; recovery: just after one ended.</p>')}

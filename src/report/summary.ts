@@ -7,7 +7,7 @@ import type { LatencySummary } from '../stats/hdr.ts';
 import type { SelfReport } from '../run/self-monitor.ts';
 import type { Throughput } from './throughput.ts';
 import type { BaselineReport } from './baseline.ts';
-import type { RunVerdict } from '../check/gate.ts';
+import type { HarnessLagFinding, RunVerdict } from '../check/gate.ts';
 
 // The verdict policy lives in src/check/gate.ts; re-exported for existing importers.
 export { decide, exitCodeOf, REQUIRED_CHECKS, type RunVerdict } from '../check/gate.ts';
@@ -39,4 +39,10 @@ export interface Summary {
   baseline?: BaselineReport;
   /** Connection attempts: failures by the step they reached (added with driver contract v2). */
   connections?: ConnectionSummary;
+  /**
+   * The harness's own lag weighed against the delays it measured (src/check/gate.ts): when
+   * `material`, the run is `error` unless `allowed`, and `inflated` names every latency metric
+   * whose figures include it. Null when not measured (added with the harness-lag rule).
+   */
+  harnessLag?: HarnessLagFinding | null;
 }

@@ -6,6 +6,7 @@ import type { Summary } from './summary.ts';
 import type { LatencySummary } from '../stats/hdr.ts';
 import { formatMs as ms, formatSlaActual } from './units.ts';
 import { formatBaselineValue, formatChange } from './baseline.ts';
+import { harnessLagLine, inflatedMark } from './harness-lag.ts';
 
 const MARK = { pass: 'PASS', fail: 'FAIL', 'not-checked': 'NOT CHECKED' } as const;
 
@@ -33,7 +34,11 @@ export function renderConsole(s: Summary): string {
   if (metrics.length > 0) {
     lines.push('');
     lines.push('latency (from intended send time)');
-    for (const [k, v] of metrics) lines.push('  ' + latencyLine(k, v));
+    for (const [k, v] of metrics) {
+      const mark = inflatedMark(s.harnessLag, k, ms);
+      lines.push('  ' + latencyLine(k, v) + (mark ? `   (${mark})` : ''));
+    }
+    lines.push('  ' + harnessLagLine(s.harnessLag, ms));
     const odd = metrics.filter(([, v]) => (v.outOfRange ?? 0) > 0);
     for (const [k, v] of odd) lines.push(`  warning: ${k} had ${v.outOfRange} out-of-range value(s) (negative, non-finite or above the bound): a clock or driver bug`);
   }
@@ -88,7 +93,12 @@ export function renderMarkdown(s: Summary): string {
     out.push('');
     out.push('| latency | n | p50 | p90 | p99 | p99.9 | max |');
     out.push('|---|---:|---:|---:|---:|---:|---:|');
-    for (const [k, v] of metrics) out.push(`| ${k} | ${v.count} | ${ms(v.p50Ms)} | ${ms(v.p90Ms)} | ${ms(v.p99Ms)} | ${ms(v.p999Ms)} | ${ms(v.maxMs)} |`);
+    for (const [k, v] of metrics) {
+      const mark = inflatedMark(s.harnessLag, k, ms);
+      out.push(`| ${k}${mark ? ` ⚠️ ${mark}` : ''} | ${v.count} | ${ms(v.p50Ms)} | ${ms(v.p90Ms)} | ${ms(v.p99Ms)} | ${ms(v.p999Ms)} | ${ms(v.maxMs)} |`);
+    }
+    out.push('');
+    out.push(harnessLagLine(s.harnessLag, ms));
   }
   if (s.sla.length) {
     out.push('');

@@ -14,7 +14,8 @@
  *   drain:    faults lifted; wait until every send is acknowledged, history loads are done and
  *             deliveries go quiet,
  *             at most the grace period
- *   teardown: close devices -> run-end -> remove proxies -> stop children (always, also on error)
+ *   teardown: stop the self-monitor -> close devices -> run-end -> remove proxies -> stop children
+ *             (always, also on error)
  */
 import { randomBytes } from 'node:crypto';
 import type { Plan, PlannedHistoryLoad, PlannedRead, PlannedSend } from '../plan/plan.ts';
@@ -163,6 +164,8 @@ class Run {
   private readonly random: () => number;
   private readonly toxiproxyTimeoutMs: number;
   private readonly monitor: SelfMonitor;
+  /** The self-monitor's report, taken when teardown stops it. */
+  private self: SelfReport | null = null;
   private readonly end = new RunEndLatch();
   /** Aborted when the run must end early: setup stops at its next step, connecting devices stop, the timeline stops. */
   private readonly halt = new AbortController();
@@ -360,6 +363,8 @@ class Run {
       this.checkHalt();
     }
     const origin = recorder.now();
+    // Harness lag counts from here: every delay the run reports is measured from now on.
+    this.monitor.measure();
     this.opts.onPlay?.();
     await timeline.start(origin);
     await sleepUntil(recorder, origin + plan.sendWindowMs, () => this.end.ended);
@@ -435,9 +440,15 @@ class Run {
     this.fail('harness', err instanceof Error ? err.message : String(err));
   }
 
-  /** Close devices -> run-end -> remove proxies -> stop children: always, also after a failure. */
+  /**
+   * Stop the self-monitor -> close devices -> run-end -> remove proxies -> stop children: always,
+   * also after a failure.
+   */
   async tearDown(): Promise<void> {
     this.step = 'teardown';
+    // First: its figures end with the measured part of the run, and no `lag` event may follow
+    // `run-end` (the teardown awaits below would otherwise let its window timer fire).
+    this.self = this.monitor.stop();
     this.timeline?.stop();
     for (const d of this.devices) d.stop();
     this.faults?.closeAll();
@@ -460,7 +471,7 @@ class Run {
 
   /** The outcome, once torn down; rethrows a scenario the proxy refused (exit 2). */
   outcome(): RunOutcome {
-    const self = this.monitor.stop();
+    const self = this.self ?? this.monitor.stop();
     if (this.invalid) throw this.invalid;
     const end = this.end.end;
     return {

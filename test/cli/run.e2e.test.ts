@@ -56,6 +56,14 @@ async function deadPort(): Promise<number> {
   return port;
 }
 
+/**
+ * These runs judge checks, reports and options, not delays: on this loaded 2-core machine the
+ * harness's own lag can be a material part of small local delays (three processes share two
+ * cores), so the runs expected to pass allow it and mark the figures; the rule itself is tested
+ * in test/check/harness-lag.test.ts and test/run/harness-lag.e2e.test.ts.
+ */
+const ALLOW_LAG = '--allow-harness-lag';
+
 describe('chatstorm run (end to end)', () => {
   let out: string;
   beforeAll(async () => {
@@ -70,7 +78,7 @@ describe('chatstorm run (end to end)', () => {
     // On GitHub Actions chatstorm appends summary.md to the step summary file, after what is there.
     const stepSummary = join(out, 'step-summary.md');
     await writeFile(stepSummary, '# earlier step\n');
-    const r = await chatstorm(['run', 'test/fixtures/small.ts', '--out', dir, '--quiet'], { GITHUB_STEP_SUMMARY: stepSummary });
+    const r = await chatstorm(['run', 'test/fixtures/small.ts', '--out', dir, '--quiet', ALLOW_LAG], { GITHUB_STEP_SUMMARY: stepSummary });
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('verdict: PASS');
@@ -132,7 +140,7 @@ describe('chatstorm run (end to end)', () => {
     const server: ReferenceServer = await startReferenceServer({ port: 0, store: 'memory' });
     try {
       const dir = join(out, 'target');
-      const r = await chatstorm(['run', 'test/fixtures/small.ts', '--target', server.url, '--out', dir, '--quiet', '--duration', '2s']);
+      const r = await chatstorm(['run', 'test/fixtures/small.ts', '--target', server.url, '--out', dir, '--quiet', '--duration', '2s', ALLOW_LAG]);
       expect(r.code).toBe(0);
       const summary = await readSummary(await onlyRunDir(dir));
       expect(summary.target).toBe(server.url);
@@ -146,7 +154,7 @@ describe('chatstorm run (end to end)', () => {
     const proxy = await startEmbeddedToxiproxy({ port: 0 });
     try {
       const dir = join(out, 'env-proxy');
-      const r = await chatstorm(['run', 'test/fixtures/small.ts', '--out', dir, '--quiet', '--duration', '2s'], { TOXIPROXY_URL: proxy.url });
+      const r = await chatstorm(['run', 'test/fixtures/small.ts', '--out', dir, '--quiet', '--duration', '2s', ALLOW_LAG], { TOXIPROXY_URL: proxy.url });
       expect(r.code).toBe(0);
       const summary = await readSummary(await onlyRunDir(dir));
       expect(summary.toxiproxy).toEqual({ url: proxy.url, kind: 'external' });
@@ -160,7 +168,7 @@ describe('chatstorm run (end to end)', () => {
   it('falls back to the embedded proxy, saying so, when TOXIPROXY_URL does not answer', async () => {
     const port = await deadPort();
     const dir = join(out, 'env-dead');
-    const r = await chatstorm(['run', 'test/fixtures/small.ts', '--out', dir, '--quiet', '--duration', '1s'], { TOXIPROXY_URL: `http://127.0.0.1:${port}` });
+    const r = await chatstorm(['run', 'test/fixtures/small.ts', '--out', dir, '--quiet', '--duration', '1s', ALLOW_LAG], { TOXIPROXY_URL: `http://127.0.0.1:${port}` });
     expect(r.code).toBe(0);
     expect(r.stderr).toContain(`TOXIPROXY_URL=http://127.0.0.1:${port} does not answer; using the embedded proxy instead`);
     const summary = await readSummary(await onlyRunDir(dir));
@@ -206,7 +214,7 @@ describe('chatstorm run (end to end)', () => {
       expect(r.stderr).toContain('Rename it to .mts');
       // The fix it names works: the same file as .mts loads (and this one is valid, so it runs).
       await writeFile(join(dir, 'scenario.mts'), body);
-      const ok = await chatstorm(['run', join(dir, 'scenario.mts'), '--out', join(out, 'cjs'), '--quiet']);
+      const ok = await chatstorm(['run', join(dir, 'scenario.mts'), '--out', join(out, 'cjs'), '--quiet', ALLOW_LAG]);
       expect(ok.stderr).not.toContain('could not load the file');
       expect(ok.code).toBe(0);
     } finally {

@@ -5,7 +5,9 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Recorder } from '../../src/history/recorder.ts';
 import type { HistoryEvent, LagEvent } from '../../src/history/events.ts';
-import { SelfMonitor } from '../../src/run/self-monitor.ts';
+import { SelfMonitor, combineLags } from '../../src/run/self-monitor.ts';
+import { spreadStall } from '../../src/run/loop-probe.ts';
+import { LatencyHistogram } from '../../src/stats/hdr.ts';
 
 describe('SelfMonitor', () => {
   let events: HistoryEvent[];
@@ -60,5 +62,84 @@ describe('SelfMonitor', () => {
     expect(overloads).toHaveLength(1);
     expect(overloads[0]).toMatch(/^the harness was the bottleneck for 0\.3 s: .*sender lag p99 80(\.\d+)? ms \(limit 50\)/);
     expect(monitor.stop().overloaded).toBe(overloads[0]);
+  });
+
+  it('emits no lag event once stopped, and stop is idempotent (the runner stops it before run-end)', () => {
+    monitor = new SelfMonitor(recorder, () => {}, { windowMs: 100 });
+    monitor.start();
+    vi.advanceTimersByTime(100);
+    expect(lags()).toHaveLength(1);
+    const first = monitor.stop();
+    vi.advanceTimersByTime(1000);
+    expect(lags()).toHaveLength(1);
+    monitor.senderLag(500); // a straggler after stop changes nothing
+    expect(monitor.stop()).toEqual(first);
+  });
+
+  it('keeps run-level figures only from measure() on, over every window', () => {
+    monitor = new SelfMonitor(recorder, () => {}, { windowMs: 100, maxEventLoopMs: 1e9, maxSenderLagMs: 1e9 });
+    monitor.start();
+    monitor.senderLag(900); // set-up: not measured
+    monitor.measure();
+    for (let w = 0; w < 3; w++) {
+      for (let i = 1; i <= 100; i++) monitor.senderLag(i / 10); // 0.1 .. 10 ms, in each of three windows
+      vi.advanceTimersByTime(100);
+    }
+    const lag = monitor.stop().lag;
+    expect(lag?.senderLag.count).toBe(300);
+    expect(lag?.senderLag.maxMs).toBe(10);
+    expect(lag?.senderLag.p50Ms).toBeCloseTo(5, 1);
+    expect(lag?.eventLoopDelay.count).toBeGreaterThanOrEqual(0);
+  });
+
+  it('reports no run-level figures when play never started', () => {
+    monitor = new SelfMonitor(recorder, () => {});
+    monitor.start();
+    expect(monitor.stop().lag).toBeNull();
+  });
+});
+
+describe('combineLags', () => {
+  const hist = (values: number[]) => {
+    const h = new LatencyHistogram({ lowestUs: 1, highestUs: 3_600_000_000, digits: 3 });
+    for (const v of values) h.recordMs(v);
+    return h;
+  };
+
+  it('adds two constants', () => {
+    const c = combineLags(hist([10, 10, 10]), hist([5])).summary();
+    expect(c.p50Ms).toBeCloseTo(15, 1);
+    expect(c.maxMs).toBeCloseTo(15, 1);
+  });
+
+  it('treats an empty histogram as always 0', () => {
+    const values = Array.from({ length: 1000 }, (_, i) => (i + 1) / 10); // 0.1 .. 100 ms
+    const c = combineLags(hist(values), hist([])).summary();
+    expect(c.p50Ms).toBeCloseTo(50, 0);
+    expect(c.p99Ms).toBeCloseTo(99, 0);
+  });
+
+  it('gives the p99 of a sum of independent lags: rare stalls on each side do not add up at p99', () => {
+    // 2 % of sends 100 ms late, 2 % of arrivals wait 100 ms, the rest 1 ms: a delivery gets both
+    // with probability 0.04 %, so its p99 is about 101 ms, not 200.
+    const side = [...Array.from({ length: 98 }, () => 1), 100, 100];
+    const c = combineLags(hist(side), hist(side)).summary();
+    expect(c.p50Ms).toBeCloseTo(2, 1);
+    expect(c.p99Ms).toBeGreaterThan(100);
+    expect(c.p99Ms).toBeLessThan(102);
+  });
+});
+
+describe('spreadStall', () => {
+  it('spreads a stall over one wait per resolution step, longest first', () => {
+    const got: number[] = [];
+    spreadStall(40, 10, (w) => got.push(w));
+    expect(got).toEqual([40, 30, 20, 10]);
+  });
+
+  it('records a punctual timer as one small wait', () => {
+    const got: number[] = [];
+    spreadStall(0.3, 10, (w) => got.push(w));
+    expect(got).toEqual([0.3]);
   });
 });
