@@ -69,7 +69,9 @@ describe('deploy/k8s Indexed Job, run as local processes', () => {
       const scenarioFile = env['SCENARIO']?.split('/').pop();
       return { ...env, ...(scenarioFile ? { SCENARIO: join(work, 'etc', scenarioFile) } : {}), RESULTS_DIR: join(work, 'results'), TARGET: server.url, TOXIPROXY_URL: toxiproxy.url, ...extra };
     };
-    const pods = await Promise.all(Array.from({ length: n }, (_, i) => sh(shardC, podEnv(shardC, { JOB_COMPLETION_INDEX: String(i) }))));
+    // Four pods on this 2-core machine share the cores with the server and the proxy: their delay
+    // figures are not honest (the harness's own lag), and this test is about the Job, not delays.
+    const pods = await Promise.all(Array.from({ length: n }, (_, i) => sh(shardC, podEnv(shardC, { JOB_COMPLETION_INDEX: String(i), EXTRA_ARGS: '--allow-harness-lag' }))));
     pods.forEach((p, i) => expect(p.code, `pod ${i}: ${p.stderr}`).toBe(0));
 
     const m = await sh(mergeC, podEnv(mergeC, {}));

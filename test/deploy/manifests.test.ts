@@ -154,6 +154,16 @@ describe('docker-compose.yml', () => {
     }
     expect(cfg.services.toxiproxy.image).toMatch(/^ghcr\.io\/shopify\/toxiproxy:/);
   });
+  it.skipIf(!compose)('has an `incident` profile running cross-border-peak without the loss extension against the real Toxiproxy', () => {
+    const out = execFileSync('docker-compose', ['-f', join(ROOT, 'docker-compose.yml'), '--profile', 'incident', 'config'], { encoding: 'utf8' });
+    const cfg = parseAllDocuments(out)[0]?.toJS() as any;
+    const incident = cfg.services.incident;
+    expect(incident.depends_on.server.condition).toBe('service_healthy');
+    expect(incident.command).toContain('/app/scenarios/cross-border-peak-toxiproxy.ts');
+    expect(incident.command).toContain('http://toxiproxy:8474');
+    // The scenario it names exists (the image copies scenarios/ to /app/scenarios).
+    expect(existsSync(join(ROOT, 'scenarios', 'cross-border-peak-toxiproxy.ts'))).toBe(true);
+  });
   it.skipIf(!compose)('`docker-compose config` refuses a broken file (the check can fail)', () => {
     expect(() => execFileSync('docker-compose', ['-f', '-', 'config'], { input: 'services:\n  x:\n    depends_on: {y: {condition: nope}}\n', stdio: ['pipe', 'ignore', 'ignore'] })).toThrow();
   });
