@@ -153,12 +153,14 @@ export async function runProbe(ctx: ProbeContext, index: number, ratePerS: numbe
  * the harness's own overload (`limited`), our own stop (`interrupted`, `budget`), or else an
  * infrastructure failure that ends the search.
  */
-export function classify(r: { exitCode: number; summary: Pick<Summary, 'reasons' | 'endReason' | 'error' | 'harness'> }, stoppedBy: 'interrupted' | 'budget' | null): ProbeOutcome {
+export function classify(r: { exitCode: number; summary: Pick<Summary, 'reasons' | 'endReason' | 'error' | 'harness' | 'harnessLag'> }, stoppedBy: 'interrupted' | 'budget' | null): ProbeOutcome {
   const s = r.summary;
   if (stoppedBy !== null) return { kind: 'abort', cause: stoppedBy, reason: stoppedBy === 'budget' ? 'the budget ran out during the probe' : 'interrupted' };
   if (r.exitCode === ExitCode.pass) return { kind: 'pass' };
   if (r.exitCode === ExitCode.fail) return { kind: 'fail', broken: s.reasons };
   const why = s.error ?? s.reasons.join('; ');
   if (s.endReason === 'harness-overloaded' || (s.harness?.overloaded ?? null) !== null) return { kind: 'limited', reason: `the harness overloaded itself: ${why}` };
+  // Its own lag a material part of the delays (docs/honesty.md): the harness, not the server, is at its limit.
+  if (s.harnessLag?.material && !s.harnessLag.allowed) return { kind: 'limited', reason: `the harness's own lag inflated the delays: ${why}` };
   return { kind: 'abort', cause: 'infrastructure', reason: why };
 }

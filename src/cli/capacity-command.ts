@@ -67,6 +67,11 @@ export interface CapacityOptions {
   runId?: string;
   maxSenderLagMs?: number;
   maxEventLoopMs?: number;
+  /**
+   * Probes whose own harness lag is material (docs/honesty.md) are judged on their SLAs with the
+   * figures marked, instead of counting as rates the harness could not measure. Default false.
+   */
+  allowHarnessLag?: boolean;
   signal?: AbortSignal;
   /** Called before each probe starts, and with its figures once it ended. */
   onProbeStart?: (index: number, targetPerS: number) => void;
@@ -131,7 +136,7 @@ export async function capacitySearch(o: CapacityOptions): Promise<CapacityResult
       seed: o.seed,
       dir,
       tag: randomBytes(3).toString('hex'),
-      run: { target: o.target, toxiproxy: o.toxiproxy, driver: o.driver, sla: o.sla, maxSenderLagMs: o.maxSenderLagMs, maxEventLoopMs: o.maxEventLoopMs },
+      run: { target: o.target, toxiproxy: o.toxiproxy, driver: o.driver, sla: o.sla, maxSenderLagMs: o.maxSenderLagMs, maxEventLoopMs: o.maxEventLoopMs, allowHarnessLag: o.allowHarnessLag ?? false },
       signal: o.signal,
       budgetSignal: budget.signal,
       now,

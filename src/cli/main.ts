@@ -272,6 +272,7 @@ export async function main(argv: string[]): Promise<number> {
           .option('out', { type: 'string', default: 'reports', describe: 'parent folder of run folders' })
           .option('run-id', { type: 'string', describe: 'name of the capacity run folder' })
           .option('max-lag', { type: 'string', describe: 'harness sender-lag p99 limit of each probe (default 1s)' })
+          .option('allow-harness-lag', { type: 'boolean', default: false, describe: 'judge probes whose own lag is material on their SLAs, figures marked (see run)' })
           .option('quiet', { type: 'boolean', default: false, describe: 'no line per probe' }),
       async (a) => {
         if (a.seed !== undefined && (!Number.isInteger(a.seed) || a.seed < 0)) throw new UsageError(`--seed must be a non-negative integer, got ${a.seed}`);
@@ -294,6 +295,7 @@ export async function main(argv: string[]): Promise<number> {
           out: a.out,
           runId: a['run-id'],
           maxSenderLagMs: positiveDuration('--max-lag', a['max-lag']),
+          allowHarnessLag: a['allow-harness-lag'],
           quiet: a.quiet,
         });
       },

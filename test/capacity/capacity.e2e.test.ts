@@ -43,6 +43,9 @@ describe('capacity search on the reference server with a known throttle', () => 
       probeDurationMs: WINDOW.durationMs,
       probeGraceMs: WINDOW.graceMs,
       budgetMs: 240_000,
+      // The knee here is the throttle's, judged by a 500 ms SLA; on a shared 2-core machine the
+      // harness's own few ms of lag beside a 1 ms local server would otherwise end every probe.
+      allowHarnessLag: true,
     });
     const a = r.report.answer;
     expect(a.kind, r.report.headline).toBe('knee');

@@ -21,6 +21,12 @@ describe('classify', () => {
     expect(classify({ exitCode: 3, summary: s }, null)).toEqual({ kind: 'limited', reason: 'the harness overloaded itself: harness overloaded: sender lag p99 1800 ms > 1000 ms for 3 windows' });
   });
 
+  it('reads material harness lag (not allowed) as a rate the harness could not measure honestly, not as a knee', () => {
+    const lag = { p50Ms: 1, p99Ms: 9, senderLagP99Ms: 5, eventLoopDelayP99Ms: 4, against: 'delivery', smallestSlaMs: null, limitP50Ms: 5, limitP99Ms: 5, material: true, allowed: false, inflated: ['delivery'] };
+    const s = { ...summary({ error: "the harness's own lag is a material part of the delays it measured" }), harnessLag: lag };
+    expect(classify({ exitCode: 3, summary: s }, null)).toEqual({ kind: 'limited', reason: "the harness's own lag inflated the delays: the harness's own lag is a material part of the delays it measured" });
+  });
+
   it('reads any other exit 3 as an infrastructure failure that ends the search', () => {
     const s = summary({ endReason: 'error', error: 'chat server at ws://127.0.0.1:1 is unreachable.' });
     expect(classify({ exitCode: 3, summary: s }, null)).toEqual({ kind: 'abort', cause: 'infrastructure', reason: 'chat server at ws://127.0.0.1:1 is unreachable.' });

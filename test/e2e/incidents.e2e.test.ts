@@ -38,7 +38,7 @@ interface QuickRun {
 async function runQuick(file: string, out: string, defect?: { name: DefectName; rate: number }): Promise<QuickRun> {
   const server = await startReferenceServer({ port: 0, ...(defect ? { defects: [defect.name], defectRate: defect.rate } : {}) });
   try {
-    const r = await runScenario({ scenario: join(dir, file), quick: true, target: server.url, toxiproxy: 'embedded', out });
+    const r = await runScenario({ scenario: join(dir, file), quick: true, target: server.url, toxiproxy: 'embedded', out, allowHarnessLag: true });
     return { ...r, fired: Object.fromEntries(server.defectsFired) };
   } finally {
     await server.close();
@@ -50,7 +50,7 @@ const VIA_CLI = 'ci-smoke.ts';
 
 /** `chatstorm run <file> --quick` through `main`: the exit code and the run's summary.json. */
 async function runQuickCli(file: string, out: string): Promise<QuickRun> {
-  const exitCode = await main(['run', join(dir, file), '--quick', '--quiet', '--toxiproxy', 'embedded', '--out', out]);
+  const exitCode = await main(['run', join(dir, file), '--quick', '--quiet', '--toxiproxy', 'embedded', '--out', out, '--allow-harness-lag']);
   const [run] = await readdir(out);
   const runDir = join(out, run as string);
   const summary = JSON.parse(await readFile(join(runDir, REPORT_FILES.summary), 'utf8')) as QuickRun['summary'];

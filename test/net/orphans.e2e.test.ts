@@ -62,7 +62,7 @@ describe('a run killed with SIGKILL', () => {
     for (const n of left) expect(parseProxyName(n)?.pid).toBe(run.child.pid);
 
     // A later run is not harmed, but says what is there and how to remove it.
-    const next = startChatstorm(['run', 'test/fixtures/small.ts', '--out', join(out, 'next'), '--duration', '1s', '--quiet'], { TOXIPROXY_URL: api.url });
+    const next = startChatstorm(['run', 'test/fixtures/small.ts', '--out', join(out, 'next'), '--duration', '1s', '--quiet', '--allow-harness-lag'], { TOXIPROXY_URL: api.url });
     const done = await next.exited;
     expect(next.stderr()).toContain(`chatstorm: warning: Toxiproxy at ${api.url} has 2 stale proxies of chatstorm runs that are no longer alive`);
     expect(next.stderr()).toContain(`chatstorm: note: Toxiproxy at ${api.url} has 2 stale proxies`);

@@ -23,6 +23,8 @@ async function events(run: string): Promise<HistoryEvent[]> {
   return out;
 }
 
+// These runs judge replay (plans, causality, checks), not delays: a local server answers in a
+// millisecond, and the harness's own lag on a shared 2-core machine would be material beside it.
 describe('chatstorm replay', () => {
   let firstRun = '';
 
@@ -30,7 +32,7 @@ describe('chatstorm replay', () => {
     const t = synthTrace({ seed: 4, customers: 20, agents: 3, durationMs: 16_000 });
     const file = join(dir, 'evening.jsonl');
     await writeFile(file, traceToJsonl(t.header, t.records));
-    const r = await replayTrace({ trace: file, speed: 2, out: join(dir, 'runs') });
+    const r = await replayTrace({ trace: file, speed: 2, out: join(dir, 'runs'), allowHarnessLag: true });
     firstRun = r.dir;
     expect(r.summary.verdict).toBe('pass');
     expect(r.exitCode).toBe(0);
@@ -51,7 +53,7 @@ describe('chatstorm replay', () => {
     }
     const file = join(dir, 'slow.jsonl');
     await writeFile(file, [header, ...recs].map((r) => JSON.stringify(r)).join('\n') + '\n');
-    const r = await replayTrace({ trace: file, out: join(dir, 'runs') });
+    const r = await replayTrace({ trace: file, out: join(dir, 'runs'), allowHarnessLag: true });
     expect(r.summary.verdict).toBe('pass');
     const plan = JSON.parse(await readFile(join(r.dir, 'plan.json'), 'utf8')) as Plan;
     const replies = plan.sends.filter((s) => s.after !== undefined);
@@ -74,7 +76,7 @@ describe('chatstorm replay', () => {
     const file = join(dir, 'from-run.jsonl');
     await writeFile(file, traceToJsonl(t.header, t.records));
     const before = JSON.parse(await readFile(join(firstRun, 'plan.json'), 'utf8')) as Plan;
-    const r = await replayTrace({ trace: file, speed: 2, out: join(dir, 'runs') });
+    const r = await replayTrace({ trace: file, speed: 2, out: join(dir, 'runs'), allowHarnessLag: true });
     expect(r.summary.verdict).toBe('pass');
     const plan = JSON.parse(await readFile(join(r.dir, 'plan.json'), 'utf8')) as Plan;
     const shape = (p: Plan) => p.sends.map((s) => [s.device, s.conv, s.kind, s.bytes, s.attachments ?? []].join(' ')).sort();
@@ -98,7 +100,7 @@ describe('chatstorm replay', () => {
     }
     expect(code).toBe(2);
     expect(errors.join('')).toContain(`line ${line}, kind:`);
-    const r = await replayTrace({ trace: file, out: join(dir, 'runs'), skipBadLines: true, speed: 2 });
+    const r = await replayTrace({ trace: file, out: join(dir, 'runs'), skipBadLines: true, speed: 2, allowHarnessLag: true });
     expect(r.summary.verdict).toBe('pass');
     const listed = JSON.parse(await readFile(join(r.dir, SKIPPED_LINES_FILE), 'utf8')) as { count: number; lines: { line: number }[] };
     expect(listed.count).toBe(1);
