@@ -1,0 +1,456 @@
+/**
+ * The XMPP driver (contract v2): XMPP over WebSocket (RFC 7395) to a real server (Prosody,
+ * ejabberd). One account per harness account (registered by `provision`, namespaced by run id),
+ * one resource per device, one-to-one chat between customer and agent, group chat in MUC rooms
+ * (XEP-0045), message carbons (XEP-0280) so every device of an account sees every message,
+ * stream management (XEP-0198) for acks and resumption, and MAM (XEP-0313) for catch-up when a
+ * session cannot be resumed. The harness key travels as the message's origin-id (XEP-0359) and
+ * in the body's marker; the conversation as `<thread>`.
+ *
+ *   connect: ws ─> open ─> SASL PLAIN ─> restart ─┬─ resume(previd, h) ──> resumed: acks up to h ─> live
+ *                                                  │                    └─> failed ─┐
+ *                                                  └─ bind ─> enable SM ─> carbons ─> presence ─> join rooms
+ *                                                        ─> catch-up from MAM (after the last archive id)
+ *                                                        ─> careful: look up own unacknowledged sends ─> live
+ *   send:  <message id origin-id thread/> <r/>  ──  <a h/> covering it = the ack
+ *
+ * Two modes answer two questions:
+ * - `careful` (a careful client): resume the stream; when resumption fails, look the unacknowledged
+ *   messages up in the archive (by origin-id) and acknowledge those found instead of resending.
+ * - `naive` (a naive client): no resumption (a dropped session ends), catch up from MAM, resend
+ *   everything unacknowledged. XMPP servers do not deduplicate by origin-id, so a message the
+ *   server stored before the kill is stored twice; the duplicates check reports it.
+ *
+ * Capabilities, honestly: no ordering tokens (archive ids are opaque and unordered, so ordering
+ * is not checked), per-copy server ids (each archive stamps its own stanza-id), no unread counts
+ * in core XMPP (sync not checked), no history pages by position, no attachments, no read markers.
+ */
+import { Element } from 'ltx';
+import { defineDriver, DRIVER_CONTRACT, type Connection, type ConnectOptions, type DeviceHandlers, type DeviceIdentity, type Driver, type ProvisionRequest } from '../driver.ts';
+import { decodeMarker } from '../marker.ts';
+import { parseMessageKey, type MessageKind } from '../../domain/index.ts';
+import { MamCollector, type ArchivedMessage } from './mam.ts';
+import { accountJid, bare, passwordOf, roomJid, runPrefix, safePart } from './names.ts';
+import { registerAccounts } from './provision.ts';
+import { NS, XmppStream, XmppStreamError } from './stream.ts';
+
+/** How the driver behaves after a dropped connection. */
+export type XmppMode = 'careful' | 'naive';
+
+/** Options of {@link xmppDriver}. */
+export interface XmppDriverOptions {
+  /** Default `careful`. */
+  mode?: XmppMode;
+  /** The XMPP domain; default: the target's host, with 127.0.0.1, ::1 and localhost as `localhost`. */
+  domain?: string;
+  /** The MUC service; default `conference.<domain>`. */
+  mucDomain?: string;
+  /** Parallel registration streams in `provision` (default 16). */
+  registerParallel?: number;
+}
+
+/** Our extension element: the message kind (XMPP has none; servers keep unknown extensions). */
+const CS_NS = 'urn:chatstorm:0';
+const KINDS: readonly MessageKind[] = ['text', 'emoji', 'long-text'];
+
+/** What `provision` returns: addresses of the run, shared by every connect. */
+export interface XmppContext {
+  runId: string;
+  domain: string;
+  mucDomain: string;
+  /** The WebSocket path of the target (devices connect through proxies that keep only host:port). */
+  path: string;
+  jidOf: ReadonlyMap<string, string>;
+  /** Conversation -> room JID (groups) or, per member account, the peer's bare JID (direct). */
+  convs: ReadonlyMap<string, { kind: 'direct' | 'group'; room?: string; members: readonly string[] }>;
+  /** Room JID -> conversation. */
+  convOfRoom: ReadonlyMap<string, string>;
+  /** Account -> its conversations. */
+  convsOf: ReadonlyMap<string, readonly string[]>;
+}
+
+/** A message written in the current stream-management session, awaiting the server's `<a h/>`. */
+interface Unacked {
+  /** Its number among the stanzas counted in this SM session. */
+  seq: number;
+  key: string;
+  conv: string;
+  /** Wall-clock time of the write (ms since the epoch), to look it up in the archive by time. */
+  sentAtMs: number;
+}
+
+/** A device's state across its connections. */
+export interface XmppDeviceState {
+  /** Connections opened so far (names the resource of each fresh session). */
+  sessions: number;
+  /** The resumable SM session, if any: its id and the stream that carried it (its counters). */
+  sm: { id: string; stream: XmppStream } | null;
+  unacked: Unacked[];
+  /** Keys of this device's messages seen in an archive (careful mode: acknowledge, do not resend). */
+  stored: Set<string>;
+  /** Counters of what happened, for findings and tests. */
+  stats: { resumed: number; resumeFailed: number; fresh: number; foundInArchive: number; resent: number };
+}
+
+/** The catch-up position: the last archive id seen in the user's archive and in each room. */
+interface XmppPosition {
+  user?: string;
+  rooms: Readonly<Record<string, string>>;
+}
+
+/** Map a target host to the XMPP domain when no option names it. */
+export function domainOfTarget(url: string): string {
+  const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
+  return host === '127.0.0.1' || host === '::1' || host === 'localhost' ? 'localhost' : host;
+}
+
+/** Build the XMPP driver. */
+export function xmppDriver(options: XmppDriverOptions = {}): Driver<XmppContext, XmppDeviceState> {
+  const mode = options.mode ?? 'careful';
+  return defineDriver<XmppContext, XmppDeviceState>({
+    contract: DRIVER_CONTRACT,
+    name: mode === 'careful' ? 'xmpp' : 'xmpp (naive)',
+    capabilities: {
+      ordering: 'none',
+      serverIds: 'per-copy',
+      kinds: KINDS,
+      attachments: false,
+      historyPages: false,
+      unreadCounts: false,
+      readMarkers: false,
+      groups: true,
+      clientIds: false,
+      resumption: mode === 'careful',
+    },
+    // Prosody's default c2s_stanza_size_limit is 256 KiB, ejabberd's max_stanza_size 64 KiB in
+    // the project configs: 16 KiB of body leaves room for the envelope.
+    limits: { maxBodyBytes: 16 * 1024, maxAttachmentBytes: 0, maxAttachmentsPerMessage: 0 },
+
+    async provision(p: ProvisionRequest): Promise<XmppContext> {
+      const target = new URL(p.url);
+      const domain = options.domain ?? domainOfTarget(p.url);
+      const mucDomain = options.mucDomain ?? `conference.${domain}`;
+      const prefix = runPrefix(p.runId);
+      const jidOf = new Map(p.accounts.map((a) => [a.id, accountJid(prefix, a.id, domain)]));
+      const convs = new Map<string, { kind: 'direct' | 'group'; room?: string; members: readonly string[] }>();
+      const convOfRoom = new Map<string, string>();
+      const convsOf = new Map<string, string[]>();
+      for (const c of p.conversations) {
+        const room = c.kind === 'group' ? roomJid(prefix, c.id, mucDomain) : undefined;
+        convs.set(c.id, { kind: c.kind, ...(room === undefined ? {} : { room }), members: c.members });
+        if (room !== undefined) convOfRoom.set(room, c.id);
+        for (const m of c.members) convsOf.set(m, [...(convsOf.get(m) ?? []), c.id]);
+      }
+      await registerAccounts(
+        p.url,
+        domain,
+        p.accounts.map((a) => ({ user: (jidOf.get(a.id) ?? '').split('@')[0] ?? '', password: passwordOf(p.runId, a.id) })),
+        { parallel: options.registerParallel },
+      );
+      return { runId: p.runId, domain, mucDomain, path: target.pathname, jidOf, convs, convOfRoom, convsOf };
+    },
+
+    deviceState: (): XmppDeviceState => ({
+      sessions: 0,
+      sm: null,
+      unacked: [],
+      stored: new Set(),
+      stats: { resumed: 0, resumeFailed: 0, fresh: 0, foundInArchive: 0, resent: 0 },
+    }),
+
+    connect: (opts) => connectDevice(opts, mode),
+  });
+}
+
+async function connectDevice(opts: ConnectOptions<XmppContext, XmppDeviceState>, mode: XmppMode): Promise<Connection> {
+  const { context: ctx, state, identity, handlers } = opts;
+  const me = ctx.jidOf.get(identity.account);
+  if (me === undefined) throw new Error(`xmpp: account ${identity.account} was not provisioned`);
+  const url = new URL(opts.url);
+  url.pathname = ctx.path;
+  const step = (s: string) => handlers.step?.(s);
+  const { stream, features: first } = await XmppStream.open({ url: url.href, domain: ctx.domain, timeoutMs: opts.timeoutMs, signal: opts.signal, step });
+  const abort = () => stream.kill();
+  opts.signal?.addEventListener('abort', abort, { once: true });
+  try {
+    if (!first.getChild('mechanisms', NS.sasl)) throw new XmppStreamError('the server offers no SASL mechanisms', 'open');
+    await stream.authenticate(me.split('@')[0] ?? '', passwordOf(ctx.runId, identity.account));
+    const features = await stream.restart();
+    const live = new LiveSession(stream, opts, me, mode);
+    if (mode === 'careful' && state.sm !== null && features.getChild('sm', NS.sm)) {
+      if (await live.resume(state.sm.id, state.sm.stream)) return live.connection();
+    }
+    await live.fresh(features);
+    return live.connection();
+  } catch (err) {
+    stream.kill();
+    throw err;
+  } finally {
+    opts.signal?.removeEventListener('abort', abort);
+  }
+}
+
+/** One connection's handling of inbound elements and sends. */
+class LiveSession {
+  private readonly mam = new MamCollector();
+  private readonly state: XmppDeviceState;
+  private readonly handlers: DeviceHandlers;
+  private readonly ctx: XmppContext;
+  private position: XmppPosition;
+  private ours = false;
+  private isLive = false;
+
+  constructor(
+    private readonly stream: XmppStream,
+    private readonly opts: ConnectOptions<XmppContext, XmppDeviceState>,
+    private readonly me: string,
+    private readonly mode: XmppMode,
+  ) {
+    this.state = opts.state;
+    this.handlers = opts.handlers;
+    this.ctx = opts.context;
+    const p = opts.position as XmppPosition | undefined;
+    this.position = p ?? { rooms: {} };
+    stream.onElement = (el) => this.inbound(el);
+    stream.onClose = (reason) => {
+      if (this.isLive && !this.ours) this.handlers.closed(reason);
+    };
+  }
+
+  /** XEP-0198 §5: resume the previous session; true when resumed (acks up to the server's h given). */
+  async resume(previd: string, prev: XmppStream): Promise<boolean> {
+    this.handlers.step?.('resume');
+    const answer = this.stream.next((el) => el.getNS() === NS.sm && (el.getName() === 'resumed' || el.getName() === 'failed'));
+    this.stream.resumeFrom = prev.inbound;
+    this.stream.send(new Element('resume', { xmlns: NS.sm, previd, h: prev.inbound }));
+    const el = await answer;
+    if (el.getName() === 'failed') {
+      this.state.stats.resumeFailed++;
+      this.state.sm = null;
+      return false;
+    }
+    this.state.stats.resumed++;
+    this.ackUpTo(Number(el.attrs.h ?? 0));
+    this.state.unacked = [];
+    this.state.sm = { id: previd, stream: this.stream };
+    this.isLive = true;
+    return true;
+  }
+
+  /** A new session: bind, stream management, carbons, presence, rooms, catch-up. */
+  async fresh(features: Element): Promise<void> {
+    const { state, stream } = this;
+    state.sessions++;
+    state.stats.fresh++;
+    await stream.bind(`${safePart(this.opts.identity.device)}.${state.sessions}`);
+    // Messages of the previous session that no <a h/> covered: the careful client looks them up.
+    const unknown = state.unacked;
+    state.unacked = [];
+    state.sm = null;
+    if (features.getChild('sm', NS.sm)) {
+      this.handlers.step?.('sm');
+      const enabled = stream.next((el) => el.getNS() === NS.sm && (el.getName() === 'enabled' || el.getName() === 'failed'));
+      stream.send(new Element('enable', { xmlns: NS.sm, ...(this.mode === 'careful' ? { resume: 'true' } : {}) }));
+      const el = await enabled;
+      if (el.getName() === 'enabled') {
+        if (el.attrs.id && el.attrs.resume === 'true') state.sm = { id: el.attrs.id, stream };
+      }
+    }
+    this.handlers.step?.('carbons');
+    await stream.iq(new Element('iq', { type: 'set' }).c('enable', { xmlns: NS.carbons }).root());
+    stream.send(new Element('presence'));
+    this.handlers.step?.('rooms');
+    await Promise.all(this.rooms().map((room) => this.join(room)));
+    if (state.sessions > 1) {
+      this.handlers.step?.('catch-up');
+      await this.catchUp(unknown);
+    }
+    this.isLive = true;
+  }
+
+  connection(): Connection {
+    return {
+      send: (m, attempt) => {
+        if (attempt > 1 && this.mode === 'careful' && this.state.stored.has(m.key)) {
+          // Found in the archive after a failed resumption: stored already, acknowledge instead of resending.
+          this.handlers.ack({ key: m.key, conv: m.conv });
+          return;
+        }
+        const c = this.ctx.convs.get(m.conv);
+        if (c === undefined) return;
+        if (attempt > 1) this.state.stats.resent++;
+        const group = c.kind === 'group';
+        const to = group ? (c.room ?? '') : this.ctx.jidOf.get(c.members.find((a) => this.ctx.jidOf.get(a) !== this.me) ?? '') ?? '';
+        const msg = new Element('message', { to, type: group ? 'groupchat' : 'chat', id: this.stream.id() });
+        msg.c('body').t(m.body);
+        msg.c('thread').t(m.conv);
+        msg.c('origin-id', { xmlns: NS.sid, id: m.key });
+        msg.c('cs', { xmlns: CS_NS, kind: m.kind });
+        this.stream.send(msg);
+        if (this.stream.smCounting) {
+          this.state.unacked.push({ seq: this.stream.outbound, key: m.key, conv: m.conv, sentAtMs: Date.now() });
+          this.stream.send(new Element('r', { xmlns: NS.sm }));
+        }
+      },
+      markRead: () => undefined,
+      close: () => {
+        this.ours = true;
+        this.state.sm = null;
+        this.stream.close();
+      },
+      kill: () => {
+        this.ours = true;
+        this.stream.kill();
+      },
+    };
+  }
+
+  /** Group conversations of this account: their room JIDs. */
+  private rooms(): string[] {
+    const out: string[] = [];
+    for (const conv of this.ctx.convsOf.get(this.opts.identity.account) ?? []) {
+      const room = this.ctx.convs.get(conv)?.room;
+      if (room !== undefined) out.push(room);
+    }
+    return out;
+  }
+
+  /** Join a room with the device as nick, no history (MAM catches up), waiting for our own presence (status 110). */
+  private async join(room: string): Promise<void> {
+    const nick = safePart(this.opts.identity.device);
+    const joined = this.stream.next(
+      (el) =>
+        el.name === 'presence' &&
+        bare(el.attrs.from ?? '') === room &&
+        (el.attrs.type === 'error' || (el.getChild('x', NS.mucUser)?.getChildren('status').some((s) => s.attrs.code === '110') ?? false)),
+    );
+    this.stream.send(new Element('presence', { to: `${room}/${nick}` }).c('x', { xmlns: NS.muc }).c('history', { maxstanzas: '0' }).root());
+    const el = await joined;
+    if (el.attrs.type === 'error') throw new XmppStreamError(`joining ${room} failed: ${el.getChild('error')?.getChildElements()[0]?.getName() ?? 'unknown'}`, 'rooms');
+  }
+
+  /**
+   * After a session could not be resumed: everything archived since the last id seen (the user's
+   * archive and each room's), reported as replayed copies. The careful client also learns which
+   * of its unacknowledged messages were stored, looking further back by time when needed.
+   */
+  private async catchUp(unknown: readonly Unacked[]): Promise<void> {
+    const targets: (string | undefined)[] = [undefined, ...this.rooms()];
+    for (const to of targets) {
+      const after = to === undefined ? this.position.user : this.position.rooms[to];
+      let found: ArchivedMessage[];
+      try {
+        found = await this.mam.all(this.stream, { ...(to === undefined ? {} : { to }), ...(after === undefined ? {} : { afterId: after }), max: 250 });
+      } catch (err) {
+        if (after === undefined || !/item-not-found/.test(String(err))) throw err;
+        found = await this.mam.all(this.stream, { ...(to === undefined ? {} : { to }), max: 250 });
+      }
+      for (const a of found) this.archived(a, to);
+    }
+    if (this.mode !== 'careful' || unknown.length === 0) return;
+    const missing = unknown.filter((u) => !this.state.stored.has(u.key));
+    if (missing.length === 0) return;
+    // Sent before the last id we had seen (the archive interleaves): look back by time instead.
+    const since = Math.min(...missing.map((u) => u.sentAtMs)) - 2000;
+    const convs = new Set(missing.map((u) => u.conv));
+    const lookIn = new Set<string | undefined>();
+    for (const conv of convs) lookIn.add(this.ctx.convs.get(conv)?.room);
+    for (const to of lookIn) {
+      const found = await this.mam.all(this.stream, { ...(to === undefined ? {} : { to }), startMs: since, max: 250 });
+      for (const a of found) this.archived(a, to);
+    }
+  }
+
+  /** One message from an archive: our own device's (stored), or a replayed copy for this device. */
+  private archived(a: ArchivedMessage, room: string | undefined): void {
+    const m = a.message;
+    const marker = decodeMarker(m.getChildText('body') ?? '');
+    this.advance(room, a.id);
+    if (!marker) return;
+    const sender = parseMessageKey(marker.key)?.device;
+    if (sender === this.opts.identity.device) {
+      if (this.mode === 'careful' && !this.state.stored.has(marker.key)) {
+        this.state.stored.add(marker.key);
+        this.state.stats.foundInArchive++;
+      }
+      return;
+    }
+    const conv = room !== undefined ? this.ctx.convOfRoom.get(room) : m.getChildText('thread') ?? undefined;
+    if (conv === undefined) return;
+    this.handlers.message({ key: marker.key, conv, id: a.id, from: sender ?? '', kind: kindOf(m), replay: true });
+  }
+
+  /** Record the last archive id seen and report the position (a fresh frozen snapshot). */
+  private advance(room: string | undefined, id: string): void {
+    this.position =
+      room === undefined ? Object.freeze({ user: id, rooms: this.position.rooms }) : Object.freeze({ ...this.position, rooms: Object.freeze({ ...this.position.rooms, [room]: id }) });
+    this.handlers.position(this.position);
+  }
+
+  private ackUpTo(h: number): void {
+    const u = this.state.unacked;
+    let i = 0;
+    while (i < u.length && u[i]!.seq <= h) {
+      this.handlers.ack({ key: u[i]!.key, conv: u[i]!.conv });
+      i++;
+    }
+    if (i > 0) u.splice(0, i);
+  }
+
+  private inbound(el: Element): void {
+    if (el.getNS() === NS.sm) {
+      if (el.getName() === 'r') this.stream.send(new Element('a', { xmlns: NS.sm, h: this.stream.inbound }));
+      else if (el.getName() === 'a') this.ackUpTo(Number(el.attrs.h ?? 0));
+      return;
+    }
+    if (el.name === 'iq') {
+      if (el.attrs.type === 'get' || el.attrs.type === 'set') {
+        // Pings (XEP-0199) get a result; anything else we do not serve.
+        const ping = el.getChild('ping', 'urn:xmpp:ping') !== undefined;
+        const res = new Element('iq', { type: ping ? 'result' : 'error', id: el.attrs.id, ...(el.attrs.from ? { to: el.attrs.from } : {}) });
+        if (!ping) res.c('error', { type: 'cancel' }).c('service-unavailable', { xmlns: 'urn:ietf:params:xml:ns:xmpp-stanzas' });
+        this.stream.send(res);
+      }
+      return;
+    }
+    if (el.name !== 'message' || this.mam.take(el)) return;
+    // Carbons (XEP-0280): a copy of a message another resource of ours sent or received.
+    let m = el;
+    const carbon = el.getChild('sent', NS.carbons) ?? el.getChild('received', NS.carbons);
+    if (carbon) {
+      if (bare(el.attrs.from ?? this.me) !== this.me) return; // only our own server may send carbons
+      const inner = carbon.getChild('forwarded', NS.forward)?.getChild('message');
+      if (!inner) return;
+      m = inner;
+    }
+    const marker = decodeMarker(m.getChildText('body') ?? '');
+    if (!marker) return;
+    const sender = parseMessageKey(marker.key)?.device ?? '';
+    if (sender === this.opts.identity.device) return; // our own message reflected by a room
+    const from = m.attrs.from ?? '';
+    let room: string | undefined;
+    let conv: string | undefined;
+    if (m.attrs.type === 'groupchat') {
+      room = bare(from);
+      conv = this.ctx.convOfRoom.get(room);
+    } else conv = m.getChildText('thread') ?? undefined;
+    if (conv === undefined) return;
+    const archive = room ?? this.me;
+    const sid = m.getChildren('stanza-id', NS.sid).find((s) => s.attrs.by === archive)?.attrs.id;
+    if (sid !== undefined) this.advance(room, sid);
+    this.handlers.message({
+      key: marker.key,
+      conv,
+      ...(sid === undefined ? {} : { id: sid }),
+      from: sender,
+      kind: kindOf(m),
+      // Queued while we were away and resent after a resume (XEP-0203 delay), not pushed live.
+      replay: m.getChild('delay', 'urn:xmpp:delay') !== undefined || el.getChild('delay', 'urn:xmpp:delay') !== undefined,
+    });
+  }
+}
+
+function kindOf(m: Element): MessageKind {
+  const k = m.getChild('cs', CS_NS)?.attrs.kind as MessageKind | undefined;
+  return k !== undefined && KINDS.includes(k) ? k : 'text';
+}
