@@ -355,10 +355,12 @@ export class Ledger {
         msg.trail.push(e);
       }
     } else {
-      // Settled: every expected device has a copy; only unexpected devices are still tracked.
+      // Settled: every expected device has a copy; only unexpected devices are still tracked,
+      // except with per-copy ids, where a device's own ids are the only way to see a second
+      // stored copy (a resend stored again arrives after the first copies settled the record).
       if (newId) this.keep(msg, e);
       expected = this.wasExpected(msg, device);
-      if (expected) {
+      if (expected && this.declaration.serverIds !== 'per-copy') {
         cls = newId ? 'first' : 'redelivery';
         firstForDevice = false;
       } else {
@@ -367,6 +369,7 @@ export class Ledger {
         firstForDevice = had === undefined;
         againAtDevice = cls === 'first' && had !== undefined;
         if (cls === 'first') msg.seen.set(device, withId(had, copyId));
+        if (againAtDevice) this.keep(msg, e);
       }
     }
     const trail = msg.trail;
@@ -409,7 +412,7 @@ export class Ledger {
     // trail (a new array: the note of this event still holds the full one).
     msg.trail = compactTrail(msg.trail);
     msg.missing.clear();
-    for (const device of msg.seen.keys()) if (this.wasExpected(msg, device)) msg.seen.delete(device);
+    if (this.declaration.serverIds !== 'per-copy') for (const device of msg.seen.keys()) if (this.wasExpected(msg, device)) msg.seen.delete(device);
   }
 
   /** Retire records settled longer than `retainSettledMs` ago; returns them. */
