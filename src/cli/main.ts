@@ -56,6 +56,8 @@ export async function main(argv: string[]): Promise<number> {
           .positional('scenario', { type: 'string', demandOption: true, describe: 'scenario file, e.g. scenarios/demo.ts' })
           .option('target', { type: 'string', describe: 'chat server ws://HOST:PORT (default: start the built-in reference server)' })
           .option('toxiproxy', { type: 'string', describe: 'Toxiproxy API URL, or "embedded" (default: $TOXIPROXY_URL if it answers, else embedded)' })
+          .option('driver', { type: 'string', describe: 'driver: reference (default), xmpp, or a module path ./my-driver.ts' })
+          .option('driver-option', { type: 'string', array: true, describe: 'driver option key=value, e.g. mode=naive or domain=example.com for xmpp (repeatable)' })
           .option('seed', { type: 'number', describe: 'override the scenario seed' })
           .option('duration', { type: 'string', describe: 'override the send window, e.g. 10s' })
           .option('out', { type: 'string', default: 'reports', describe: 'parent folder of run folders' })
@@ -72,6 +74,11 @@ export async function main(argv: string[]): Promise<number> {
         if (a.seed !== undefined && (!Number.isInteger(a.seed) || a.seed < 0)) throw new UsageError(`--seed must be a non-negative integer, got ${a.seed}`);
         const dur = positiveDuration('--duration', a.duration);
         const lag = positiveDuration('--max-lag', a['max-lag']);
+        const { resolveDriver, parseDriverOptions } = await import('../drivers/load.ts');
+        const driver = await resolveDriver(a.driver, parseDriverOptions(a['driver-option']));
+        if (driver !== undefined && a.driver !== 'reference' && a.target === undefined) {
+          throw new UsageError(`--driver ${a.driver} needs --target (the built-in server speaks the reference protocol); for xmpp start one with scripts/xmpp/start.sh prosody`);
+        }
         const { runScenario, describeResult } = await import('./run-command.ts');
         const ac = new AbortController();
         let interrupts = 0;
@@ -101,6 +108,7 @@ export async function main(argv: string[]): Promise<number> {
             scenario: a.scenario,
             target: a.target,
             toxiproxy: a.toxiproxy,
+            driver,
             seed: a.seed,
             durationMs: dur,
             out: a.out,

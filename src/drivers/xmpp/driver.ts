@@ -104,10 +104,22 @@ export function domainOfTarget(url: string): string {
   return host === '127.0.0.1' || host === '::1' || host === 'localhost' ? 'localhost' : host;
 }
 
+/** What the driver's devices did across a run (summed over devices), for findings and tests. */
+export type XmppDriverStats = XmppDeviceState['stats'];
+
+/** The XMPP driver, with {@link XmppDriverStats} summed over every device it created. */
+export type XmppDriver = Driver<XmppContext, XmppDeviceState> & { stats(): XmppDriverStats };
+
 /** Build the XMPP driver. */
-export function xmppDriver(options: XmppDriverOptions = {}): Driver<XmppContext, XmppDeviceState> {
+export function xmppDriver(options: XmppDriverOptions = {}): XmppDriver {
   const mode = options.mode ?? 'careful';
-  return defineDriver<XmppContext, XmppDeviceState>({
+  const states: XmppDeviceState[] = [];
+  const stats = (): XmppDriverStats => {
+    const sum = { resumed: 0, resumeFailed: 0, fresh: 0, foundInArchive: 0, resent: 0 };
+    for (const s of states) for (const k of Object.keys(sum) as (keyof XmppDriverStats)[]) sum[k] += s.stats[k];
+    return sum;
+  };
+  const driver = defineDriver<XmppContext, XmppDeviceState>({
     contract: DRIVER_CONTRACT,
     name: mode === 'careful' ? 'xmpp' : 'xmpp (naive)',
     capabilities: {
@@ -150,16 +162,21 @@ export function xmppDriver(options: XmppDriverOptions = {}): Driver<XmppContext,
       return { runId: p.runId, domain, mucDomain, path: target.pathname, jidOf, convs, convOfRoom, convsOf };
     },
 
-    deviceState: (): XmppDeviceState => ({
-      sessions: 0,
-      sm: null,
-      unacked: [],
-      stored: new Set(),
-      stats: { resumed: 0, resumeFailed: 0, fresh: 0, foundInArchive: 0, resent: 0 },
-    }),
+    deviceState: (): XmppDeviceState => {
+      const s: XmppDeviceState = {
+        sessions: 0,
+        sm: null,
+        unacked: [],
+        stored: new Set(),
+        stats: { resumed: 0, resumeFailed: 0, fresh: 0, foundInArchive: 0, resent: 0 },
+      };
+      states.push(s);
+      return s;
+    },
 
     connect: (opts) => connectDevice(opts, mode),
   });
+  return Object.assign(driver, { stats });
 }
 
 async function connectDevice(opts: ConnectOptions<XmppContext, XmppDeviceState>, mode: XmppMode): Promise<Connection> {
