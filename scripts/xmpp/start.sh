@@ -4,7 +4,8 @@
 # Installs the Debian package when missing (without letting it start its default instance),
 # writes a project config into STATE_DIR (default: $TMPDIR/chatstorm-xmpp-<server>), starts the
 # server in the background on a free 127.0.0.1 port, waits until its WebSocket endpoint answers,
-# and prints one line: the WebSocket URL. STATE_DIR/pid holds the PID that stop.sh kills,
+# and prints one line: the WebSocket URL. XMPP_RESUME_SECONDS (default 300) sets how long a
+# dropped session stays resumable. STATE_DIR/pid holds the PID that stop.sh kills,
 # STATE_DIR/url the URL. No systemd, no service scripts: stop with scripts/xmpp/stop.sh STATE_DIR.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -14,6 +15,8 @@ case "$server" in
   *) echo "usage: $0 prosody|ejabberd [STATE_DIR]" >&2; exit 2 ;;
 esac
 dir="${2:-${TMPDIR:-/tmp}/chatstorm-xmpp-$server}"
+# How long a dropped session stays resumable (XEP-0198); short values make resumption fail on purpose.
+resume="${XMPP_RESUME_SECONDS:-300}"
 
 # Install the package when missing. A policy-rc.d that answers 101 keeps dpkg from starting the
 # package's default instance (Docker images ship one; on other machines we add one for the install).
@@ -48,15 +51,15 @@ url="ws://127.0.0.1:$port/xmpp-websocket"
 case "$server" in
   prosody)
     install_pkg prosody
-    sed -e "s#@PORT@#$port#g" -e "s#@DIR@#$dir#g" "$here/prosody.cfg.lua.in" > "$dir/prosody.cfg.lua"
+    sed -e "s#@PORT@#$port#g" -e "s#@DIR@#$dir#g" -e "s#@RESUME@#$resume#g" "$here/prosody.cfg.lua.in" > "$dir/prosody.cfg.lua"
     prosody --config "$dir/prosody.cfg.lua" -F >"$dir/stdout.log" 2>&1 &
     echo $! > "$dir/pid"
     ;;
   ejabberd)
     install_pkg ejabberd
-    sed -e "s#@PORT@#$port#g" -e "s#@DIR@#$dir#g" "$here/ejabberd.yml.in" > "$dir/ejabberd.yml"
+    sed -e "s#@PORT@#$port#g" -e "s#@DIR@#$dir#g" -e "s#@RESUME@#$resume#g" "$here/ejabberd.yml.in" > "$dir/ejabberd.yml"
     . "$here/ejabberd-env.sh"
-    ejabberd_foreground "$dir" >"$dir/stdout.log" 2>&1 &
+    (ejabberd_foreground "$dir") >"$dir/stdout.log" 2>&1 &
     echo $! > "$dir/pid"
     ;;
 esac

@@ -11,8 +11,11 @@ case "$arg" in
 esac
 [ -f "$dir/pid" ] || { echo "chatstorm: no pid file in $dir" >&2; exit 0; }
 pid="$(cat "$dir/pid")"
-# Children first (ejabberd's BEAM runs under a shell wrapper; epmd is started by it, see ejabberd-env.sh).
-kids="$(pgrep -P "$pid" 2>/dev/null || true)"
+# Its children too (ejabberd's BEAM runs under ejabberdctl and su; no epmd, see ejabberd-env.sh).
+descendants() { local c; for c in $(pgrep -P "$1" 2>/dev/null || true); do echo "$c"; descendants "$c"; done; }
+kids="$(descendants "$pid" | tr '\n' ' ')"
+# start.sh starts ejabberd under setsid (its own process group, PGID = PID): signal the group.
+kill -TERM -- "-$pid" 2>/dev/null || true
 kill -TERM "$pid" $kids 2>/dev/null || true
 for _ in $(seq 1 100); do
   alive=""
@@ -20,6 +23,6 @@ for _ in $(seq 1 100); do
   [ -z "$alive" ] && break
   sleep 0.1
 done
+kill -KILL -- "-$pid" 2>/dev/null || true
 for p in $pid $kids; do kill -KILL "$p" 2>/dev/null || true; done
-if [ -f "$dir/epmd.pid" ]; then kill -TERM "$(cat "$dir/epmd.pid")" 2>/dev/null || true; fi
 rm -f "$dir/pid"
