@@ -24,14 +24,18 @@ export function parseDriverOptions(pairs: readonly string[] = []): Record<string
 }
 
 function xmppOptions(o: Record<string, string>): XmppDriverOptions {
-  const known = ['mode', 'domain', 'muc-domain'];
+  const known = ['mode', 'domain', 'muc-domain', 'resume'];
   for (const k of Object.keys(o)) {
     if (!known.includes(k)) throw new UsageError(`--driver-option ${k}: unknown option of driver xmpp (options: ${known.join(', ')})`);
   }
   if (o.mode !== undefined && o.mode !== 'careful' && o.mode !== 'naive') {
     throw new UsageError(`--driver-option mode must be careful (resume, look up the archive before resending) or naive (reconnect and resend), got ${JSON.stringify(o.mode)}`);
   }
+  if (o.resume !== undefined && o.resume !== 'true' && o.resume !== 'false') {
+    throw new UsageError(`--driver-option resume must be true or false, got ${JSON.stringify(o.resume)}`);
+  }
   return {
+    ...(o.resume === undefined ? {} : { resume: o.resume === 'true' }),
     ...(o.mode === undefined ? {} : { mode: o.mode as 'careful' | 'naive' }),
     ...(o.domain === undefined ? {} : { domain: o.domain }),
     ...(o['muc-domain'] === undefined ? {} : { mucDomain: o['muc-domain'] }),

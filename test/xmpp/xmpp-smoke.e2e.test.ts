@@ -5,6 +5,7 @@
  *   - the clean run passes; the checks XMPP cannot support say not-checked, naming the capability;
  *   - a careful client under kills right after a send, a latency spike, a kill storm and a short
  *     outage loses nothing and stores nothing twice (it resumes its streams);
+ *   - a careful client without resumption looks its unacknowledged messages up in the archive;
  *   - a naive client (reconnect and resend) makes the server store a message twice, because
  *     neither server deduplicates by origin-id: duplicates fails, and the witness shows the send,
  *     the kill, the resend and the second copy under a new stanza-id.
@@ -72,6 +73,19 @@ describe.each(['prosody', 'ejabberd'] as const)('xmpp-smoke on %s', (server) => 
     // The kills were survived by resuming the XEP-0198 session, not by resending.
     expect(driver.stats().resumed).toBeGreaterThan(0);
     expect(r.summary.connections?.failed).toBeGreaterThan(0); // the outage refused connections
+  }, 60_000);
+
+  it('a careful client whose sessions cannot be resumed finds its killed sends in the archive (MAM, by origin-id) and does not resend them', async () => {
+    const driver = xmppDriver({ mode: 'careful', resume: false });
+    const r = await runScenario({ scenario: { ...smoke, faults: [faults[0]!] }, driver, target, toxiproxy: 'embedded', out, sla: ['delivery.p99 < 30s'] });
+    expect(r.summary.error).toBeNull();
+    expect(r.summary.reasons).toEqual([]);
+    expect(r.summary.checks.duplicates?.status).toBe('pass');
+    expect(r.summary.checks.loss?.status).toBe('pass');
+    const stats = driver.stats();
+    expect(stats.resumed).toBe(0);
+    // The kills come right after a write: the server had (nearly always all of) them.
+    expect(stats.foundInArchive).toBeGreaterThan(0);
   }, 60_000);
 
   it('a naive client makes the server store a killed send twice: duplicates fails with send, kill, resend and the second stanza-id', async () => {

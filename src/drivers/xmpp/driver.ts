@@ -45,6 +45,12 @@ export interface XmppDriverOptions {
   domain?: string;
   /** The MUC service; default `conference.<domain>`. */
   mucDomain?: string;
+  /**
+   * Careful mode only: resume dropped streams (default true). `false` models a careful client
+   * whose sessions cannot be resumed (an app the OS killed, a server without resumption): every
+   * reconnect is a new session, and the archive look-up alone keeps it from resending.
+   */
+  resume?: boolean;
   /** Parallel registration streams in `provision` (default 16). */
   registerParallel?: number;
 }
@@ -113,6 +119,7 @@ export type XmppDriver = Driver<XmppContext, XmppDeviceState> & { stats(): XmppD
 /** Build the XMPP driver. */
 export function xmppDriver(options: XmppDriverOptions = {}): XmppDriver {
   const mode = options.mode ?? 'careful';
+  const resume = mode === 'careful' && options.resume !== false;
   const states: XmppDeviceState[] = [];
   const stats = (): XmppDriverStats => {
     const sum = { resumed: 0, resumeFailed: 0, fresh: 0, foundInArchive: 0, resent: 0 };
@@ -121,7 +128,7 @@ export function xmppDriver(options: XmppDriverOptions = {}): XmppDriver {
   };
   const driver = defineDriver<XmppContext, XmppDeviceState>({
     contract: DRIVER_CONTRACT,
-    name: mode === 'careful' ? 'xmpp' : 'xmpp (naive)',
+    name: mode === 'naive' ? 'xmpp (naive)' : resume ? 'xmpp' : 'xmpp (careful, no resumption)',
     capabilities: {
       ordering: 'none',
       serverIds: 'per-copy',
@@ -174,12 +181,12 @@ export function xmppDriver(options: XmppDriverOptions = {}): XmppDriver {
       return s;
     },
 
-    connect: (opts) => connectDevice(opts, mode),
+    connect: (opts) => connectDevice(opts, mode, resume),
   });
   return Object.assign(driver, { stats });
 }
 
-async function connectDevice(opts: ConnectOptions<XmppContext, XmppDeviceState>, mode: XmppMode): Promise<Connection> {
+async function connectDevice(opts: ConnectOptions<XmppContext, XmppDeviceState>, mode: XmppMode, resume: boolean): Promise<Connection> {
   const { context: ctx, state, identity, handlers } = opts;
   const me = ctx.jidOf.get(identity.account);
   if (me === undefined) throw new Error(`xmpp: account ${identity.account} was not provisioned`);
@@ -193,8 +200,8 @@ async function connectDevice(opts: ConnectOptions<XmppContext, XmppDeviceState>,
     if (!first.getChild('mechanisms', NS.sasl)) throw new XmppStreamError('the server offers no SASL mechanisms', 'open');
     await stream.authenticate(me.split('@')[0] ?? '', passwordOf(ctx.runId, identity.account));
     const features = await stream.restart();
-    const live = new LiveSession(stream, opts, me, mode);
-    if (mode === 'careful' && state.sm !== null && features.getChild('sm', NS.sm)) {
+    const live = new LiveSession(stream, opts, me, mode, resume);
+    if (resume && state.sm !== null && features.getChild('sm', NS.sm)) {
       if (await live.resume(state.sm.id, state.sm.stream)) return live.connection();
     }
     await live.fresh(features);
@@ -222,6 +229,7 @@ class LiveSession {
     private readonly opts: ConnectOptions<XmppContext, XmppDeviceState>,
     private readonly me: string,
     private readonly mode: XmppMode,
+    private readonly resumable: boolean,
   ) {
     this.state = opts.state;
     this.handlers = opts.handlers;
@@ -267,7 +275,7 @@ class LiveSession {
     if (features.getChild('sm', NS.sm)) {
       this.handlers.step?.('sm');
       const enabled = stream.next((el) => el.getNS() === NS.sm && (el.getName() === 'enabled' || el.getName() === 'failed'));
-      stream.send(new Element('enable', { xmlns: NS.sm, ...(this.mode === 'careful' ? { resume: 'true' } : {}) }));
+      stream.send(new Element('enable', { xmlns: NS.sm, ...(this.resumable ? { resume: 'true' } : {}) }));
       const el = await enabled;
       if (el.getName() === 'enabled') {
         if (el.attrs.id && el.attrs.resume === 'true') state.sm = { id: el.attrs.id, stream };
@@ -365,9 +373,18 @@ class LiveSession {
       for (const a of found) this.archived(a, to);
     }
     if (this.mode !== 'careful' || unknown.length === 0) return;
+    try {
+      await this.lookUp(unknown);
+    } finally {
+      this.state.stats.foundInArchive += unknown.filter((u) => this.state.stored.has(u.key)).length;
+    }
+  }
+
+  /** Find unacknowledged messages of the dropped session sent before the last id seen (the archive interleaves). */
+  private async lookUp(unknown: readonly Unacked[]): Promise<void> {
     const missing = unknown.filter((u) => !this.state.stored.has(u.key));
     if (missing.length === 0) return;
-    // Sent before the last id we had seen (the archive interleaves): look back by time instead.
+    // Look back by time from just before the oldest of them (same machine, so clocks agree within the margin).
     const since = Math.min(...missing.map((u) => u.sentAtMs)) - 2000;
     const convs = new Set(missing.map((u) => u.conv));
     const lookIn = new Set<string | undefined>();
@@ -386,10 +403,7 @@ class LiveSession {
     if (!marker) return;
     const sender = parseMessageKey(marker.key)?.device;
     if (sender === this.opts.identity.device) {
-      if (this.mode === 'careful' && !this.state.stored.has(marker.key)) {
-        this.state.stored.add(marker.key);
-        this.state.stats.foundInArchive++;
-      }
+      if (this.mode === 'careful') this.state.stored.add(marker.key);
       return;
     }
     const conv = room !== undefined ? this.ctx.convOfRoom.get(room) : m.getChildText('thread') ?? undefined;
