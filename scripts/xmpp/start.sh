@@ -56,7 +56,7 @@ case "$server" in
     echo $! > "$dir/pid"
     ;;
   ejabberd)
-    install_pkg ejabberd
+    install_pkg ejabberd erlang-p1-sqlite3
     sed -e "s#@PORT@#$port#g" -e "s#@DIR@#$dir#g" -e "s#@RESUME@#$resume#g" "$here/ejabberd.yml.in" > "$dir/ejabberd.yml"
     . "$here/ejabberd-env.sh"
     (ejabberd_foreground "$dir") >"$dir/stdout.log" 2>&1 &

@@ -201,10 +201,12 @@ async function connectDevice(opts: ConnectOptions<XmppContext, XmppDeviceState>,
     await stream.authenticate(me.split('@')[0] ?? '', passwordOf(ctx.runId, identity.account));
     const features = await stream.restart();
     const live = new LiveSession(stream, opts, me, mode, resume);
-    if (resume && state.sm !== null && features.getChild('sm', NS.sm)) {
-      if (await live.resume(state.sm.id, state.sm.stream)) return live.connection();
-    }
-    await live.fresh(features);
+    let resumed = false;
+    if (resume && state.sm !== null && features.getChild('sm', NS.sm)) resumed = await live.resume(state.sm.id, state.sm.stream);
+    if (!resumed) await live.fresh(features);
+    // Dropped in the last step: fail the attempt (the runner would not hear `closed` for a
+    // connection it has not been given yet).
+    if (!stream.open) throw new XmppStreamError('the stream closed while going live', resumed ? 'resume' : 'catch-up');
     return live.connection();
   } catch (err) {
     stream.kill();
