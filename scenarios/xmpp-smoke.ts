@@ -2,7 +2,8 @@
  * XMPP smoke: a few minutes of a small support desk on a real XMPP server (Prosody or ejabberd,
  * started by scripts/xmpp/start.sh), through the embedded proxy. Two agents on desktop and phone
  * (carbons keep both in step), six customers on phone and web over a long-distance link, one
- * group room (MUC). Text, emoji and long text only: the XMPP driver declares no attachments.
+ * group room (MUC). Text, emoji and long text: the e2e test adds images and files (HTTP File
+ * Upload) in a variant of its own.
  *
  *   scripts/xmpp/start.sh prosody      # prints ws://127.0.0.1:PORT/xmpp-websocket
  *   chatstorm run scenarios/xmpp-smoke.ts --driver xmpp --target ws://127.0.0.1:PORT/xmpp-websocket

@@ -24,7 +24,7 @@ export function parseDriverOptions(pairs: readonly string[] = []): Record<string
 }
 
 function xmppOptions(o: Record<string, string>): XmppDriverOptions {
-  const known = ['mode', 'domain', 'muc-domain', 'resume'];
+  const known = ['mode', 'domain', 'muc-domain', 'upload-domain', 'resume'];
   for (const k of Object.keys(o)) {
     if (!known.includes(k)) throw new UsageError(`--driver-option ${k}: unknown option of driver xmpp (options: ${known.join(', ')})`);
   }
@@ -39,6 +39,7 @@ function xmppOptions(o: Record<string, string>): XmppDriverOptions {
     ...(o.mode === undefined ? {} : { mode: o.mode as 'careful' | 'naive' }),
     ...(o.domain === undefined ? {} : { domain: o.domain }),
     ...(o['muc-domain'] === undefined ? {} : { mucDomain: o['muc-domain'] }),
+    ...(o['upload-domain'] === undefined ? {} : { uploadDomain: o['upload-domain'] }),
   };
 }
 

@@ -29,6 +29,18 @@ const faults = [
   { action: 'outage', at: '3s', network: 'wan', duration: '1500ms' },
 ];
 
+/** The smoke scenario with images, files and multi-attachment messages (HTTP File Upload through the proxy). */
+const withAttachments = {
+  ...smoke,
+  name: 'xmpp-attachments',
+  traffic: {
+    ...smoke.traffic,
+    mix: { text: 0.5, image: 0.2, file: 0.2, 'multi-attachment': 0.1 },
+    sizes: { image: { min: 2_000, max: 60_000 }, file: { min: 5_000, max: 200_000 } },
+    multiAttachment: { images: { min: 1, max: 2 }, files: { min: 1, max: 1 } },
+  },
+};
+
 describe.each(['prosody', 'ejabberd'] as const)('xmpp-smoke on %s', (server) => {
   let state: string;
   let target: string;
@@ -59,6 +71,16 @@ describe.each(['prosody', 'ejabberd'] as const)('xmpp-smoke on %s', (server) => 
     // Every device of every member got every message: 1:1 via carbons, the room via MUC.
     expect(r.summary.metrics.delivery?.count).toBeGreaterThan(100);
     expect(driver.stats().fresh).toBeGreaterThan(0);
+  }, 60_000);
+
+  it('carries images and files by HTTP File Upload through the network: every copy arrives byte-identical (integrity judged)', async () => {
+    const r = await runScenario({ scenario: withAttachments, driver: xmppDriver(), target, toxiproxy: 'embedded', out, sla: ['delivery.p99 < 30s'] });
+    expect(r.summary.error).toBeNull();
+    expect(r.summary.reasons).toEqual([]);
+    expect(r.summary.verdict).toBe('pass');
+    for (const name of ['loss', 'duplicates', 'isolation', 'integrity']) expect([name, r.summary.checks[name]?.status]).toEqual([name, 'pass']);
+    expect(r.summary.metrics['delivery[image]']?.count ?? 0).toBeGreaterThan(0);
+    expect(r.summary.metrics['delivery[file]']?.count ?? 0).toBeGreaterThan(0);
   }, 60_000);
 
   it('a careful client loses nothing and stores nothing twice under kills, latency, a kill storm and an outage', async () => {

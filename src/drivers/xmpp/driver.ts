@@ -5,7 +5,9 @@
  * (XEP-0045), message carbons (XEP-0280) so every device of an account sees every message,
  * stream management (XEP-0198) for acks and resumption, and MAM (XEP-0313) for catch-up when a
  * session cannot be resumed. The harness key travels as the message's origin-id (XEP-0359) and
- * in the body's marker; the conversation as `<thread>`.
+ * in the body's marker; the conversation as `<thread>`. Attachments go by HTTP File Upload
+ * (XEP-0363) through the device's network, linked from the message as out-of-band data (XEP-0066);
+ * recipients download and hash them.
  *
  *   connect: ws ─> open ─> SASL PLAIN ─> restart ─┬─ resume(previd, h) ──> resumed: acks up to h ─> live
  *                                                  │                    └─> failed ─┐
@@ -23,15 +25,17 @@
  *
  * Capabilities, honestly: no ordering tokens (archive ids are opaque and unordered, so ordering
  * is not checked), per-copy server ids (each archive stamps its own stanza-id), no unread counts
- * in core XMPP (sync not checked), no history pages by position, no attachments, no read markers.
+ * in core XMPP (sync not checked), no history pages by position, no read markers.
  */
 import { Element } from 'ltx';
-import { defineDriver, DRIVER_CONTRACT, type Connection, type ConnectOptions, type DeviceHandlers, type DeviceIdentity, type Driver, type ProvisionRequest } from '../driver.ts';
+import { createHash } from 'node:crypto';
+import { defineDriver, DRIVER_CONTRACT, type Connection, type ConnectOptions, type DeviceHandlers, type Driver, type InboundMessage, type OutboundAttachment, type OutboundMessage, type ProvisionRequest } from '../driver.ts';
 import { decodeMarker } from '../marker.ts';
 import { parseMessageKey, type MessageKind } from '../../domain/index.ts';
 import { MamCollector, type ArchivedMessage } from './mam.ts';
 import { accountJid, bare, passwordOf, roomJid, runPrefix, safePart } from './names.ts';
 import { registerAccounts } from './provision.ts';
+import { httpVia } from './http.ts';
 import { NS, XmppStream, XmppStreamError } from './stream.ts';
 
 /** How the driver behaves after a dropped connection. */
@@ -45,6 +49,8 @@ export interface XmppDriverOptions {
   domain?: string;
   /** The MUC service; default `conference.<domain>`. */
   mucDomain?: string;
+  /** The HTTP File Upload service (XEP-0363); default `upload.<domain>`. */
+  uploadDomain?: string;
   /**
    * Careful mode only: resume dropped streams (default true). `false` models a careful client
    * whose sessions cannot be resumed (an app the OS killed, a server without resumption): every
@@ -57,7 +63,7 @@ export interface XmppDriverOptions {
 
 /** Our extension element: the message kind (XMPP has none; servers keep unknown extensions). */
 const CS_NS = 'urn:chatstorm:0';
-const KINDS: readonly MessageKind[] = ['text', 'emoji', 'long-text'];
+const KINDS: readonly MessageKind[] = ['text', 'emoji', 'long-text', 'image', 'file'];
 
 /** What `provision` returns: addresses of the run, shared by every connect. */
 export interface XmppContext {
@@ -66,6 +72,10 @@ export interface XmppContext {
   mucDomain: string;
   /** The WebSocket path of the target (devices connect through proxies that keep only host:port). */
   path: string;
+  /** `host:port` of the target: HTTP URLs on its port (uploads) go through the device's network. */
+  targetHost: string;
+  /** The HTTP File Upload service (XEP-0363). */
+  uploadDomain: string;
   jidOf: ReadonlyMap<string, string>;
   /** Conversation -> room JID (groups) or, per member account, the peer's bare JID (direct). */
   convs: ReadonlyMap<string, { kind: 'direct' | 'group'; room?: string; members: readonly string[] }>;
@@ -133,7 +143,7 @@ export function xmppDriver(options: XmppDriverOptions = {}): XmppDriver {
       ordering: 'none',
       serverIds: 'per-copy',
       kinds: KINDS,
-      attachments: false,
+      attachments: true,
       historyPages: false,
       unreadCounts: false,
       readMarkers: false,
@@ -141,9 +151,9 @@ export function xmppDriver(options: XmppDriverOptions = {}): XmppDriver {
       clientIds: false,
       resumption: mode === 'careful',
     },
-    // Prosody's default c2s_stanza_size_limit is 256 KiB, ejabberd's max_stanza_size 64 KiB in
-    // the project configs: 16 KiB of body leaves room for the envelope.
-    limits: { maxBodyBytes: 16 * 1024, maxAttachmentBytes: 0, maxAttachmentsPerMessage: 0 },
+    // The project configs allow stanzas of 256 KiB (Prosody c2s_stanza_size_limit, ejabberd
+    // max_stanza_size) and uploads of 16 MiB (http_file_share_size_limit, mod_http_upload max_size).
+    limits: { maxBodyBytes: 128 * 1024, maxAttachmentBytes: 16 * 1024 * 1024, maxAttachmentsPerMessage: 8 },
 
     async provision(p: ProvisionRequest): Promise<XmppContext> {
       const target = new URL(p.url);
@@ -166,7 +176,8 @@ export function xmppDriver(options: XmppDriverOptions = {}): XmppDriver {
         p.accounts.map((a) => ({ user: (jidOf.get(a.id) ?? '').split('@')[0] ?? '', password: passwordOf(p.runId, a.id) })),
         { parallel: options.registerParallel },
       );
-      return { runId: p.runId, domain, mucDomain, path: target.pathname, jidOf, convs, convOfRoom, convsOf };
+      const uploadDomain = options.uploadDomain ?? `upload.${domain}`;
+      return { runId: p.runId, domain, mucDomain, path: target.pathname, targetHost: target.host, uploadDomain, jidOf, convs, convOfRoom, convsOf };
     },
 
     deviceState: (): XmppDeviceState => {
@@ -225,6 +236,14 @@ class LiveSession {
   private position: XmppPosition;
   private ours = false;
   private isLive = false;
+  /** Sends waiting behind an upload (null when none: sends are written at once). */
+  private sending: Promise<void> | null = null;
+  /** Per archive ('' for the user's, else the room), inbound copies held behind an attachment download. */
+  private readonly held = new Map<string, Promise<void>>();
+  /** Aborts this connection's uploads and downloads when it drops. */
+  private readonly transfers = new AbortController();
+  /** A download failed: the position no longer moves on this connection. */
+  private broken = false;
 
   constructor(
     private readonly stream: XmppStream,
@@ -240,6 +259,7 @@ class LiveSession {
     this.position = p ?? { rooms: {} };
     stream.onElement = (el) => this.inbound(el);
     stream.onClose = (reason) => {
+      this.dropped();
       if (this.isLive && !this.ours) this.handlers.closed(reason);
     };
   }
@@ -260,6 +280,11 @@ class LiveSession {
     this.ackUpTo(Number(el.attrs.h ?? 0));
     this.state.unacked = [];
     this.state.sm = { id: previd, stream: this.stream };
+    // Caught up means the server's queue of what we missed is in and reported: it resends that
+    // queue right after <resumed/>, before answering a ping (one stream, in order).
+    this.handlers.step?.('catch-up');
+    await this.stream.iq(new Element('iq', { type: 'get', to: this.ctx.domain }).c('ping', { xmlns: 'urn:xmpp:ping' }).root());
+    await this.settled();
     this.isLive = true;
     return true;
   }
@@ -303,21 +328,25 @@ class LiveSession {
           this.handlers.ack({ key: m.key, conv: m.conv });
           return;
         }
-        const c = this.ctx.convs.get(m.conv);
-        if (c === undefined) return;
         if (attempt > 1) this.state.stats.resent++;
-        const group = c.kind === 'group';
-        const to = group ? (c.room ?? '') : this.ctx.jidOf.get(c.members.find((a) => this.ctx.jidOf.get(a) !== this.me) ?? '') ?? '';
-        const msg = new Element('message', { to, type: group ? 'groupchat' : 'chat', id: this.stream.id() });
-        msg.c('body').t(m.body);
-        msg.c('thread').t(m.conv);
-        msg.c('origin-id', { xmlns: NS.sid, id: m.key });
-        msg.c('cs', { xmlns: CS_NS, kind: m.kind });
-        this.stream.send(msg);
-        if (this.stream.smCounting) {
-          this.state.unacked.push({ seq: this.stream.outbound, key: m.key, conv: m.conv, sentAtMs: Date.now() });
-          this.stream.send(new Element('r', { xmlns: NS.sm }));
+        // A message with attachments uploads first; later messages wait behind it (send order).
+        if (this.sending === null && (m.attachments === undefined || m.attachments.length === 0)) {
+          this.write(m, []);
+          return;
         }
+        const before = this.sending ?? Promise.resolve();
+        const next = before.then(async () => {
+          const urls: string[] = [];
+          for (const a of m.attachments ?? []) urls.push(await this.upload(a));
+          this.write(m, urls);
+        });
+        const tail = next.catch(() => {
+          // Upload failed (the connection is going or gone): the runner resends after reconnecting.
+        });
+        this.sending = tail;
+        void tail.then(() => {
+          if (this.sending === tail) this.sending = null;
+        });
       },
       markRead: () => undefined,
       close: () => {
@@ -327,9 +356,123 @@ class LiveSession {
       },
       kill: () => {
         this.ours = true;
+        this.dropped();
         this.stream.kill();
       },
     };
+  }
+
+  /**
+   * The connection is gone. Copies still held behind a download were counted as received in our
+   * `<a h/>`: a resumed session would never bring them back, so the next connection starts a new
+   * session and catches up from the archive (the position has not passed them). Transfers in
+   * flight are aborted now, not at their timeout.
+   */
+  private dropped(): void {
+    if (this.held.size > 0 && this.state.sm?.stream === this.stream) this.state.sm = null;
+    this.transfers.abort();
+  }
+
+  /** Write one message stanza (its attachments uploaded, their GET URLs as XEP-0066 links) and request an ack. */
+  private write(m: OutboundMessage, urls: readonly string[]): void {
+    const c = this.ctx.convs.get(m.conv);
+    if (c === undefined || !this.stream.open) return;
+    const group = c.kind === 'group';
+    const to = group ? (c.room ?? '') : this.ctx.jidOf.get(c.members.find((a) => this.ctx.jidOf.get(a) !== this.me) ?? '') ?? '';
+    const msg = new Element('message', { to, type: group ? 'groupchat' : 'chat', id: this.stream.id() });
+    msg.c('body').t(m.body);
+    msg.c('thread').t(m.conv);
+    msg.c('origin-id', { xmlns: NS.sid, id: m.key });
+    msg.c('cs', { xmlns: CS_NS, kind: m.kind });
+    for (const url of urls) msg.c('x', { xmlns: NS.oob }).c('url').t(url);
+    this.stream.send(msg);
+    if (this.stream.smCounting) {
+      this.state.unacked.push({ seq: this.stream.outbound, key: m.key, conv: m.conv, sentAtMs: Date.now() });
+      this.stream.send(new Element('r', { xmlns: NS.sm }));
+    }
+  }
+
+  /** HTTP File Upload (XEP-0363): a slot from the upload service, then PUT through this device's network. */
+  private async upload(a: OutboundAttachment): Promise<string> {
+    const res = await this.stream.iq(
+      new Element('iq', { type: 'get', to: this.ctx.uploadDomain }).c('request', { xmlns: NS.upload, filename: a.name, size: a.bytes.length, 'content-type': a.mime }).root(),
+    );
+    const slot = res.getChild('slot', NS.upload);
+    const put = slot?.getChild('put');
+    const get = slot?.getChild('get')?.attrs.url;
+    if (!put?.attrs.url || get === undefined) throw new XmppStreamError(`upload slot without put/get URLs from ${this.ctx.uploadDomain}`, 'upload');
+    const headers: Record<string, string> = { 'content-type': a.mime };
+    // §4: only these headers may be passed on from the slot.
+    for (const h of put.getChildren('header')) if (/^(authorization|cookie|expires)$/i.test(h.attrs.name ?? '')) headers[h.attrs.name!] = h.getText();
+    const r = await httpVia('PUT', put.attrs.url, { via: this.via(put.attrs.url), body: a.bytes, headers, timeoutMs: 60_000, signal: this.transfers.signal });
+    if (r.status < 200 || r.status >= 300) throw new XmppStreamError(`upload PUT answered HTTP ${r.status}`, 'upload');
+    return get;
+  }
+
+  /**
+   * Where to send an HTTP request for `url`: this device's network (proxy) when the URL is on the
+   * target's port (the upload service shares the server's HTTP port), else the URL's own host.
+   */
+  private via(url: string): string | undefined {
+    const u = new URL(url);
+    const target = new URL(`http://${this.ctx.targetHost}`);
+    if (u.port !== target.port) return undefined;
+    return new URL(this.opts.url).host;
+  }
+
+  /** Download and hash the attachments of an inbound message (sha256, lower-case hex, in order). */
+  private async download(urls: readonly string[]): Promise<string[]> {
+    const out: string[] = [];
+    for (const url of urls) {
+      const r = await httpVia('GET', url, { via: this.via(url), timeoutMs: 60_000, signal: this.transfers.signal });
+      if (r.status !== 200) throw new XmppStreamError(`download answered HTTP ${r.status} for ${url}`, 'download');
+      out.push(createHash('sha256').update(r.body).digest('hex'));
+    }
+    return out;
+  }
+
+  /**
+   * Report an inbound copy. Without attachments and nothing held in its archive, at once;
+   * otherwise after its downloads and behind the earlier messages of the conversation (the
+   * contract: a message with attachments is reported hashed, later ones wait). The position moves
+   * only once the copy is reported, so a copy whose download failed comes again in the catch-up.
+   */
+  private report(m: InboundMessage, urls: readonly string[], room: string | undefined, archiveId: string | undefined): void {
+    const download = urls.length > 0 && this.opts.downloadAttachments !== false;
+    // Held per archive (the user's, or a room's), not only per conversation: the position is
+    // per archive and must not pass a copy not yet reported.
+    const lane = room ?? '';
+    const held = this.held.get(lane);
+    if (!download && held === undefined) {
+      if (archiveId !== undefined) this.advance(room, archiveId);
+      this.handlers.message(m);
+      return;
+    }
+    const done = (held ?? Promise.resolve()).then(async () => {
+      const sha256 = download ? await this.download(urls) : undefined;
+      if (this.broken) return;
+      if (archiveId !== undefined) this.advance(room, archiveId);
+      this.handlers.message(sha256 === undefined ? m : { ...m, sha256 });
+    });
+    const tail = done.catch(() => {
+      // A download failed: stop moving the position and drop the connection; the catch-up of
+      // the next session brings this message (and the later ones) again.
+      this.broken = true;
+      // The server counts the stanza as received (our <a h/> covered it): resuming would never
+      // bring it back. A new session's MAM catch-up, from the position not yet past it, does.
+      if (this.state.sm?.stream === this.stream) this.state.sm = null;
+      this.stream.kill();
+      if (this.isLive && !this.ours) this.handlers.closed('attachment download failed');
+    });
+    this.held.set(lane, tail);
+    void tail.then(() => {
+      if (this.held.get(lane) === tail) this.held.delete(lane);
+    });
+  }
+
+  /** Resolves when every held copy has been reported (end of catch-up). */
+  private async settled(): Promise<void> {
+    while (this.held.size > 0) await Promise.all([...this.held.values()]);
   }
 
   /** Group conversations of this account: their room JIDs. */
@@ -374,6 +517,7 @@ class LiveSession {
       }
       for (const a of found) this.archived(a, to);
     }
+    await this.settled();
     if (this.mode !== 'careful' || unknown.length === 0) return;
     try {
       await this.lookUp(unknown);
@@ -395,22 +539,26 @@ class LiveSession {
       const found = await this.mam.all(this.stream, { ...(to === undefined ? {} : { to }), startMs: since, max: 250 });
       for (const a of found) this.archived(a, to);
     }
+    await this.settled();
   }
 
   /** One message from an archive: our own device's (stored), or a replayed copy for this device. */
   private archived(a: ArchivedMessage, room: string | undefined): void {
     const m = a.message;
     const marker = decodeMarker(m.getChildText('body') ?? '');
-    this.advance(room, a.id);
-    if (!marker) return;
+    if (!marker) {
+      if (this.held.size === 0) this.advance(room, a.id);
+      return;
+    }
     const sender = parseMessageKey(marker.key)?.device;
     if (sender === this.opts.identity.device) {
       if (this.mode === 'careful') this.state.stored.add(marker.key);
+      if (this.held.size === 0) this.advance(room, a.id);
       return;
     }
     const conv = room !== undefined ? this.ctx.convOfRoom.get(room) : m.getChildText('thread') ?? undefined;
     if (conv === undefined) return;
-    this.handlers.message({ key: marker.key, conv, id: a.id, from: sender ?? '', kind: kindOf(m), replay: true });
+    this.report({ key: marker.key, conv, id: a.id, from: sender ?? '', kind: kindOf(m), replay: true }, oobUrls(m), room, a.id);
   }
 
   /** Record the last archive id seen and report the position (a fresh frozen snapshot). */
@@ -470,17 +618,31 @@ class LiveSession {
     if (conv === undefined) return;
     const archive = room ?? this.me;
     const sid = m.getChildren('stanza-id', NS.sid).find((s) => s.attrs.by === archive)?.attrs.id;
-    if (sid !== undefined) this.advance(room, sid);
-    this.handlers.message({
-      key: marker.key,
-      conv,
-      ...(sid === undefined ? {} : { id: sid }),
-      from: sender,
-      kind: kindOf(m),
-      // Queued while we were away and resent after a resume (XEP-0203 delay), not pushed live.
-      replay: m.getChild('delay', 'urn:xmpp:delay') !== undefined || el.getChild('delay', 'urn:xmpp:delay') !== undefined,
-    });
+    this.report(
+      {
+        key: marker.key,
+        conv,
+        ...(sid === undefined ? {} : { id: sid }),
+        from: sender,
+        kind: kindOf(m),
+        // Queued while we were away and resent after a resume (XEP-0203 delay), not pushed live.
+        replay: m.getChild('delay', 'urn:xmpp:delay') !== undefined || el.getChild('delay', 'urn:xmpp:delay') !== undefined,
+      },
+      oobUrls(m),
+      room,
+      sid,
+    );
   }
+}
+
+/** The attachment URLs of a message (XEP-0066 out-of-band data), in order. */
+function oobUrls(m: Element): string[] {
+  const out: string[] = [];
+  for (const x of m.getChildren('x', NS.oob)) {
+    const url = x.getChildText('url');
+    if (url) out.push(url);
+  }
+  return out;
 }
 
 function kindOf(m: Element): MessageKind {

@@ -30,6 +30,8 @@ export const NS = {
   register: 'jabber:iq:register',
   data: 'jabber:x:data',
   client: 'jabber:client',
+  upload: 'urn:xmpp:http:upload:0',
+  oob: 'jabber:x:oob',
 } as const;
 
 /** The stream failed: a protocol error, an auth failure, a timeout or the socket closed. */
