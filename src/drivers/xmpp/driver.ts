@@ -151,8 +151,8 @@ export function xmppDriver(options: XmppDriverOptions = {}): XmppDriver {
       clientIds: false,
       resumption: mode === 'careful',
     },
-    // The project configs allow stanzas of 256 KiB (Prosody c2s_stanza_size_limit, ejabberd
-    // max_stanza_size) and uploads of 16 MiB (http_file_share_size_limit, mod_http_upload max_size).
+    // The project configs allow stanzas of 256 KiB on Prosody (c2s_stanza_size_limit; ejabberd's
+    // WebSocket sets none) and uploads of 16 MiB (http_file_share_size_limit, mod_http_upload max_size).
     limits: { maxBodyBytes: 128 * 1024, maxAttachmentBytes: 16 * 1024 * 1024, maxAttachmentsPerMessage: 8 },
 
     async provision(p: ProvisionRequest): Promise<XmppContext> {

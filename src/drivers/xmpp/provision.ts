@@ -6,14 +6,13 @@
  * run id is taken as registered: passwords derive from the run id.
  */
 import { Element } from 'ltx';
+import { ChatstormError } from '../../errors.ts';
 import { NS, XmppStream } from './stream.ts';
 
 /** Registration failed for an account (registration closed, throttled, or the server refused). */
-export class XmppProvisionError extends Error {
-  readonly code = 'CHATSTORM_ERR_XMPP_PROVISION';
+export class XmppProvisionError extends ChatstormError {
   constructor(message: string) {
-    super(message);
-    this.name = 'XmppProvisionError';
+    super('CHATSTORM_ERR_XMPP_PROVISION', message);
   }
 }
 
