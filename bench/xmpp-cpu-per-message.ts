@@ -166,7 +166,8 @@ async function measure(mode: Job['mode'], server: string, dir: string, planFile:
     const job: Job = { mode, planFile, server, proxyApi: proxyApi.url, historyFile: join(dir, 'history.jsonl') };
     const jobFile = join(dir, `${mode}.json`);
     writeFileSync(jobFile, JSON.stringify(job));
-    return await runMeasurementChild<Measured>(fileURLToPath(import.meta.url), jobFile);
+    // CPU_PROF=1: a V8 CPU profile of each child in /tmp/chatstorm-prof (where the time goes).
+    return await runMeasurementChild<Measured>(fileURLToPath(import.meta.url), jobFile, process.env.CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir=/tmp/chatstorm-prof'] : []);
   } finally {
     await proxyApi.stop();
   }
