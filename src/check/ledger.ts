@@ -355,8 +355,9 @@ export class Ledger {
         msg.trail.push(e);
       }
     } else {
-      // Settled: every expected device has a copy; only unexpected devices are still tracked
-      // (and, with per-copy ids, every device: a copy under a new id of its own is a duplicate).
+      // Settled: every expected device has a copy; only unexpected devices are still tracked,
+      // except with per-copy ids, where a device's own ids are the only way to see a second
+      // stored copy (a resend stored again arrives after the first copies settled the record).
       if (newId) this.keep(msg, e);
       expected = this.wasExpected(msg, device);
       if (expected && this.declaration.serverIds !== 'per-copy') {
@@ -368,6 +369,7 @@ export class Ledger {
         firstForDevice = !expected && had === undefined;
         againAtDevice = cls === 'first' && had !== undefined;
         if (cls === 'first') msg.seen.set(device, withId(had, copyId));
+        if (againAtDevice) this.keep(msg, e);
       }
     }
     const trail = msg.trail;

@@ -106,8 +106,9 @@ export async function main(argv: string[]): Promise<number> {
           .option('http-target', { type: 'string', describe: 'HTTP(S) base URL of the server\'s API for drivers that call one (default: the target\'s origin)' })
           .option('ca', { type: 'string', describe: 'PEM file of a CA or self-signed certificate to trust for a wss:// target' })
           .option('insecure', { type: 'boolean', describe: 'do not verify the wss:// target\'s certificate (self-signed staging servers)' })
-          .option('driver', { type: 'string', describe: 'driver: a built-in name (reference) or a module path such as ./my-driver.ts (default: the scenario\'s `driver`, else reference)' })
+          .option('driver', { type: 'string', describe: 'driver: a built-in name (reference, xmpp) or a module path such as ./my-driver.ts (default: the scenario\'s `driver`, else reference)' })
           .option('toxiproxy', { type: 'string', describe: 'Toxiproxy API URL, or "embedded" (default: $TOXIPROXY_URL if it answers, else embedded)' })
+          .option('driver-option', { type: 'string', array: true, describe: 'driver option key=value, e.g. mode=naive or domain=example.com for xmpp (repeatable)' })
           .option('seed', { type: 'number', describe: 'override the scenario seed' })
           .option('duration', { type: 'string', describe: 'override the send window, e.g. 10s' })
           .option('quick', { type: 'boolean', default: false, describe: 'shorter and smaller, the same shape: an 8 s send window, fault times and population scaled, rates kept' })
@@ -147,6 +148,7 @@ export async function main(argv: string[]): Promise<number> {
         const workers = a.workers === undefined ? undefined : parseWorkers(a.workers);
         if (workers !== undefined && shard !== undefined) throw new UsageError('--workers and --shard exclude each other: --workers runs every shard itself');
         const { workerLink } = await import('../shard/worker-link.ts');
+        const { parseDriverOptions } = await import('../drivers/load.ts');
         code = await runInterruptibly(a.quiet, async (signal, onProgress) => {
           const link = workerLink(signal);
           const run = workers === undefined ? runScenario : (await import('../shard/local-workers.ts')).runWorkers;
@@ -158,6 +160,7 @@ export async function main(argv: string[]): Promise<number> {
             ca: a.ca,
             insecure: a.insecure,
             driver: a.driver,
+            driverOptions: parseDriverOptions(a['driver-option']),
             toxiproxy: a.toxiproxy,
             seed: a.seed,
             durationMs: dur,

@@ -78,6 +78,8 @@ export interface RunScenarioOptions {
    * the reference driver. Any driver but the reference driver needs `target`.
    */
   driver?: Driver | string;
+  /** Options of a built-in driver or a driver module's factory (`--driver-option key=value`). */
+  driverOptions?: Record<string, string>;
   /** Path of an earlier run's summary.json: fail (exit 1) when delivery delay or throughput regressed against it. */
   baseline?: string;
   /** Allowed regression against `baseline`, in per cent (default 10). */
@@ -217,13 +219,13 @@ async function chooseDriver(o: RunScenarioOptions, scenario: Scenario | null, sc
   let driver: Driver;
   let named: string;
   if (typeof o.driver === 'string') {
-    driver = await loadDriver(o.driver, { from: '--driver' });
+    driver = await loadDriver(o.driver, { from: '--driver', ...(o.driverOptions ? { driverOptions: o.driverOptions } : {}) });
     named = `--driver ${o.driver}`;
   } else if (o.driver !== undefined) {
     driver = checkDriver(o.driver, 'options.driver');
     named = `driver ${driver.name}`;
   } else if (scenario?.driver !== undefined) {
-    driver = await loadDriver(scenario.driver, { from: 'scenario field `driver`', baseDir: scenarioDir });
+    driver = await loadDriver(scenario.driver, { from: 'scenario field `driver`', baseDir: scenarioDir, ...(o.driverOptions ? { driverOptions: o.driverOptions } : {}) });
     named = `the scenario's driver ${scenario.driver}`;
   } else {
     return referenceDriver;

@@ -1,0 +1,238 @@
+/**
+ * Macro benchmark: harness CPU per delivered-and-checked XMPP message against a bare XMPP client
+ * doing the same traffic (target ≤ 1.5×), on a real Prosody started by scripts/xmpp/start.sh.
+ *
+ *   node --import tsx bench/xmpp-cpu-per-message.ts [--customers 100] [--messages 20] [--seconds 30] [--rounds 3]
+ *
+ * One plan (one-to-one chats, agents on two devices, customers on one), played by each side in
+ * its own child process through a fresh embedded proxy, measured with process.cpuUsage() from the
+ * start of play to the last expected delivery:
+ *   bare:    the same XMPP stream code (src/drivers/xmpp/stream.ts): login, bind, carbons, stream
+ *            management, presence; writes each planned message at its time with `<r/>`, answers
+ *            the server's `<r/>`, counts the message copies that arrive (direct and carbons)
+ *   harness: runPlan with the XMPP driver (careful mode), the live judge and the history writer
+ * Accounts are registered before the clock starts on both sides. Rounds alternate which side goes
+ * first; the median of the per-round ratios is the result. Bounded: finite plan, deadlines.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Element } from 'ltx';
+import { numericArg, runMeasurementChild } from './measure-child.ts';
+import { startChild } from '../src/net/child.ts';
+import { buildPlan, type Plan } from '../src/plan/plan.ts';
+import { validateScenario } from '../src/scenario/validate.ts';
+import { encodeMarker } from '../src/drivers/marker.ts';
+import { messageBody } from '../src/drivers/body.ts';
+import { counterOf } from '../src/domain/index.ts';
+import { runPlan } from '../src/run/runner.ts';
+import { createJudge } from '../src/check/index.ts';
+import { HistoryWriter } from '../src/history/writer.ts';
+import { NS, XmppStream, xmppDriver } from '../src/drivers/xmpp/index.ts';
+import { passwordOf } from '../src/drivers/xmpp/names.ts';
+
+interface Job {
+  mode: 'bare' | 'harness';
+  planFile: string;
+  server: string;
+  proxyApi: string;
+  historyFile: string;
+}
+interface Measured {
+  mode: string;
+  sends: number;
+  deliveries: number;
+  cpuMs: number;
+  usPerDelivery: number;
+}
+
+/** Deliveries the plan implies: every device of every member but the sender's. */
+function expectedDeliveries(plan: Plan): number {
+  const devices = new Map(plan.accounts.map((a) => [a.id, a.devices.length]));
+  const members = new Map(plan.conversations.map((c) => [c.id, c.members]));
+  let n = 0;
+  for (const s of plan.sends) for (const m of members.get(s.conv) ?? []) n += (devices.get(m) ?? 0) - (m === s.account ? 1 : 0);
+  return n;
+}
+
+function cpuMsSince(from: NodeJS.CpuUsage): number {
+  const now = process.cpuUsage(from);
+  return (now.user + now.system) / 1000;
+}
+
+async function bare(job: Job, plan: Plan): Promise<Measured> {
+  const runId = `bench-bare-${Date.now()}`;
+  const driver = xmppDriver();
+  const ctx = await driver.provision({ runId, url: job.server, accounts: plan.accounts, conversations: plan.conversations });
+  // Through a proxy too, so both sides cross the same hops.
+  const res = await fetch(`${job.proxyApi}/proxies`, { method: 'POST', body: JSON.stringify({ name: 'bare', listen: '127.0.0.1:0', upstream: new URL(job.server).host }) });
+  const listen = ((await res.json()) as { listen: string }).listen;
+  const url = `ws://127.0.0.1:${listen.slice(listen.lastIndexOf(':') + 1)}${ctx.path}`;
+  const expected = expectedDeliveries(plan);
+  let deliveries = 0;
+  let done: () => void = () => {};
+  const finished = new Promise<void>((r) => (done = r));
+  const streams = new Map<string, XmppStream>();
+  const peerOf = new Map<string, string>(); // `${account}\0${conv}` -> peer JID
+  for (const c of plan.conversations) {
+    for (const m of c.members) peerOf.set(`${m}\0${c.id}`, ctx.jidOf.get(c.members.find((x) => x !== m) ?? '') ?? '');
+  }
+  for (const a of plan.accounts) {
+    const jid = ctx.jidOf.get(a.id)!;
+    for (const d of a.devices) {
+      const { stream } = await XmppStream.open({ url, domain: ctx.domain, timeoutMs: 20_000 });
+      await stream.authenticate(jid.split('@')[0]!, passwordOf(runId, a.id));
+      await stream.restart();
+      await stream.bind(d.id.replace(/[^a-z0-9.]/gi, '_'));
+      const enabled = stream.next((el) => el.getName() === 'enabled');
+      stream.send(new Element('enable', { xmlns: NS.sm }));
+      await enabled;
+      await stream.iq(new Element('iq', { type: 'set' }).c('enable', { xmlns: NS.carbons }).root());
+      stream.send(new Element('presence'));
+      stream.onElement = (el) => {
+        if (el.name === 'message') {
+          if (el.getChild('body') || el.getChild('received', NS.carbons) || el.getChild('sent', NS.carbons)) {
+            if (++deliveries === expected) done();
+          }
+        } else if (el.getName() === 'r') stream.send(new Element('a', { xmlns: NS.sm, h: stream.inbound }));
+      };
+      streams.set(d.id, stream);
+    }
+  }
+  const origin = performance.now();
+  const start = process.cpuUsage();
+  let i = 0;
+  await new Promise<void>((resolveAll) => {
+    const pump = () => {
+      const now = performance.now() - origin;
+      while (i < plan.sends.length && plan.sends[i]!.atMs <= now) {
+        const s = plan.sends[i++]!;
+        const body = messageBody(encodeMarker({ runId, key: s.key, intendedMs: origin + s.atMs }), s.kind, s.bytes, counterOf(s.key));
+        const st = streams.get(s.device)!;
+        st.send(
+          new Element('message', { to: peerOf.get(`${s.account}\0${s.conv}`), type: 'chat', id: st.id() })
+            .c('body').t(body).up()
+            .c('thread').t(s.conv).up()
+            .c('origin-id', { xmlns: NS.sid, id: s.key }).root(),
+        );
+        st.send(new Element('r', { xmlns: NS.sm }));
+      }
+      if (i < plan.sends.length) setTimeout(pump, Math.max(0, plan.sends[i]!.atMs - now));
+      else resolveAll();
+    };
+    pump();
+  });
+  await Promise.race([finished, new Promise((r) => setTimeout(r, 60_000))]);
+  const cpuMs = cpuMsSince(start);
+  for (const s of streams.values()) s.kill();
+  return { mode: 'bare', sends: plan.sends.length, deliveries, cpuMs: Math.round(cpuMs), usPerDelivery: Math.round((cpuMs * 1000) / deliveries) };
+}
+
+async function harness(job: Job, plan: Plan): Promise<Measured> {
+  const judge = createJudge();
+  const writer = new HistoryWriter(job.historyFile);
+  let deliveries = 0;
+  let start: NodeJS.CpuUsage | null = null;
+  let cpuMs = 0;
+  const expected = expectedDeliveries(plan);
+  await runPlan({
+    plan,
+    target: job.server,
+    toxiproxy: job.proxyApi,
+    driver: xmppDriver() as never,
+    onPlay: () => (start ??= process.cpuUsage()),
+    listeners: [
+      writer.write,
+      (e) => {
+        judge.step(e);
+        if (e.type === 'deliver' && ++deliveries === expected && start) {
+          writer.flush();
+          cpuMs = cpuMsSince(start);
+        } else if (e.type === 'run-end' && cpuMs === 0 && start) cpuMs = cpuMsSince(start);
+      },
+    ],
+  });
+  await writer.close();
+  const v = judge.result();
+  if (v.checks.loss?.status !== 'pass') throw new Error(`harness run did not pass loss: ${JSON.stringify(v.checks.loss)}`);
+  return { mode: 'harness', sends: plan.sends.length, deliveries, cpuMs: Math.round(cpuMs), usPerDelivery: Math.round((cpuMs * 1000) / deliveries) };
+}
+
+async function measure(mode: Job['mode'], server: string, dir: string, planFile: string): Promise<Measured> {
+  const proxyApi = await startChild(['proxy', '--port', '0'], /listening on (http:\/\/\S+)/, 'embedded proxy');
+  try {
+    const job: Job = { mode, planFile, server, proxyApi: proxyApi.url, historyFile: join(dir, 'history.jsonl') };
+    const jobFile = join(dir, `${mode}.json`);
+    writeFileSync(jobFile, JSON.stringify(job));
+    // CPU_PROF=1: a V8 CPU profile of each child in /tmp/chatstorm-prof (where the time goes).
+    return await runMeasurementChild<Measured>(fileURLToPath(import.meta.url), jobFile, process.env.CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir=/tmp/chatstorm-prof'] : []);
+  } finally {
+    await proxyApi.stop();
+  }
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+async function parent(): Promise<void> {
+  const customers = numericArg('customers', 100);
+  const perCustomer = numericArg('messages', 20);
+  const seconds = numericArg('seconds', 30);
+  const rounds = numericArg('rounds', 3);
+  const scenario = validateScenario({
+    name: 'xmpp-cpu',
+    seed: 3,
+    duration: seconds * 1000,
+    grace: 10_000,
+    networks: { lan: {} },
+    population: { agents: { count: 10, devices: ['desktop', 'mobile'], network: 'lan', maxConcurrent: 1000 }, customers: { count: customers, network: 'lan' } },
+    traffic: {
+      arrival: { model: 'constant', over: 1000 },
+      messagesPerCustomer: { min: perCustomer, max: perCustomer },
+      thinkTime: { min: 200, max: (seconds * 1000) / perCustomer },
+      mix: { text: 0.8, emoji: 0.2 },
+      readAfter: seconds * 1000 * 10,
+    },
+  });
+  const plan = buildPlan(scenario);
+  const dir = mkdtempSync(join(tmpdir(), 'chatstorm-xmpp-cpu-'));
+  const planFile = join(dir, 'plan.json');
+  writeFileSync(planFile, JSON.stringify(plan));
+  const scripts = resolve(dirname(fileURLToPath(import.meta.url)), '../scripts/xmpp');
+  const state = join(dir, 'prosody');
+  const server = execFileSync('bash', [join(scripts, 'start.sh'), 'prosody', state], { encoding: 'utf8', timeout: 180_000 }).trim();
+  const results: (Measured & { round: number })[] = [];
+  const ratios: number[] = [];
+  try {
+    for (let round = 1; round <= rounds; round++) {
+      const pair: Partial<Record<Job['mode'], Measured>> = {};
+      for (const mode of round % 2 === 1 ? (['bare', 'harness'] as const) : (['harness', 'bare'] as const)) {
+        pair[mode] = await measure(mode, server, dir, planFile);
+        results.push({ round, ...pair[mode]! });
+      }
+      ratios.push(pair.harness!.usPerDelivery / pair.bare!.usPerDelivery);
+    }
+  } finally {
+    execFileSync('bash', [join(scripts, 'stop.sh'), state], { timeout: 30_000 });
+    rmSync(dir, { recursive: true, force: true });
+  }
+  console.log(`xmpp-cpu-per-message: ${plan.sends.length} sends, ${expectedDeliveries(plan)} expected deliveries over ${seconds} s, ${rounds} round(s), Prosody`);
+  console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, node ${process.version}`);
+  console.table(results);
+  console.log(`ratios by round: ${ratios.map((r) => r.toFixed(2)).join(', ')}; median ${median(ratios).toFixed(2)} (target ≤ 1.5)`);
+}
+
+if (process.argv.includes('--child')) {
+  const job = JSON.parse(readFileSync(process.argv[process.argv.indexOf('--child') + 1]!, 'utf8')) as Job;
+  const plan = JSON.parse(readFileSync(job.planFile, 'utf8')) as Plan;
+  const m = job.mode === 'bare' ? await bare(job, plan) : await harness(job, plan);
+  process.stdout.write(JSON.stringify(m));
+  process.exit(0);
+} else {
+  await parent();
+}
