@@ -13,7 +13,7 @@
  * storm, latency, a short outage) are added by test/xmpp/xmpp-smoke.e2e.test.ts and described
  * in docs/findings/xmpp.md.
  */
-import { defineScenario } from '../src/scenario/index.ts';
+import { defineExpectations, defineScenario } from 'chatstorm';
 
 export default defineScenario({
   name: 'xmpp-smoke',
@@ -37,4 +37,14 @@ export default defineScenario({
   },
   faults: [],
   sla: ['loss == 0', 'duplicates == 0', 'delivery.p99 < 3s'],
+});
+
+/**
+ * On the reference server (CI runs every shipped scenario there in quick mode): a pass, and
+ * `drop-fanout` fails `loss`. On XMPP servers, test/xmpp/xmpp-smoke.e2e.test.ts asserts the
+ * verdicts each mode earns.
+ */
+export const expectations = defineExpectations({
+  verdict: 'pass',
+  defect: { name: 'drop-fanout', rate: 0.05, check: 'loss' },
 });

@@ -26,3 +26,4 @@ export { referenceDriver, ReferenceDeviceState, ProvisionError } from './referen
 export { checkScenarioForDriver, declarationOf } from './capabilities.ts';
 export { encodeMarker, decodeMarker, type Marker } from './marker.ts';
 export { messageBody } from './body.ts';
+export { xmppDriver, type XmppDriverOptions } from './xmpp/driver.ts';
