@@ -26,3 +26,14 @@ export { referenceDriver, ReferenceDeviceState, ProvisionError } from './referen
 export { checkScenarioForDriver, declarationOf } from './capabilities.ts';
 export { encodeMarker, decodeMarker, type Marker } from './marker.ts';
 export { messageBody } from './body.ts';
+export {
+  testDriverContract,
+  contractScenario,
+  contractFacts,
+  judgeContract,
+  describeContractResult,
+  type ContractItem,
+  type ContractItemStatus,
+  type ContractTestOptions,
+  type ContractTestResult,
+} from './contract-test.ts';
