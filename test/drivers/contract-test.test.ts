@@ -49,7 +49,7 @@ describe('contract kit', () => {
     expect(full.population.groups?.count).toBe(1);
     expect(full.traffic.mix.image).toBeGreaterThan(0);
     expect(full.traffic.history).toBeDefined();
-    expect(full.faults.map((f) => f.action)).toEqual(['kill-after-send', 'kill']);
+    expect(full.faults.map((f) => f.action)).toEqual(['kill-after-send', 'outage', 'kill']);
   });
 
   it('fails connect, send/ack and reconnect from the history, and says not-checked naming serverIds and historyPages', () => {
@@ -63,6 +63,15 @@ describe('contract kit', () => {
     expect(byId.resend).toMatchObject({ status: 'not-checked', why: expect.stringContaining("capabilities.serverIds: 'none'") });
     expect(byId.resend!.why).toContain('1 send(s) killed right after the write, 1 resent by the runner');
     expect(byId.history).toMatchObject({ status: 'not-checked', why: 'the driver declares capabilities.historyPages: false' });
+  });
+
+  it('says catch-up was not exercised when every killed device came back but nothing was replayed after a drop', () => {
+    const back = [...history, { type: 'connected', atMs: 35, device: 'c1d1', tookMs: 5 }, { type: 'ack', atMs: 41, device: 'c1d1', conv: 'dm1', key: 'c1d1#1' }] as HistoryEvent[];
+    const item = (events: HistoryEvent[]) => judgeContract(bare, summary({ loss: pass('loss') }), contractFacts(events)).find((i) => i.id === 'reconnect');
+    expect(item(back)).toMatchObject({ status: 'not-checked', why: expect.stringContaining('catch-up was not exercised') });
+    const drop = { type: 'disconnect', atMs: 30, device: 'c1d1', reason: 'killed', intentional: true };
+    const replay = { type: 'deliver', atMs: 36, device: 'c1d1', account: 'c1', conv: 'dm1', key: 'a1d1#2', from: 'a1d1', replay: true };
+    expect(item([...back, drop, replay] as HistoryEvent[])).toMatchObject({ status: 'pass', why: expect.stringContaining('1 copies caught up after a drop') });
   });
 
   it('fails fan-out when the loss check fails, and says not-checked when it could not run', () => {
