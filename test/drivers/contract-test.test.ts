@@ -49,7 +49,7 @@ describe('contract kit', () => {
     expect(full.population.groups?.count).toBe(1);
     expect(full.traffic.mix.image).toBeGreaterThan(0);
     expect(full.traffic.history).toBeDefined();
-    expect(full.faults.map((f) => f.action)).toEqual(['kill-after-send', 'outage', 'kill']);
+    expect(full.faults.map((f) => f.action)).toEqual(['kill-after-send', 'kill', 'outage']);
   });
 
   it('fails connect, send/ack and reconnect from the history, and says not-checked naming serverIds and historyPages', () => {
