@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { main } from '../../src/cli/main.ts';
-import { testDriverContract } from '../../src/drivers/contract-test.ts';
+import { describeContractResult, testDriverContract } from '../../src/drivers/contract-test.ts';
 import { startTinyChat, tinyChatDriver } from './json-chat.ts';
 
 describe('chatstorm driver-test', () => {
@@ -33,7 +33,7 @@ describe('chatstorm driver-test', () => {
     for (const title of ['connect', 'send/ack', 'fan-out to other devices', 'reconnect and catch-up', 'resend after a kill', 'history']) {
       expect(printed).toMatch(new RegExp(`^  pass +${title.replace('/', '\\/')}: `, 'm'));
     }
-    expect(printed).not.toMatch(/FAIL|not-checked/);
+    expect(printed, printed).not.toMatch(/FAIL|not-checked/);
     expect(printed).toContain(`report: ${out}`);
     expect(code).toBe(0);
   }, 60_000);
@@ -47,7 +47,7 @@ describe('chatstorm driver-test', () => {
     expect(r.summary.checks.duplicates?.status).toBe('fail');
     expect(resend.status).toBe('fail');
     expect(resend.why).toContain("these duplicates are the back end's");
-    expect(r.items.filter((i) => i.id !== 'resend').map((i) => [i.id, i.status])).toEqual(
+    expect(r.items.filter((i) => i.id !== 'resend').map((i) => [i.id, i.status]), describeContractResult(r)).toEqual(
       ['connect', 'send-ack', 'fan-out', 'reconnect', 'history'].map((id) => [id, 'pass']),
     );
     expect(r.exitCode).toBe(1);
@@ -63,7 +63,7 @@ describe('chatstorm driver-test', () => {
         status: 'not-checked',
         why: 'the driver declares capabilities.historyPages: false',
       });
-      expect(r.items.filter((i) => i.id !== 'history').map((i) => [i.id, i.status])).toEqual(
+      expect(r.items.filter((i) => i.id !== 'history').map((i) => [i.id, i.status]), describeContractResult(r)).toEqual(
         ['connect', 'send-ack', 'fan-out', 'reconnect', 'resend'].map((id) => [id, 'pass']),
       );
       expect(r.exitCode).toBe(0);
