@@ -13,6 +13,9 @@ import { describeContractResult, testDriverContract, type ContractTestOptions } 
 export interface DriverTestArgs {
   driver: string;
   target?: string;
+  httpTarget?: string;
+  ca?: string;
+  insecure?: boolean;
   toxiproxy?: string;
   out?: string;
   seed?: number;
@@ -28,6 +31,9 @@ export async function driverTestCli(a: DriverTestArgs, signal?: AbortSignal): Pr
   const o: ContractTestOptions = {
     driver: a.driver,
     target: a.target,
+    httpTarget: a.httpTarget,
+    ca: a.ca,
+    insecure: a.insecure,
     toxiproxy: a.toxiproxy,
     out: a.out,
     seed: a.seed,

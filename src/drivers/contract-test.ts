@@ -41,6 +41,12 @@ export interface ContractTestOptions {
   driver: Driver | string;
   /** The back end's URL; omitted: the built-in reference server (reference driver only). */
   target?: string;
+  /** HTTP(S) base URL of the back end's API, for drivers that call one (default: the target's origin). */
+  httpTarget?: string;
+  /** PEM file of a CA or self-signed certificate to trust for a wss:// target. */
+  ca?: string;
+  /** Do not verify the wss:// target's certificate. */
+  insecure?: boolean;
   /** Parent folder of the run folder (default `reports`). */
   out?: string;
   /** Toxiproxy API URL or `embedded` (default: as `chatstorm run`). */
@@ -297,6 +303,9 @@ export async function testDriverContract(o: ContractTestOptions): Promise<Contra
     scenario,
     driver,
     target: o.target,
+    httpTarget: o.httpTarget,
+    ca: o.ca,
+    insecure: o.insecure,
     toxiproxy: o.toxiproxy ?? 'embedded',
     out: o.out,
     defects: o.defects,
