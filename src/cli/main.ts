@@ -392,6 +392,28 @@ export async function main(argv: string[]): Promise<number> {
       },
     )
     .command(
+      'driver-test <driver>',
+      'run the driver contract test kit: connect, send/ack, fan-out, reconnect, resend after a kill, history (docs/drivers.md)',
+      (y) =>
+        y
+          .positional('driver', { type: 'string', demandOption: true, describe: 'a built-in driver name (reference) or a module path such as ./my-driver.ts' })
+          .option('target', { type: 'string', describe: 'the back end\'s ws:// or wss:// URL (default: the built-in reference server, reference driver only)' })
+          .option('http-target', { type: 'string', describe: 'HTTP(S) base URL of the server\'s API for drivers that call one (as for run)' })
+          .option('ca', { type: 'string', describe: 'PEM file to trust for a wss:// target' })
+          .option('insecure', { type: 'boolean', describe: 'do not verify the wss:// target\'s certificate' })
+          .option('toxiproxy', { type: 'string', describe: 'Toxiproxy API URL, or "embedded" (default: embedded)' })
+          .option('seed', { type: 'number', describe: 'seed of the built-in scenario' })
+          .option('out', { type: 'string', default: 'reports', describe: 'parent folder of the run folder' })
+          .option('defect', { type: 'string', array: true, choices: DEFECTS, describe: 'defect mode of the built-in server (no --target): see the kit fail' })
+          .option('defect-rate', { type: 'number', describe: 'share of opportunities where a defect fires' }),
+      async (a) => {
+        const { driverTestCli } = await import('./driver-test-command.ts');
+        const r = await driverTestCli({ driver: a.driver, target: a.target, httpTarget: a['http-target'], ca: a.ca, insecure: a.insecure, toxiproxy: a.toxiproxy, out: a.out, seed: a.seed, defect: a.defect, defectRate: a['defect-rate'] });
+        process.stdout.write(r.text + '\n');
+        code = r.exitCode;
+      },
+    )
+    .command(
       'init [dir]',
       'scaffold a scenario, a driver skeleton and package.json scripts in a project',
       (y) =>

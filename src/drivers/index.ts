@@ -27,3 +27,14 @@ export { checkScenarioForDriver, declarationOf } from './capabilities.ts';
 export { encodeMarker, decodeMarker, type Marker } from './marker.ts';
 export { messageBody } from './body.ts';
 export { xmppDriver, type XmppDriverOptions } from './xmpp/driver.ts';
+export {
+  testDriverContract,
+  contractScenario,
+  contractFacts,
+  judgeContract,
+  describeContractResult,
+  type ContractItem,
+  type ContractItemStatus,
+  type ContractTestOptions,
+  type ContractTestResult,
+} from './contract-test.ts';
