@@ -165,7 +165,7 @@ describe('the packed package, installed in a project outside the repository', ()
 
     // 4. `chatstorm serve` from the installed package, then `npx chatstorm run ... --driver ...`.
     const target = await serve();
-    const r = await run('npx', ['chatstorm', 'run', 'chat/scenario.ts', '--driver', './chat/driver.ts', '--target', target, '--out', 'reports', '--quiet'], project, 120_000);
+    const r = await run('npx', ['chatstorm', 'run', 'chat/scenario.ts', '--driver', './chat/driver.ts', '--target', target, '--out', 'reports', '--quiet', '--allow-harness-lag'], project, 120_000);
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(r.stdout).toContain('verdict: PASS');
     const [runDir] = await readdir(join(project, 'reports'));
@@ -180,7 +180,7 @@ describe('the packed package, installed in a project outside the repository', ()
     expect(init.code, init.stderr).toBe(0);
     const scripts = (JSON.parse(await readFile(join(project, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
     expect(scripts.chatstorm).toBe('chatstorm run chatstorm/scenario.ts --target ws://127.0.0.1:7420');
-    const scaffold = await run('npx', ['chatstorm', 'run', 'chatstorm/scenario.ts', '--target', await serve(), '--duration', '3s', '--out', 'reports-init', '--quiet'], project, 120_000);
+    const scaffold = await run('npx', ['chatstorm', 'run', 'chatstorm/scenario.ts', '--target', await serve(), '--duration', '3s', '--out', 'reports-init', '--quiet', '--allow-harness-lag'], project, 120_000);
     expect(scaffold.code, scaffold.stdout + scaffold.stderr).toBe(0);
   });
 });
