@@ -3,7 +3,6 @@
  * proxies of a dead run are removed, a live run's and every proxy chatstorm did not create stay.
  */
 import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Toxiproxy } from 'toxiproxy-node-client';
 import { startEmbeddedToxiproxy, type EmbeddedToxiproxy } from '../../src/proxy/index.ts';
@@ -12,6 +11,7 @@ import { main } from '../../src/cli/main.ts';
 import { currentOwner, runProxyName } from '../../src/net/proxy-name.ts';
 import { staleProxyWarning } from '../../src/net/stale-proxies.ts';
 import { UnreachableError, UsageError } from '../../src/errors.ts';
+import { freePort } from '../net/free-port.ts';
 
 /** The pid of a process that has exited (and been reaped): a run killed earlier. */
 function deadPid(): Promise<number> {
@@ -19,14 +19,6 @@ function deadPid(): Promise<number> {
     const c = spawn(process.execPath, ['-e', ''], { stdio: 'ignore' });
     c.once('exit', () => resolve(c.pid as number));
   });
-}
-
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
 }
 
 describe('chatstorm cleanup', () => {

@@ -2,7 +2,6 @@
  * A Toxiproxy that goes away mid-run (killed, restarted) did not reject anything: its failures are
  * infrastructure errors (exit 3), never a bad toxic of the scenario (exit 2).
  */
-import { createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Toxiproxy } from 'toxiproxy-node-client';
 import { startEmbeddedToxiproxy, type EmbeddedToxiproxy } from '../../src/proxy/index.ts';
@@ -11,16 +10,9 @@ import { preflightToxics } from '../../src/run/toxic-preflight.ts';
 import { UnreachableError, exitCodeFor } from '../../src/errors.ts';
 import type { Plan } from '../../src/plan/plan.ts';
 import type { ToxicSpec } from '../../src/scenario/schema.ts';
+import { freePort } from './free-port.ts';
 
 const latency: ToxicSpec = { type: 'latency', stream: 'downstream', toxicity: 1, attributes: { latency: 100 } };
-
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
-}
 
 describe('a Toxiproxy that is gone', () => {
   let api: EmbeddedToxiproxy | undefined;
