@@ -87,7 +87,7 @@ describe('choosing the driver (--driver and scenario `driver:`)', () => {
     const err = await rejection(prepare({ scenario: SCENARIO, driver: 'xmppp' }));
     expect(err).toBeInstanceOf(InvalidDriverError);
     expect(err.message).toBe(
-      '--driver "xmppp": no built-in driver of that name (built-in: reference); a driver module is named by its path, e.g. ./my-driver.ts',
+      '--driver "xmppp": no built-in driver of that name (built-in: reference, xmpp); a driver module is named by its path, e.g. ./my-driver.ts',
     );
   });
 
