@@ -5,22 +5,10 @@
  *
  *   CapacityReport --> rows (sorted by offered rate) --> JSON blob + uPlot + chart script
  */
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { relative } from 'node:path';
 import type { CapacityReport } from '../capacity/report.ts';
 import { fmtRate } from '../capacity/search.ts';
-
-const require = createRequire(import.meta.url);
-let assets: { js: string; css: string } | null = null;
-/** uPlot's browser build and stylesheet (the package's own files), read once. */
-function uplot(): { js: string; css: string } {
-  assets ??= {
-    js: readFileSync(require.resolve('uplot/dist/uPlot.iife.min.js'), 'utf8'),
-    css: readFileSync(require.resolve('uplot/dist/uPlot.min.css'), 'utf8'),
-  };
-  return assets;
-}
+import { uplot } from './html.ts';
 
 const esc = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c] as string);
 const scriptJson = (v: unknown) => JSON.stringify(v).replace(/</g, '\\u003c');

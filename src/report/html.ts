@@ -30,7 +30,7 @@ export interface ReportCharts {
 const require = createRequire(import.meta.url);
 let uplotAssets: { js: string; css: string } | null = null;
 /** uPlot's browser build and stylesheet, read once (they are inlined in every report). */
-function uplot(): { js: string; css: string } {
+export function uplot(): { js: string; css: string } {
   uplotAssets ??= {
     js: readFileSync(require.resolve('uplot/dist/uPlot.iife.min.js'), 'utf8'),
     css: readFileSync(require.resolve('uplot/dist/uPlot.min.css'), 'utf8'),
