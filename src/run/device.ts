@@ -73,6 +73,13 @@ export interface DeviceHistoryOptions {
   onReconnect: boolean;
 }
 
+/** An ascending walk (the sweep of a preloaded range): `pages` pages of `pageSize`, the first `after` that seq. */
+export interface HistoryWalk {
+  after: number;
+  pages: number;
+  pageSize: number;
+}
+
 export type DeviceState = 'offline' | 'connecting' | 'live' | 'stopped';
 
 // The hot events are built with `atMs: 0` for the recorder to stamp: a field an object literal
@@ -198,13 +205,15 @@ export class VirtualDevice {
 
   /**
    * Load history of `conv` as the app does when it is opened: the newest page, then older pages
-   * (`before` the oldest seq seen) until `pages` pages or the server has no more. Each page is a
+   * (`before` the oldest seq seen) until `pages` pages or the server has no more. With `walk`, an
+   * ascending walk instead (each page `after` the newest seq seen), also on a device that loads
+   * no history of its own. Each page is a
    * `page` event timed from request to answer. A load stops silently when the connection changes
    * or the request fails (the device is then reconnecting; nothing was shown). Resolves with the
    * pages loaded; 0 when not live.
    */
-  async loadHistory(conv: string): Promise<number> {
-    const h = this.o.history;
+  async loadHistory(conv: string, walk?: HistoryWalk): Promise<number> {
+    const h = walk ?? this.o.history;
     const conn = this.conn;
     if (!h || this.state !== 'live' || !conn?.history) return 0;
     const { recorder } = this.o;
@@ -212,11 +221,12 @@ export class VirtualDevice {
     let loaded = 0;
     try {
       let before: number | undefined;
+      let after = walk?.after;
       while (loaded < h.pages && this.conn === conn) {
         const t0 = recorder.now();
         let page;
         try {
-          page = await conn.history!(before === undefined ? { conv, limit: h.pageSize } : { conv, before, limit: h.pageSize });
+          page = await conn.history!(after !== undefined ? { conv, after, limit: h.pageSize } : before === undefined ? { conv, limit: h.pageSize } : { conv, before, limit: h.pageSize });
         } catch {
           return loaded;
         }
@@ -225,20 +235,25 @@ export class VirtualDevice {
         const seqs = new Array<number>(n);
         const keys = new Array<string>(n);
         let oldest = Infinity;
+        let newest = -Infinity;
         for (let i = 0; i < n; i++) {
           const m = page.messages[i]!;
           seqs[i] = m.position;
           keys[i] = m.key;
           if (m.position < oldest) oldest = m.position;
+          if (m.position > newest) newest = m.position;
         }
         recorder.emit(
-          before === undefined
-            ? { type: 'page', device: this.id, conv, limit: h.pageSize, seqs, keys, hasMore: page.hasMore, tookMs }
-            : { type: 'page', device: this.id, conv, before, limit: h.pageSize, seqs, keys, hasMore: page.hasMore, tookMs },
+          after !== undefined
+            ? { type: 'page', device: this.id, conv, after, limit: h.pageSize, seqs, keys, hasMore: page.hasMore, tookMs }
+            : before === undefined
+              ? { type: 'page', device: this.id, conv, limit: h.pageSize, seqs, keys, hasMore: page.hasMore, tookMs }
+              : { type: 'page', device: this.id, conv, before, limit: h.pageSize, seqs, keys, hasMore: page.hasMore, tookMs },
         );
         loaded++;
         if (!page.hasMore || n === 0) break;
-        before = oldest;
+        if (after !== undefined) after = newest;
+        else before = oldest;
       }
       return loaded;
     } finally {
