@@ -56,7 +56,7 @@ export function checkScenarioForDriver(scenario: Scenario, driver: Driver<never,
   }
   if (scenario.population.groups !== undefined && scenario.population.groups.count > 0 && !c.groups) lacks('population.groups', 'group conversations', 'groups');
   if (t.history !== undefined && !c.historyPages) lacks('traffic.history', 'history page loads', 'historyPages');
-  else if (t.history?.preload !== undefined && driver.preloadHistory === undefined) issues.push(preloadRefusal(driver));
+  if (t.history?.preload !== undefined && driver.preloadHistory === undefined) issues.push(preloadRefusal(driver));
   for (const [kind, range] of Object.entries(t.sizes)) {
     if (range === undefined) continue;
     const attachment = kind === 'image' || kind === 'file';
