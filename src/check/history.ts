@@ -205,13 +205,18 @@ export class HistoryChecker implements Checker {
 
   result(): CheckResult {
     const unshown = this.unshownPreloads();
+    // Preload figures only where there was a preload: other runs' summaries keep their shape.
     const metrics = {
       pages: this.pages,
       ...this.counts,
-      preloadedConversations: this.preload.conversations,
-      preloadedMessages: this.preload.messages,
-      preloadMs: Math.round(this.preload.tookMs),
-      preloadedUnshown: unshown.reduce((n, u) => n + u.count, 0),
+      ...(this.preload.conversations === 0
+        ? {}
+        : {
+            preloadedConversations: this.preload.conversations,
+            preloadedMessages: this.preload.messages,
+            preloadMs: Math.round(this.preload.tookMs),
+            preloadedUnshown: unshown.reduce((n, u) => n + u.count, 0),
+          }),
     };
     const driver = this.ledger.declaration;
     if (!driver.historyPages) {

@@ -101,6 +101,10 @@ describe('history', () => {
       expect(r.metrics).toMatchObject({ preloadedConversations: 1, preloadedMessages: 10, preloadMs: 1234, preloadedUnshown: 0 });
       expect(r.note).toBe('10 messages preloaded into 1 conversation(s) in 1.2 s, every one shown in a page');
       expect(h['history.preloaded.page']!.count).toBe(3);
+      // A run without a preload has no preload figures (nor a preloaded-page histogram).
+      const plain = run([...stored(2), page([2, 1]), runEnd(2000)]);
+      expect(plain.r.metrics).not.toHaveProperty('preloadedMessages');
+      expect(plain.h['history.preloaded.page']).toBeUndefined();
     });
 
     it('fails a page that leaves a preloaded message out, though the harness never saw it stored', () => {
