@@ -14,6 +14,7 @@
  */
 import { messageKey } from '../domain/index.ts';
 import { DEFAULT_SWEEP, type HistorySpec } from '../scenario/schema.ts';
+import type { HistoryLoadContext, PlannedHistoryLoad } from './history-loads.ts';
 import type { Random } from './random.ts';
 
 /** One conversation's preloaded history (created at set-up, before any device connects). */
@@ -33,21 +34,14 @@ export interface PlannedPreload {
  * `conv` from offset `from` (0-based: the first page asks for what follows the `from`-th message),
  * `pages` pages of `pageSize`.
  */
-export interface PlannedSweep {
-  atMs: number;
-  device: string;
-  account: string;
-  conv: string;
+export interface PlannedSweep extends PlannedHistoryLoad {
   from: number;
   pages: number;
   pageSize: number;
 }
 
 /** What preload planning needs from the rest of the plan. */
-export interface PreloadContext {
-  accounts: readonly { id: string; role: 'agent' | 'customer'; devices: readonly { id: string }[] }[];
-  conversations: readonly { id: string; members: readonly string[] }[];
-}
+export type PreloadContext = Pick<HistoryLoadContext, 'accounts' | 'conversations'>;
 
 /** The pseudo-device whose keys name the preloaded messages of `conv`. */
 export function preloadKeyDevice(conv: string): string {

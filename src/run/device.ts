@@ -207,10 +207,9 @@ export class VirtualDevice {
    * Load history of `conv` as the app does when it is opened: the newest page, then older pages
    * (`before` the oldest seq seen) until `pages` pages or the server has no more. With `walk`, an
    * ascending walk instead (each page `after` the newest seq seen), also on a device that loads
-   * no history of its own. Each page is a
-   * `page` event timed from request to answer. A load stops silently when the connection changes
-   * or the request fails (the device is then reconnecting; nothing was shown). Resolves with the
-   * pages loaded; 0 when not live.
+   * no history of its own. Each page is a `page` event timed from request to answer. A load stops
+   * silently when the connection changes or the request fails (the device is then reconnecting;
+   * nothing was shown). Resolves with the pages loaded; 0 when not live.
    */
   async loadHistory(conv: string, walk?: HistoryWalk): Promise<number> {
     const h = walk ?? this.o.history;
@@ -225,8 +224,10 @@ export class VirtualDevice {
       while (loaded < h.pages && this.conn === conn) {
         const t0 = recorder.now();
         let page;
+        // The page's place: after a seq (a walk), before one (scrolling back), or the newest.
+        const cursor = after !== undefined ? { after } : before !== undefined ? { before } : {};
         try {
-          page = await conn.history!(after !== undefined ? { conv, after, limit: h.pageSize } : before === undefined ? { conv, limit: h.pageSize } : { conv, before, limit: h.pageSize });
+          page = await conn.history!({ conv, ...cursor, limit: h.pageSize });
         } catch {
           return loaded;
         }
@@ -243,13 +244,7 @@ export class VirtualDevice {
           if (m.position < oldest) oldest = m.position;
           if (m.position > newest) newest = m.position;
         }
-        recorder.emit(
-          after !== undefined
-            ? { type: 'page', device: this.id, conv, after, limit: h.pageSize, seqs, keys, hasMore: page.hasMore, tookMs }
-            : before === undefined
-              ? { type: 'page', device: this.id, conv, limit: h.pageSize, seqs, keys, hasMore: page.hasMore, tookMs }
-              : { type: 'page', device: this.id, conv, before, limit: h.pageSize, seqs, keys, hasMore: page.hasMore, tookMs },
-        );
+        recorder.emit({ type: 'page', device: this.id, conv, ...cursor, limit: h.pageSize, seqs, keys, hasMore: page.hasMore, tookMs });
         loaded++;
         if (!page.hasMore || n === 0) break;
         if (after !== undefined) after = newest;

@@ -132,4 +132,17 @@ describe('shipped scenarios in quick mode', () => {
       expect(r.summary.reasons).toContainEqual(expect.stringMatching(new RegExp(`^check ${e.defect.check} failed: \\d+ anomal`)));
     }, 120_000);
   }
+
+  // The second history defect of the reference server only shows on long histories: the
+  // preloaded one of history-heavy is where a months-old cut-off can be seen at all.
+  it('history-heavy.ts: fails on exactly the history check with history-cutoff (old history gone), which only a preload reveals', async () => {
+    const r = await runQuick('history-heavy.ts', join(out, 'history-heavy.ts-history-cutoff'), { name: 'history-cutoff', rate: 0.3 });
+    expect(r.fired['history-cutoff'] ?? 0).toBeGreaterThan(0);
+    expect(r.summary.error).toBeNull();
+    expect(r.exitCode).toBe(1);
+    expect(failing(r)).toEqual(['history']);
+    const history = r.summary.checks.history!;
+    expect(history.metrics?.['preloadedUnshown']).toBeGreaterThan(0);
+    expect(history.witnesses.map((w) => w.summary)).toContainEqual(expect.stringMatching(/^page of dm\d+ .*: missing stored seq\(s\) /));
+  }, 120_000);
 });

@@ -157,6 +157,24 @@ describe('VirtualDevice with the reference driver', () => {
     expect(of('page')).toHaveLength(2);
   });
 
+  it('walks ascending after a seq with a walk, also on a device that loads no history of its own', async () => {
+    const c1 = device('C', 'c1', server.url);
+    await c1.connect();
+    sendTexts(c1, 9);
+    await until(() => of('ack').length === 9, 'nine acks');
+    // Three pages of 3 from after seq 1: the last one reaches the newest message and says so.
+    expect(await c1.loadHistory('dm', { after: 1, pages: 5, pageSize: 3 })).toBe(3);
+    const pages = of('page');
+    expect(pages.map((p) => [p.after, p.before, p.limit, p.seqs, p.hasMore])).toEqual([
+      [1, undefined, 3, [2, 3, 4], true],
+      [4, undefined, 3, [5, 6, 7], true],
+      [7, undefined, 3, [8, 9], false],
+    ]);
+    expect(pages.every((p) => !('before' in p))).toBe(true);
+    expect(await c1.loadHistory('dm', { after: 0, pages: 1, pageSize: 2 })).toBe(1);
+    expect(of('page').at(-1)!.seqs).toEqual([1, 2]);
+  });
+
   it('after a reconnect, loads the history of every conversation it has messages in', async () => {
     const c1 = device('C', 'c1', server.url);
     const a1 = device('A', 'a1', relay.url, undefined, { pageSize: 50, pages: 1, onReconnect: true });
