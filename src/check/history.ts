@@ -238,7 +238,7 @@ export class HistoryChecker implements Checker {
       );
     }
     const count = this.badPages + unshown.length;
-    const preloaded = this.preload.conversations > 0 ? `${this.preload.messages} messages preloaded into ${this.preload.conversations} conversation(s) in ${(this.preload.tookMs / 1000).toFixed(1)} s` : undefined;
+    const preloaded = this.preload.conversations > 0 ? `${this.preload.messages} messages preloaded into ${this.preload.conversations} conversation${this.preload.conversations === 1 ? '' : 's'} in ${(this.preload.tookMs / 1000).toFixed(1)} s` : undefined;
     const note = preloaded === undefined ? undefined : unshown.length === 0 && this.sweptAll() ? `${preloaded}, every one shown in a page` : preloaded;
     return { name: this.name, status: count > 0 ? 'fail' : 'pass', count, witnesses, metrics, ...(note === undefined ? {} : { note }) };
   }

@@ -99,7 +99,7 @@ describe('history', () => {
       const { r, h } = run([...population(), preload(10), deep(range(1, 4), { after: 0 }), deep(range(5, 8), { after: 4 }), deep(range(9, 10), { after: 8, hasMore: false }), runEnd(2000)]);
       expect(r).toMatchObject({ status: 'pass', count: 0 });
       expect(r.metrics).toMatchObject({ preloadedConversations: 1, preloadedMessages: 10, preloadMs: 1234, preloadedUnshown: 0 });
-      expect(r.note).toBe('10 messages preloaded into 1 conversation(s) in 1.2 s, every one shown in a page');
+      expect(r.note).toBe('10 messages preloaded into 1 conversation in 1.2 s, every one shown in a page');
       expect(h['history.preloaded.page']!.count).toBe(3);
       // A run without a preload has no preload figures (nor a preloaded-page histogram).
       const plain = run([...stored(2), page([2, 1]), runEnd(2000)]);
@@ -146,7 +146,7 @@ describe('history', () => {
     it('does not expect an unswept range to be shown in full', () => {
       const { r } = run([...population(), preload(100, 1, { swept: false }), deep(range(97, 100), { hasMore: true }), runEnd(2000)]);
       expect(r).toMatchObject({ status: 'pass', count: 0 });
-      expect(r.note).toBe('100 messages preloaded into 1 conversation(s) in 1.2 s');
+      expect(r.note).toBe('100 messages preloaded into 1 conversation in 1.2 s');
     });
 
     it('fails a newest-first page that stops above the preloaded range (history cut off after months of use)', () => {

@@ -46,7 +46,7 @@ describe('preloaded history (end to end)', () => {
     const history = r.summary.checks.history!;
     expect(history.status).toBe('pass');
     expect(history.metrics).toMatchObject({ preloadedConversations: 2, preloadedMessages: 10_000, preloadedUnshown: 0 });
-    expect(history.note).toMatch(/^10000 messages preloaded into 2 conversation\(s\) in \d+\.\d s, every one shown in a page$/);
+    expect(history.note).toMatch(/^10000 messages preloaded into 2 conversations in \d+\.\d s, every one shown in a page$/);
 
     const events = (await readFile(join(r.dir, 'history.jsonl'), 'utf8'))
       .trim()
