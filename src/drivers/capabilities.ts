@@ -25,7 +25,7 @@ export function declarationOf(driver: Driver<never, never> | Driver): DriverDecl
 /**
  * The issue of a scenario that preloads history for a driver without `preloadHistory`. Refused
  * rather than run without it: the scenario's gate is about the preloaded range, and a run without
- * it would judge a few hundred messages and could pass (README, "History").
+ * it would judge a few hundred messages and could pass (README, "Preloaded history").
  */
 export function preloadRefusal(driver: Driver<never, never> | Driver): { path: string; message: string } {
   return {
@@ -37,7 +37,8 @@ export function preloadRefusal(driver: Driver<never, never> | Driver): { path: s
 /**
  * Refuse a scenario whose traffic `driver` cannot carry: a message kind it does not list, an
  * attachment without `attachments`, groups without `groups`, history loads without
- * `historyPages`, a history preload without `preloadHistory`, sizes beyond its limits. Throws InvalidScenarioError listing every issue.
+ * `historyPages`, a history preload without `preloadHistory`, sizes beyond its limits. Throws
+ * InvalidScenarioError listing every issue.
  */
 export function checkScenarioForDriver(scenario: Scenario, driver: Driver<never, never> | Driver): void {
   const c = driver.capabilities;
