@@ -18,12 +18,13 @@
 import { createHash, type Hash } from 'node:crypto';
 import WebSocket from 'ws';
 import { decodeChunk, encodeChunk, type AttachmentRef, type ClientFrame, type MessageFrame, type ServerFrame, type ProvisionRequest } from '../protocol/frames.ts';
-import { DRIVER_CONTRACT, type Connection, type ConnectOptions, type DeviceHandlers, type Driver, type HistoryPage, type HistoryRequest, type InboundMessage, type OutboundAttachment, type OutboundMessage, type FetchOutcome, type ProvisionRequest as DriverProvisionRequest } from './driver.ts';
+import { DRIVER_CONTRACT, type Connection, type ConnectOptions, type DeviceHandlers, type Driver, type HistoryPage, type HistoryRequest, type InboundMessage, type OutboundAttachment, type OutboundMessage, type FetchOutcome, type PreloadedHistory, type PreloadHistoryRequest, type ProvisionRequest as DriverProvisionRequest } from './driver.ts';
 import { MESSAGE_KINDS } from '../domain/index.ts';
 import { MAX_ATTACHMENT_BYTES, MAX_ATTACHMENTS_PER_MESSAGE, MAX_BODY_BYTES } from '../protocol/frames.ts';
 import { UnreachableError, ChatstormError } from '../errors.ts';
 import { certificateHint, clientOptions, endpointOf, type Target } from '../net/target.ts';
 import { requestEndpoint } from '../net/http-request.ts';
+import type { PreloadRequest } from '../server/admin-schema.ts';
 
 /** The server answered provisioning with an error. */
 export class ProvisionError extends ChatstormError {
@@ -54,6 +55,27 @@ function zeroMask(mask: Buffer): void {
 function tokenHeaders(): Record<string, string> {
   const token = process.env['CHATSTORM_SERVER_TOKEN'];
   return token ? { authorization: `Bearer ${token}` } : {};
+}
+
+/**
+ * POST a JSON body to the server's admin API (`/admin/<what>`) beside its WebSocket (same host,
+ * TLS settings and Host); resolves with the answer's text, throws ProvisionError on an error status.
+ */
+async function adminPost(url: string, t: Target | undefined, what: 'provision' | 'preload', body: unknown): Promise<string> {
+  const api = t?.http ?? endpointOf(new URL(`${httpBase(url)}/`), null, { insecure: false });
+  let res: { ok: boolean; status: number; text: string };
+  try {
+    res = await requestEndpoint(api, `admin/${what}`, { method: 'POST', headers: { 'content-type': 'application/json', ...tokenHeaders() }, body: JSON.stringify(body) });
+  } catch (err) {
+    throw new UnreachableError(
+      'chat server',
+      url,
+      certificateHint(err) ?? 'Start one with `chatstorm serve --port P` and pass `--target ws://127.0.0.1:P`, or omit --target to let chatstorm start its own.',
+      { cause: err },
+    );
+  }
+  if (!res.ok) throw new ProvisionError(`${what === 'provision' ? 'provisioning' : 'preloading history'} at ${httpBase(url)}/admin/${what} failed: HTTP ${res.status} ${res.text}`);
+  return res.text;
 }
 
 function httpBase(url: string): string {
@@ -127,27 +149,24 @@ export const referenceDriver: Driver<undefined, ReferenceDeviceState> = {
 
   deviceState: () => new ReferenceDeviceState(),
 
-  async provision({ url, accounts, conversations, target: t }: DriverProvisionRequest) {
+  async provision({ url, accounts, conversations, target }: DriverProvisionRequest) {
     const body: ProvisionRequest = {
       accounts: accounts.map((a) => ({ id: a.id, role: a.role, devices: a.devices.map((d) => ({ id: d.id, token: d.token })) })),
       conversations: conversations.map((c) => ({ id: c.id, kind: c.kind, members: c.members })),
     };
-    const target = `${httpBase(url)}/admin/provision`;
-    // The admin API lives beside the WebSocket (same host, TLS settings and Host).
-    const api = t?.http ?? endpointOf(new URL(`${httpBase(url)}/`), null, { insecure: false });
-    let res: { ok: boolean; status: number; text: string };
-    try {
-      res = await requestEndpoint(api, 'admin/provision', { method: 'POST', headers: { 'content-type': 'application/json', ...tokenHeaders() }, body: JSON.stringify(body) });
-    } catch (err) {
-      throw new UnreachableError(
-        'chat server',
-        url,
-        certificateHint(err) ?? 'Start one with `chatstorm serve --port P` and pass `--target ws://127.0.0.1:P`, or omit --target to let chatstorm start its own.',
-        { cause: err },
-      );
-    }
-    if (!res.ok) throw new ProvisionError(`provisioning at ${target} failed: HTTP ${res.status} ${res.text}`);
+    await adminPost(url, target, 'provision', body);
     return undefined;
+  },
+
+  async preloadHistory({ url, target, conv, messages, keyDevice, bodyBytes, spanDays }: PreloadHistoryRequest<undefined>): Promise<PreloadedHistory> {
+    // The server names the n-th message `<cidPrefix><n>`: with `<keyDevice>#` that is the harness key.
+    const body: PreloadRequest = { conv, count: messages, bodyBytes, spanDays, cidPrefix: `${keyDevice}#` };
+    const text = await adminPost(url, target, 'preload', body);
+    const answer = JSON.parse(text) as { firstSeq?: unknown; lastSeq?: unknown };
+    if (typeof answer.firstSeq !== 'number' || typeof answer.lastSeq !== 'number' || answer.lastSeq - answer.firstSeq + 1 !== messages) {
+      throw new ProvisionError(`preloading ${messages} messages into ${conv} at ${httpBase(url)}/admin/preload: expected firstSeq and lastSeq ${messages - 1} apart, got ${text}`);
+    }
+    return { first: answer.firstSeq, last: answer.lastSeq };
   },
 
   connect(opts: ConnectOptions<undefined, ReferenceDeviceState>): Promise<Connection> {

@@ -93,8 +93,18 @@ describe('shipped scenarios in quick mode', () => {
       const r = file === VIA_CLI ? await runQuickCli(file, join(out, `${file}-clean`)) : await runQuick(file, join(out, `${file}-clean`));
       expect(r.summary.error).toBeNull();
       // It ran in quick mode (the full send windows are 20 s to 2m30s).
-      const plan = JSON.parse(await readFile(join(r.dir, REPORT_FILES.plan), 'utf8')) as { sendWindowMs: number };
+      const plan = JSON.parse(await readFile(join(r.dir, REPORT_FILES.plan), 'utf8')) as { sendWindowMs: number; preloads?: { messages: number; swept: boolean }[] };
       expect(plan.sendWindowMs).toBeLessThanOrEqual(QUICK_DURATION_MS);
+      if (plan.preloads !== undefined) {
+        // A scenario that preloads history (history-heavy): all of it was created, and with a
+        // sweep every preloaded message was shown in a page, in quick mode too.
+        const history = r.summary.checks.history!;
+        const messages = plan.preloads.reduce((n, p) => n + p.messages, 0);
+        expect(messages).toBeGreaterThanOrEqual(100_000);
+        expect(history.metrics).toMatchObject({ preloadedConversations: plan.preloads.length, preloadedMessages: messages });
+        if (plan.preloads.every((p) => p.swept)) expect(history.metrics?.['preloadedUnshown']).toBe(0);
+        expect(r.summary.metrics['history.preloaded.page']?.count ?? 0).toBeGreaterThan(0);
+      }
       expect(r.summary.verdict, r.summary.reasons.join('; ')).toBe(e.verdict);
       expect(r.exitCode).toBe(e.verdict === 'pass' ? 0 : 1);
       if (e.verdict === 'pass') expect(failing(r)).toEqual([]);
@@ -122,4 +132,17 @@ describe('shipped scenarios in quick mode', () => {
       expect(r.summary.reasons).toContainEqual(expect.stringMatching(new RegExp(`^check ${e.defect.check} failed: \\d+ anomal`)));
     }, 120_000);
   }
+
+  // The second history defect of the reference server only shows on long histories: the
+  // preloaded one of history-heavy is where a months-old cut-off can be seen at all.
+  it('history-heavy.ts: fails on exactly the history check with history-cutoff (old history gone), which only a preload reveals', async () => {
+    const r = await runQuick('history-heavy.ts', join(out, 'history-heavy.ts-history-cutoff'), { name: 'history-cutoff', rate: 0.3 });
+    expect(r.fired['history-cutoff'] ?? 0).toBeGreaterThan(0);
+    expect(r.summary.error).toBeNull();
+    expect(r.exitCode).toBe(1);
+    expect(failing(r)).toEqual(['history']);
+    const history = r.summary.checks.history!;
+    expect(history.metrics?.['preloadedUnshown']).toBeGreaterThan(0);
+    expect(history.witnesses.map((w) => w.summary)).toContainEqual(expect.stringMatching(/^page of dm\d+ .*: missing stored seq\(s\) /));
+  }, 120_000);
 });
