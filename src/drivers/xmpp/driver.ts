@@ -10,7 +10,9 @@
  * recipients download and hash them.
  *
  *   connect: ws ─> open ─> SASL PLAIN ─> restart ─┬─ resume(previd, h) ──> resumed: acks up to h ─> live
- *                                                  │                    └─> failed ─┐
+ *                                                  │                    ├─> failed ─┐
+ *                                                  │                    └─> no answer in resumeWaitMs:
+ *                                                  │                        a new ws, SASL, restart ─┐
  *                                                  └─ bind ─> enable SM ─> carbons ─> presence ─> join rooms
  *                                                        ─> catch-up from MAM (after the last archive id)
  *                                                        ─> careful: look up own unacknowledged sends ─> live
@@ -31,6 +33,7 @@ import { Element } from 'ltx';
 import { createHash } from 'node:crypto';
 import { defineDriver, DRIVER_CONTRACT, type Connection, type ConnectOptions, type DeviceHandlers, type Driver, type InboundMessage, type OutboundAttachment, type OutboundMessage, type ProvisionRequest } from '../driver.ts';
 import { decodeMarker } from '../marker.ts';
+import { UsageError } from '../../errors.ts';
 import { parseMessageKey, type MessageKind } from '../../domain/index.ts';
 import { MamCollector, type ArchivedMessage } from './mam.ts';
 import { accountJid, bare, passwordOf, roomJid, runPrefix, safePart } from './names.ts';
@@ -57,6 +60,14 @@ export interface XmppDriverOptions {
    * reconnect is a new session, and the archive look-up alone keeps it from resending.
    */
   resume?: boolean;
+  /**
+   * Careful mode: how long to wait for the server's answer to `<resume/>` before giving up on the
+   * session and starting a new one on a new stream (archive catch-up, look-up of unacknowledged
+   * sends), in ms (default 2000). ejabberd 23.01 can leave a resume unanswered for 15 s (its
+   * WebSocket transport wedges the old session; docs/findings/xmpp.md), and a careful client does
+   * not wait that long.
+   */
+  resumeWaitMs?: number;
   /** Parallel registration streams in `provision` (default 16). */
   registerParallel?: number;
 }
@@ -99,13 +110,16 @@ interface Unacked {
 export interface XmppDeviceState {
   /** Connections opened so far (names the resource of each fresh session). */
   sessions: number;
-  /** The resumable SM session, if any: its id and the stream that carried it (its counters). */
-  sm: { id: string; stream: XmppStream } | null;
+  /**
+   * The resumable SM session, if any: its id, the stream that carried it (its counters), and how
+   * long `<resume/>` attempts of it waited in vain before their streams closed (ms).
+   */
+  sm: { id: string; stream: XmppStream; unansweredMs: number } | null;
   unacked: Unacked[];
   /** Keys of this device's messages seen in an archive (careful mode: acknowledge, do not resend). */
   stored: Set<string>;
   /** Counters of what happened, for findings and tests. */
-  stats: { resumed: number; resumeFailed: number; fresh: number; foundInArchive: number; resent: number };
+  stats: { resumed: number; resumeFailed: number; resumeUnanswered: number; fresh: number; foundInArchive: number; resent: number };
 }
 
 /** The catch-up position: the last archive id seen in the user's archive and in each room. */
@@ -130,9 +144,13 @@ export type XmppDriver = Driver<XmppContext, XmppDeviceState> & { stats(): XmppD
 export function xmppDriver(options: XmppDriverOptions = {}): XmppDriver {
   const mode = options.mode ?? 'careful';
   const resume = mode === 'careful' && options.resume !== false;
+  const resumeWaitMs = options.resumeWaitMs ?? 2000;
+  if (!Number.isInteger(resumeWaitMs) || resumeWaitMs <= 0) {
+    throw new UsageError(`xmpp driver option resumeWaitMs must be a positive integer (ms), got ${String(options.resumeWaitMs)}; omit it for the default 2000`);
+  }
   const states: XmppDeviceState[] = [];
   const stats = (): XmppDriverStats => {
-    const sum = { resumed: 0, resumeFailed: 0, fresh: 0, foundInArchive: 0, resent: 0 };
+    const sum = { resumed: 0, resumeFailed: 0, resumeUnanswered: 0, fresh: 0, foundInArchive: 0, resent: 0 };
     for (const s of states) for (const k of Object.keys(sum) as (keyof XmppDriverStats)[]) sum[k] += s.stats[k];
     return sum;
   };
@@ -186,38 +204,44 @@ export function xmppDriver(options: XmppDriverOptions = {}): XmppDriver {
         sm: null,
         unacked: [],
         stored: new Set(),
-        stats: { resumed: 0, resumeFailed: 0, fresh: 0, foundInArchive: 0, resent: 0 },
+        stats: { resumed: 0, resumeFailed: 0, resumeUnanswered: 0, fresh: 0, foundInArchive: 0, resent: 0 },
       };
       states.push(s);
       return s;
     },
 
-    connect: (opts) => connectDevice(opts, mode, resume),
+    connect: (opts) => connectDevice(opts, mode, resume ? resumeWaitMs : null),
   });
   return Object.assign(driver, { stats });
 }
 
-async function connectDevice(opts: ConnectOptions<XmppContext, XmppDeviceState>, mode: XmppMode, resume: boolean): Promise<Connection> {
-  const { context: ctx, state, identity, handlers } = opts;
+/**
+ * One connect attempt. Careful mode with a resumable session tries `<resume/>` first; when the
+ * server leaves it unanswered for `resumeWaitMs`, the attempt gives that stream up and starts a
+ * new session on a second stream (the runner sees one attempt).
+ */
+async function connectDevice(opts: ConnectOptions<XmppContext, XmppDeviceState>, mode: XmppMode, resumeWaitMs: number | null): Promise<Connection> {
+  const { context: ctx, state, identity } = opts;
   const me = ctx.jidOf.get(identity.account);
   if (me === undefined) throw new Error(`xmpp: account ${identity.account} was not provisioned`);
-  const url = new URL(opts.url);
-  url.pathname = ctx.path;
-  const step = (s: string) => handlers.step?.(s);
-  const { stream, features: first } = await XmppStream.open({ url: url.href, domain: ctx.domain, timeoutMs: opts.timeoutMs, signal: opts.signal, step });
+  let { stream, features } = await openSession(opts, me);
   const abort = () => stream.kill();
   opts.signal?.addEventListener('abort', abort, { once: true });
   try {
-    if (!first.getChild('mechanisms', NS.sasl)) throw new XmppStreamError('the server offers no SASL mechanisms', 'open');
-    await stream.authenticate(me.split('@')[0] ?? '', passwordOf(ctx.runId, identity.account));
-    const features = await stream.restart();
-    const live = new LiveSession(stream, opts, me, mode, resume);
-    let resumed = false;
-    if (resume && state.sm !== null && features.getChild('sm', NS.sm)) resumed = await live.resume(state.sm.id, state.sm.stream);
-    if (!resumed) await live.fresh(features);
+    let live = new LiveSession(stream, opts, me, mode, resumeWaitMs !== null);
+    let outcome: ResumeOutcome = 'not-tried';
+    if (resumeWaitMs !== null && state.sm !== null && features.getChild('sm', NS.sm)) outcome = await live.resume(state.sm, resumeWaitMs);
+    if (outcome === 'unanswered') {
+      // The server's session is wedged (see XmppDriverOptions.resumeWaitMs): this stream waits on
+      // it, so the new session needs a stream of its own.
+      stream.kill();
+      ({ stream, features } = await openSession(opts, me));
+      live = new LiveSession(stream, opts, me, mode, true);
+    }
+    if (outcome !== 'resumed') await live.fresh(features);
     // Dropped in the last step: fail the attempt (the runner would not hear `closed` for a
     // connection it has not been given yet).
-    if (!stream.open) throw new XmppStreamError('the stream closed while going live', resumed ? 'resume' : 'catch-up');
+    if (!stream.open) throw new XmppStreamError('the stream closed while going live', outcome === 'resumed' ? 'resume' : 'catch-up');
     return live.connection();
   } catch (err) {
     stream.kill();
@@ -226,6 +250,30 @@ async function connectDevice(opts: ConnectOptions<XmppContext, XmppDeviceState>,
     opts.signal?.removeEventListener('abort', abort);
   }
 }
+
+/** A WebSocket, an XMPP stream, SASL PLAIN and the restart: the features of the authenticated stream. */
+async function openSession(opts: ConnectOptions<XmppContext, XmppDeviceState>, me: string): Promise<{ stream: XmppStream; features: Element }> {
+  const { context: ctx, identity, handlers } = opts;
+  const url = new URL(opts.url);
+  url.pathname = ctx.path;
+  const step = (s: string) => handlers.step?.(s);
+  const { stream, features: first } = await XmppStream.open({ url: url.href, domain: ctx.domain, timeoutMs: opts.timeoutMs, signal: opts.signal, step });
+  try {
+    if (!first.getChild('mechanisms', NS.sasl)) throw new XmppStreamError('the server offers no SASL mechanisms', 'open');
+    await stream.authenticate(me.split('@')[0] ?? '', passwordOf(ctx.runId, identity.account));
+    return { stream, features: await stream.restart() };
+  } catch (err) {
+    stream.kill();
+    throw err;
+  }
+}
+
+/**
+ * How a `<resume/>` went: resumed, refused (`<failed/>`), no answer in time (this stream waits on
+ * the server's wedged session: start anew on another), or given up before sending it (earlier
+ * attempts already waited in vain for `resumeWaitMs`).
+ */
+type ResumeOutcome = 'not-tried' | 'resumed' | 'failed' | 'unanswered' | 'given-up';
 
 /** One connection's handling of inbound elements and sends. */
 class LiveSession {
@@ -264,29 +312,51 @@ class LiveSession {
     };
   }
 
-  /** XEP-0198 §5: resume the previous session; true when resumed (acks up to the server's h given). */
-  async resume(previd: string, prev: XmppStream): Promise<boolean> {
+  /**
+   * XEP-0198 §5: resume the previous session (acks up to the server's h given). Unanswered within
+   * `waitMs`: the session is given up (this stream is killed; the next session is a new one), and
+   * the messages no `<a h/>` covered stay unacknowledged for the new session's archive look-up.
+   */
+  async resume(sm: NonNullable<XmppDeviceState['sm']>, waitMs: number): Promise<ResumeOutcome> {
+    const { id: previd, stream: prev } = sm;
+    const giveUp = (outcome: 'unanswered' | 'given-up'): ResumeOutcome => {
+      this.state.stats.resumeUnanswered++;
+      this.state.sm = null;
+      return outcome;
+    };
+    // Earlier attempts whose streams closed while waiting count towards the wait (an outage
+    // during a wedged resume must not restart the clock).
+    const left = waitMs - sm.unansweredMs;
+    if (left <= 0) return giveUp('given-up');
     this.handlers.step?.('resume');
-    const answer = this.stream.next((el) => el.getNS() === NS.sm && (el.getName() === 'resumed' || el.getName() === 'failed'));
+    const answer = this.stream.next((el) => el.getNS() === NS.sm && (el.getName() === 'resumed' || el.getName() === 'failed'), left);
     this.stream.resumeFrom = prev.inbound;
     this.stream.send(new Element('resume', { xmlns: NS.sm, previd, h: prev.inbound }));
-    const el = await answer;
+    const sentAt = performance.now();
+    let el: Element;
+    try {
+      el = await answer;
+    } catch (err) {
+      if (err instanceof XmppStreamError && err.timedOut) return giveUp('unanswered');
+      sm.unansweredMs += performance.now() - sentAt;
+      throw err;
+    }
     if (el.getName() === 'failed') {
       this.state.stats.resumeFailed++;
       this.state.sm = null;
-      return false;
+      return 'failed';
     }
     this.state.stats.resumed++;
     this.ackUpTo(Number(el.attrs.h ?? 0));
     this.state.unacked = [];
-    this.state.sm = { id: previd, stream: this.stream };
+    this.state.sm = { id: previd, stream: this.stream, unansweredMs: 0 };
     // Caught up means the server's queue of what we missed is in and reported: it resends that
     // queue right after <resumed/>, before answering a ping (one stream, in order).
     this.handlers.step?.('catch-up');
     await this.stream.iq(new Element('iq', { type: 'get', to: this.ctx.domain }).c('ping', { xmlns: 'urn:xmpp:ping' }).root());
     await this.settled();
     this.isLive = true;
-    return true;
+    return 'resumed';
   }
 
   /** A new session: bind, stream management, carbons, presence, rooms, catch-up. */
@@ -305,7 +375,7 @@ class LiveSession {
       stream.send(new Element('enable', { xmlns: NS.sm, ...(this.resumable ? { resume: 'true' } : {}) }));
       const el = await enabled;
       if (el.getName() === 'enabled') {
-        if (el.attrs.id && el.attrs.resume === 'true') state.sm = { id: el.attrs.id, stream };
+        if (el.attrs.id && el.attrs.resume === 'true') state.sm = { id: el.attrs.id, stream, unansweredMs: 0 };
       }
     }
     this.handlers.step?.('carbons');
