@@ -88,6 +88,7 @@ function context(port: number): XmppContext {
     convs: new Map([['dm1', { kind: 'direct' as const, members: ['c1', 'a1'] }]]),
     convOfRoom: new Map(),
     convsOf: new Map([['c1', ['dm1']]]),
+    accountOfNick: new Map([['c1.mobile0', 'c1']]),
   };
 }
 

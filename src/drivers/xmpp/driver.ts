@@ -36,7 +36,7 @@ import { decodeMarker } from '../marker.ts';
 import { UsageError } from '../../errors.ts';
 import { parseMessageKey, type MessageKind } from '../../domain/index.ts';
 import { MamCollector, type ArchivedMessage } from './mam.ts';
-import { accountJid, bare, passwordOf, roomJid, runPrefix, safePart } from './names.ts';
+import { accountJid, bare, passwordOf, resourceOf, roomJid, runPrefix, safePart } from './names.ts';
 import { registerAccounts } from './provision.ts';
 import { httpVia } from './http.ts';
 import { NS, XmppStream, XmppStreamError } from './stream.ts';
@@ -94,6 +94,8 @@ export interface XmppContext {
   convOfRoom: ReadonlyMap<string, string>;
   /** Account -> its conversations. */
   convsOf: ReadonlyMap<string, readonly string[]>;
+  /** Room nick (a device id, made safe) -> its account. */
+  accountOfNick: ReadonlyMap<string, string>;
 }
 
 /** A message written in the current stream-management session, awaiting the server's `<a h/>`. */
@@ -118,8 +120,27 @@ export interface XmppDeviceState {
   unacked: Unacked[];
   /** Keys of this device's messages seen in an archive (careful mode: acknowledge, do not resend). */
   stored: Set<string>;
+  /**
+   * Per conversation, the last message shown to this device since its last read, as a chat
+   * marker (XEP-0333) names it: where to send `displayed`, the id to name, and the position the
+   * read reports (the archive id when known).
+   */
+  shown: Map<string, { to: string; group: boolean; id: string; pos: string }>;
   /** Counters of what happened, for findings and tests. */
-  stats: { resumed: number; resumeFailed: number; resumeUnanswered: number; fresh: number; foundInArchive: number; resent: number };
+  stats: {
+    resumed: number;
+    resumeFailed: number;
+    resumeUnanswered: number;
+    fresh: number;
+    foundInArchive: number;
+    resent: number;
+    /** `displayed` markers this device sent (one per read). */
+    markersSent: number;
+    /** `displayed` markers from another account (the peer, or a room occupant) this device was relayed. */
+    markersReceived: number;
+    /** `displayed` markers sent by another device of this account, carbon-copied to this one (XMPP's read sync). */
+    markersSynced: number;
+  };
 }
 
 /** The catch-up position: the last archive id seen in the user's archive and in each room. */
@@ -150,7 +171,7 @@ export function xmppDriver(options: XmppDriverOptions = {}): XmppDriver {
   }
   const states: XmppDeviceState[] = [];
   const stats = (): XmppDriverStats => {
-    const sum = { resumed: 0, resumeFailed: 0, resumeUnanswered: 0, fresh: 0, foundInArchive: 0, resent: 0 };
+    const sum = { resumed: 0, resumeFailed: 0, resumeUnanswered: 0, fresh: 0, foundInArchive: 0, resent: 0, markersSent: 0, markersReceived: 0, markersSynced: 0 };
     for (const s of states) for (const k of Object.keys(sum) as (keyof XmppDriverStats)[]) sum[k] += s.stats[k];
     return sum;
   };
@@ -164,7 +185,8 @@ export function xmppDriver(options: XmppDriverOptions = {}): XmppDriver {
       attachments: true,
       historyPages: false,
       unreadCounts: false,
-      readMarkers: false,
+      // Chat markers (XEP-0333): `displayed` is sent; neither server keeps an unread count from it.
+      readMarkers: true,
       groups: true,
       clientIds: false,
       resumption: mode === 'careful',
@@ -195,7 +217,8 @@ export function xmppDriver(options: XmppDriverOptions = {}): XmppDriver {
         { parallel: options.registerParallel },
       );
       const uploadDomain = options.uploadDomain ?? `upload.${domain}`;
-      return { runId: p.runId, domain, mucDomain, path: target.pathname, targetHost: target.host, uploadDomain, jidOf, convs, convOfRoom, convsOf };
+      const accountOfNick = new Map(p.accounts.flatMap((a) => a.devices.map((d) => [safePart(d.id), a.id] as const)));
+      return { runId: p.runId, domain, mucDomain, path: target.pathname, targetHost: target.host, uploadDomain, jidOf, convs, convOfRoom, convsOf, accountOfNick };
     },
 
     deviceState: (): XmppDeviceState => {
@@ -204,7 +227,8 @@ export function xmppDriver(options: XmppDriverOptions = {}): XmppDriver {
         sm: null,
         unacked: [],
         stored: new Set(),
-        stats: { resumed: 0, resumeFailed: 0, resumeUnanswered: 0, fresh: 0, foundInArchive: 0, resent: 0 },
+        shown: new Map(),
+        stats: { resumed: 0, resumeFailed: 0, resumeUnanswered: 0, fresh: 0, foundInArchive: 0, resent: 0, markersSent: 0, markersReceived: 0, markersSynced: 0 },
       };
       states.push(s);
       return s;
@@ -418,7 +442,7 @@ class LiveSession {
           if (this.sending === tail) this.sending = null;
         });
       },
-      markRead: () => undefined,
+      markRead: (conv) => this.markRead(conv),
       close: () => {
         this.ours = true;
         this.state.sm = null;
@@ -443,6 +467,23 @@ class LiveSession {
     this.transfers.abort();
   }
 
+  /**
+   * XEP-0333: a `displayed` marker for the last message of `conv` shown to this device (to the
+   * peer's bare JID, or to the room naming the room's stanza-id); the read's position is that
+   * message's archive id. Nothing shown since the last read: nothing to mark.
+   */
+  private markRead(conv: string): string | undefined {
+    const s = this.state.shown.get(conv);
+    if (s === undefined || !this.stream.open) return undefined;
+    this.state.shown.delete(conv);
+    const msg = new Element('message', { to: s.to, type: s.group ? 'groupchat' : 'chat', id: this.stream.id() });
+    msg.c('displayed', { xmlns: NS.markers, id: s.id });
+    msg.c('store', { xmlns: NS.hints });
+    this.stream.send(msg);
+    this.state.stats.markersSent++;
+    return s.pos;
+  }
+
   /** Write one message stanza (its attachments uploaded, their GET URLs as XEP-0066 links) and request an ack. */
   private write(m: OutboundMessage, urls: readonly string[]): void {
     const c = this.ctx.convs.get(m.conv);
@@ -454,6 +495,7 @@ class LiveSession {
     msg.c('thread').t(m.conv);
     msg.c('origin-id', { xmlns: NS.sid, id: m.key });
     msg.c('cs', { xmlns: CS_NS, kind: m.kind });
+    msg.c('markable', { xmlns: NS.markers });
     for (const url of urls) msg.c('x', { xmlns: NS.oob }).c('url').t(url);
     this.stream.send(msg);
     if (this.stream.smCounting) {
@@ -507,7 +549,10 @@ class LiveSession {
    * contract: a message with attachments is reported hashed, later ones wait). The position moves
    * only once the copy is reported, so a copy whose download failed comes again in the catch-up.
    */
-  private report(m: InboundMessage, urls: readonly string[], room: string | undefined, archiveId: string | undefined): void {
+  private report(m: InboundMessage, urls: readonly string[], room: string | undefined, archiveId: string | undefined, mark: { to: string; id: string } | undefined): void {
+    const shown = (): void => {
+      if (mark !== undefined) this.state.shown.set(m.conv, { ...mark, group: room !== undefined, pos: archiveId ?? mark.id });
+    };
     const download = urls.length > 0 && this.opts.downloadAttachments !== false;
     // Held per archive (the user's, or a room's), not only per conversation: the position is
     // per archive and must not pass a copy not yet reported.
@@ -516,6 +561,7 @@ class LiveSession {
     if (!download && held === undefined) {
       if (archiveId !== undefined) this.advance(room, archiveId);
       this.handlers.message(m);
+      shown();
       return;
     }
     const done = (held ?? Promise.resolve()).then(async () => {
@@ -523,6 +569,7 @@ class LiveSession {
       if (this.broken) return;
       if (archiveId !== undefined) this.advance(room, archiveId);
       this.handlers.message(sha256 === undefined ? m : { ...m, sha256 });
+      shown();
     });
     const tail = done.catch(() => {
       // A download failed: stop moving the position and drop the connection; the catch-up of
@@ -628,7 +675,9 @@ class LiveSession {
     }
     const conv = room !== undefined ? this.ctx.convOfRoom.get(room) : m.getChildText('thread') ?? undefined;
     if (conv === undefined) return;
-    this.report({ key: marker.key, conv, id: a.id, from: sender ?? '', kind: kindOf(m), replay: true }, oobUrls(m), room, a.id);
+    const from = bare(m.attrs.from ?? '');
+    const mark = room !== undefined ? { to: room, id: a.id } : from !== this.me && m.attrs.id ? { to: from, id: m.attrs.id } : undefined;
+    this.report({ key: marker.key, conv, id: a.id, from: sender ?? '', kind: kindOf(m), replay: true }, oobUrls(m), room, a.id, mark);
   }
 
   /** Record the last archive id seen and report the position (a fresh frozen snapshot). */
@@ -674,6 +723,11 @@ class LiveSession {
       if (!inner) return;
       m = inner;
     }
+    const displayed = m.getChild('displayed', NS.markers);
+    if (displayed !== undefined) {
+      this.markerSeen(m, carbon?.getName());
+      return;
+    }
     const marker = decodeMarker(m.getChildText('body') ?? '');
     if (!marker) return;
     const sender = parseMessageKey(marker.key)?.device ?? '';
@@ -701,7 +755,27 @@ class LiveSession {
       oobUrls(m),
       room,
       sid,
+      // A direct message from our own account (a carbon of what another device sent) is not marked.
+      room !== undefined ? (sid === undefined ? undefined : { to: room, id: sid }) : bare(from) !== this.me && m.attrs.id ? { to: bare(from), id: m.attrs.id } : undefined,
     );
+  }
+
+  /**
+   * A `displayed` marker relayed to this device: a peer's (1:1 or room), or one another device of
+   * this account sent (a carbon, or the room reflecting an occupant of our account). The contract
+   * has no read event for other devices, so these are counted only (stats).
+   */
+  private markerSeen(m: Element, carbon: string | undefined): void {
+    const from = m.attrs.from ?? '';
+    const ours = carbon === 'sent' || (m.attrs.type === 'groupchat' ? this.ownNick(from) : bare(from) === this.me);
+    if (m.attrs.type === 'groupchat' && resourceOf(from) === safePart(this.opts.identity.device)) return; // our own, reflected
+    if (ours) this.state.stats.markersSynced++;
+    else this.state.stats.markersReceived++;
+  }
+
+  /** Whether an occupant JID (room@service/nick) is a device of this account (nick = device id). */
+  private ownNick(occupant: string): boolean {
+    return this.ctx.accountOfNick.get(resourceOf(occupant)) === this.opts.identity.account;
   }
 }
 

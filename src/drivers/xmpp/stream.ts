@@ -32,6 +32,8 @@ export const NS = {
   client: 'jabber:client',
   upload: 'urn:xmpp:http:upload:0',
   oob: 'jabber:x:oob',
+  markers: 'urn:xmpp:chat-markers:0',
+  hints: 'urn:xmpp:hints',
 } as const;
 
 /** The stream failed: a protocol error, an auth failure, a timeout or the socket closed. */
