@@ -27,7 +27,8 @@
  *
  * Capabilities, honestly: no ordering tokens (archive ids are opaque and unordered, so ordering
  * is not checked), per-copy server ids (each archive stamps its own stanza-id), no unread counts
- * in core XMPP (sync not checked), no history pages by position, no read markers.
+ * in core XMPP (sync not checked), no history pages by position. Reads are chat markers
+ * (XEP-0333 `displayed`): the servers relay them and carbon-copy them, but keep no unread count.
  */
 import { Element } from 'ltx';
 import { createHash } from 'node:crypto';
