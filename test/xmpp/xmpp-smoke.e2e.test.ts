@@ -92,6 +92,18 @@ describe.each(['prosody', 'ejabberd'] as const)('xmpp-smoke on %s', (server) => 
     expect(r.summary.metrics['delivery[file]']?.count ?? 0).toBeGreaterThan(0);
   }, 60_000);
 
+  it('a kill during an HTTP File Upload fires on XMPP: the message is uploaded and sent again after the reconnect, once, byte-identical', async () => {
+    const driver = xmppDriver({ mode: 'careful' });
+    const killUploads = [{ action: 'kill-during-upload' as const, at: '500ms', network: 'wan', count: 2 }];
+    const r = await runScenario({ scenario: { ...withAttachments, faults: killUploads }, driver, target, toxiproxy: 'embedded', out, sla: ['delivery.p99 < 30s'], allowHarnessLag: true });
+    expect(r.summary.error).toBeNull();
+    expect(r.summary.reasons).toEqual([]);
+    // The driver reports upload progress per 16 KiB written, so the armed kills happened mid-upload.
+    expect(r.summary.faults.filter((f) => f.action === 'kill-during-upload').length).toBe(2);
+    for (const name of ['loss', 'duplicates', 'integrity']) expect([name, r.summary.checks[name]?.status]).toEqual([name, 'pass']);
+    expect(driver.stats().resent).toBeGreaterThanOrEqual(2);
+  }, 60_000);
+
   it('a careful client loses nothing and stores nothing twice under kills, latency, a kill storm and an outage', async () => {
     const driver = xmppDriver({ mode: 'careful' });
     const r = await runScenario({ scenario: { ...smoke, faults }, driver, target, toxiproxy: 'embedded', out, sla: ['delivery.p99 < 30s'], allowHarnessLag: true });

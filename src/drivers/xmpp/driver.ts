@@ -432,7 +432,14 @@ class LiveSession {
         const before = this.sending ?? Promise.resolve();
         const next = before.then(async () => {
           const urls: string[] = [];
-          for (const a of m.attachments ?? []) urls.push(await this.upload(a));
+          const atts = m.attachments ?? [];
+          const total = atts.reduce((n, a) => n + a.bytes.length, 0);
+          let done = 0;
+          for (const a of atts) {
+            // Progress over the whole message, as the contract counts it (a kill-during-upload fault fires on it).
+            urls.push(await this.upload(a, (sent) => this.handlers.uploadProgress?.(m.key, done + sent, total)));
+            done += a.bytes.length;
+          }
           this.write(m, urls);
         });
         const tail = next.catch(() => {
@@ -506,7 +513,7 @@ class LiveSession {
   }
 
   /** HTTP File Upload (XEP-0363): a slot from the upload service, then PUT through this device's network. */
-  private async upload(a: OutboundAttachment): Promise<string> {
+  private async upload(a: OutboundAttachment, onProgress: (sentBytes: number) => void): Promise<string> {
     const res = await this.stream.iq(
       new Element('iq', { type: 'get', to: this.ctx.uploadDomain }).c('request', { xmlns: NS.upload, filename: a.name, size: a.bytes.length, 'content-type': a.mime }).root(),
     );
@@ -517,7 +524,7 @@ class LiveSession {
     const headers: Record<string, string> = { 'content-type': a.mime };
     // §4: only these headers may be passed on from the slot.
     for (const h of put.getChildren('header')) if (/^(authorization|cookie|expires)$/i.test(h.attrs.name ?? '')) headers[h.attrs.name!] = h.getText();
-    const r = await httpVia('PUT', put.attrs.url, { via: this.via(put.attrs.url), body: a.bytes, headers, timeoutMs: 60_000, signal: this.transfers.signal });
+    const r = await httpVia('PUT', put.attrs.url, { via: this.via(put.attrs.url), body: a.bytes, headers, timeoutMs: 60_000, signal: this.transfers.signal, onProgress });
     if (r.status < 200 || r.status >= 300) throw new XmppStreamError(`upload PUT answered HTTP ${r.status}`, 'upload');
     return get;
   }
