@@ -162,6 +162,11 @@ export type XmppDriverStats = XmppDeviceState['stats'];
 /** The XMPP driver, with {@link XmppDriverStats} summed over every device it created. */
 export type XmppDriver = Driver<XmppContext, XmppDeviceState> & { stats(): XmppDriverStats };
 
+/** Every counter of {@link XmppDriverStats} at 0. */
+function zeroStats(): XmppDriverStats {
+  return { resumed: 0, resumeFailed: 0, resumeUnanswered: 0, fresh: 0, foundInArchive: 0, resent: 0, markersSent: 0, markersReceived: 0, markersSynced: 0 };
+}
+
 /** Build the XMPP driver. */
 export function xmppDriver(options: XmppDriverOptions = {}): XmppDriver {
   const mode = options.mode ?? 'careful';
@@ -172,7 +177,7 @@ export function xmppDriver(options: XmppDriverOptions = {}): XmppDriver {
   }
   const states: XmppDeviceState[] = [];
   const stats = (): XmppDriverStats => {
-    const sum = { resumed: 0, resumeFailed: 0, resumeUnanswered: 0, fresh: 0, foundInArchive: 0, resent: 0, markersSent: 0, markersReceived: 0, markersSynced: 0 };
+    const sum = zeroStats();
     for (const s of states) for (const k of Object.keys(sum) as (keyof XmppDriverStats)[]) sum[k] += s.stats[k];
     return sum;
   };
@@ -229,7 +234,7 @@ export function xmppDriver(options: XmppDriverOptions = {}): XmppDriver {
         unacked: [],
         stored: new Set(),
         shown: new Map(),
-        stats: { resumed: 0, resumeFailed: 0, resumeUnanswered: 0, fresh: 0, foundInArchive: 0, resent: 0, markersSent: 0, markersReceived: 0, markersSynced: 0 },
+        stats: zeroStats(),
       };
       states.push(s);
       return s;
