@@ -341,7 +341,8 @@ class Run {
       }
     }
     this.probe = new AttachmentProbe(plan, this.byId);
-    recorder.listen(this.probe.listen);
+    // A listener only when there is something to probe: it would otherwise look at every event.
+    if (this.probe.planned.size > 0) recorder.listen(this.probe.listen);
     this.monitor.start();
     await connectAll(this.devices, opts.connectConcurrency ?? 64, opts.connectDeadlineMs ?? 60_000, this.halt.signal);
   }
