@@ -15,8 +15,9 @@
  * figure, from the send at one third of the plan on: see CpuWindow):
  *   bare:    ws clients that write the planned send frames at their planned times and parse what
  *            arrives (acks and messages), nothing else
- *   harness: runPlan with the live judge and the history file writer listening: what
- *            `chatstorm run` does per message
+ *   harness: runPlan with the listeners `chatstorm run` puts on it (history file writer, live
+ *            judge, fault log, throughput meter, report series, progress line ticked every
+ *            second): what `chatstorm run` does per message
  * Both sides share two cores with the server and the proxy, so one pair of runs varies by ±10 %
  * on either side; `--rounds` pairs are played, alternating which side goes first, and the
  * median of the per-round ratios is the result.
@@ -38,6 +39,13 @@ import { counterOf } from '../src/domain/index.ts';
 import { runPlan } from '../src/run/runner.ts';
 import { createJudge } from '../src/check/index.ts';
 import { HistoryWriter } from '../src/history/writer.ts';
+import { guardListener } from '../src/history/guard.ts';
+import type { HistoryEvent } from '../src/history/events.ts';
+import { FaultLog } from '../src/report/fault-log.ts';
+import { ThroughputMeter } from '../src/report/throughput.ts';
+import { RunSeries } from '../src/report/run-series.ts';
+import { LiveProgressTracker, formatProgress } from '../src/report/progress.ts';
+import { liveAnomalies, liveDeliveryP99Ms } from '../src/report/live-judge.ts';
 
 interface Job {
   mode: 'bare' | 'harness';
@@ -176,19 +184,34 @@ async function harness(job: Job, plan: Plan): Promise<Measured> {
   const clock = new CpuWindow(Math.ceil(plan.sends.length / 3));
   let deliveries = 0;
   const expected = expectedDeliveries(plan);
+  // The listeners `chatstorm run` puts on a run (src/cli/run-command.ts), each guarded as there,
+  // the progress line ticked every second; then the bench's own clock.
+  const guard = (name: string, fn: (e: HistoryEvent) => void) =>
+    guardListener(name, fn, (m) => {
+      throw new Error(m);
+    });
+  const progress = new LiveProgressTracker({ anomalies: () => liveAnomalies(judge), deliveryP99Ms: () => liveDeliveryP99Ms(judge) });
   await runPlan({
     plan,
     target: job.server,
     toxiproxy: job.toxiproxy,
-    onPlay: () => clock.begin(),
+    onPlay: () => {
+      progress.markPlay();
+      clock.begin();
+    },
+    onProgress: (p) => void formatProgress(progress.tick(p)),
     listeners: [
-      writer.write,
+      guard('the history writer', writer.write),
+      guard('the live judge', (e) => judge.step(e)),
+      guard('the fault log', new FaultLog().step),
+      guard('the throughput meter', new ThroughputMeter().step),
+      guard('the report series', new RunSeries().step),
+      guard('the progress line', progress.step),
       (e) => {
-        judge.step(e);
         if (e.type === 'send' && e.attempt === 1) clock.sent(deliveries);
         else if (e.type === 'deliver') {
           // Stop the clock where the bare client stops it: at the last expected delivery. The
-          // writer and this judge have taken it by now; the writer's pending lines are written
+          // writer and the judge have taken it by now; the writer's pending lines are written
           // out inside the window too.
           if (++deliveries === expected) {
             writer.flush();
