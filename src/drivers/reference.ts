@@ -67,8 +67,10 @@ function httpBase(url: string): string {
  * front of the position before it, and once the links outnumber twice the conversations they are
  * folded into one Map (amortised O(1) per move). A position is reported after nearly every
  * delivery and ack, and an agent's device has a cursor per conversation: copying them all each
- * time (a Map of 20) was a quarter of everything the harness allocated and 2 % of its CPU in
- * bench/cpu-per-message.ts (sampling heap and CPU profiles, 2026-11-30).
+ * time (20 cursors) was a quarter of everything the harness allocated and 2 % of its main-thread
+ * CPU in bench/cpu-per-message.ts. Measured gain (docs/performance.md, session 5): 22 % fewer
+ * allocations (sampling heap profile, 346 -> 268 MB); CPU about 4 % less per delivery with the
+ * other session-5 cuts, within the bench's noise.
  */
 export class CursorPosition {
   private constructor(

@@ -410,7 +410,7 @@ class Run {
   /**
    * The message of planned send `s`, intended at `intendedMs`. A method, not a closure built per
    * send: tsx (esbuild's keepNames) wraps every function expression in a `__name` call, which
-   * was 0.8 % of the harness's CPU in bench/cpu-per-message.ts's profile.
+   * was 0.8 % of the harness's main-thread CPU in a profile of bench/cpu-per-message.ts.
    */
   private message(s: PlannedSend, intendedMs: number) {
     const marker = encodeMarker({ runId: this.runId, key: s.key, intendedMs });
