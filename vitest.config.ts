@@ -7,8 +7,11 @@ import { BaseSequencer, type TestSpecification } from 'vitest/node';
  * harness's own lag or CPU time: every run in them that must pass allows harness lag (or ends
  * before its play), and the delay SLAs their runs must meet are seconds. Two of them may run at
  * once. A file goes here only after reading it; any other e2e file runs alone (`e2e-serial`).
- * Longest first (seconds, one file at a time, load 8-13, 2026-11-30): incidents 2 × ~140, xmpp 88, cli run 84,
- * pack 48, defects 43, replay 35, kills 23, then the rest under 20 each.
+ * Longest first (seconds, one file at a time, load 8-13, 2026-11-30): incidents 2 × ~140,
+ * xmpp 88, cli run 84, pack 48, defects 43, replay 35, contract test 33, kills 23, then the rest
+ * under 20 each.
+ * Serial on purpose although its runs allow harness lag: shard/workers (it kills a worker found
+ * on a 50 ms poll while a short run plays).
  */
 const E2E_PARALLEL = [
   'test/e2e/incidents-clean.e2e.test.ts',
@@ -18,12 +21,15 @@ const E2E_PARALLEL = [
   'test/package/pack.e2e.test.ts',
   'test/e2e/defects.e2e.test.ts',
   'test/trace/replay.e2e.test.ts',
+  'test/drivers/contract-test.e2e.test.ts',
   'test/net/kills.e2e.test.ts',
   'test/deploy/indexed-job.e2e.test.ts',
   'test/net/orphans.e2e.test.ts',
   'test/net/disk-full.e2e.test.ts',
   'test/drivers/second-driver.e2e.test.ts',
   'test/cli/tls-target.e2e.test.ts',
+  'test/report/metrics.e2e.test.ts',
+  'test/cli/run-extension-toxics.e2e.test.ts',
   'test/report/html.e2e.test.ts',
   'test/run/runner.e2e.test.ts',
   'test/e2e/chaos.e2e.test.ts',
