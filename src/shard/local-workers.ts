@@ -50,6 +50,9 @@ interface Worker {
 
 /** Run the plan's shards in worker processes and merge them; the result is a run's result. */
 export async function runWorkers(o: RunWorkersOptions): Promise<RunScenarioResult> {
+  // Each worker writes its own shard; these act on the merged run, which only `check` sees whole.
+  if (o.workers !== 1 && o.baseline !== undefined) throw new UsageError(`--baseline with --workers: compare the merged run afterwards, \`chatstorm check <merged run dir> --baseline ${o.baseline}\``);
+  if (o.workers !== 1 && o.metricsPort !== undefined) throw new UsageError('--metrics-port with --workers is not supported: each worker is its own process; drop --metrics-port or run without --workers');
   const { plan, notes } = await prepare(o);
   const asked = o.workers === 'auto' ? availableParallelism() : o.workers;
   const layout = shardLayout(plan);
@@ -60,6 +63,8 @@ export async function runWorkers(o: RunWorkersOptions): Promise<RunScenarioResul
     return { ...r, notes: [...notes, ...r.notes] };
   }
   if (typeof o.scenario !== 'string') throw new UsageError('--workers needs the scenario as a file path: each worker loads it');
+  if (o.driver !== undefined && typeof o.driver !== 'string') throw new UsageError('--workers needs the driver as a built-in name or a module path: each worker loads it');
+  if (o.quick !== undefined && typeof o.quick !== 'boolean') throw new UsageError('--workers takes quick mode as a flag (--quick): each worker reads the scenario file\'s own quick export');
   const runId = o.runId ?? makeRunId(plan.scenario);
   const out = resolve(o.out ?? 'reports');
 
@@ -109,19 +114,7 @@ export async function runWorkers(o: RunWorkersOptions): Promise<RunScenarioResul
       }
     }
 
-    const args = (i: number): string[] => [
-      'run',
-      o.scenario as string,
-      '--shard', `${i}/${n}`,
-      '--run-id', runId,
-      '--out', out,
-      '--target', target as string,
-      '--toxiproxy', proxies[i - 1] as string,
-      ...(o.seed === undefined ? [] : ['--seed', String(o.seed)]),
-      ...(o.durationMs === undefined ? [] : ['--duration', `${o.durationMs}ms`]),
-      ...(o.maxSenderLagMs === undefined ? [] : ['--max-lag', `${o.maxSenderLagMs}ms`]),
-      ...(o.sla ?? []).flatMap((s) => ['--sla', s]),
-    ];
+    const args = (i: number): string[] => workerArgs(o, { index: i, count: n, runId, out, target: target as string, toxiproxy: proxies[i - 1] as string });
     let readyCount = 0;
     for (let i = 1; i <= n; i++) {
       // Own process group: Ctrl-C reaches the parent only, which stops each worker once (a
@@ -185,6 +178,42 @@ export async function runWorkers(o: RunWorkersOptions): Promise<RunScenarioResul
   }
   const merged = await mergeShards({ dirs: present, out: join(out, runId), runId, failures, errors: parentError ? [parentError] : [] });
   return { summary: merged.summary, dir: merged.dir, exitCode: merged.exitCode, notes };
+}
+
+/** Where one worker runs: its shard, the shared run id and folder, the target and its proxy. */
+export interface WorkerPlace {
+  index: number;
+  count: number;
+  runId: string;
+  out: string;
+  target: string;
+  toxiproxy: string;
+}
+
+/** The `chatstorm run` arguments of one worker: its shard and every run option the user gave. */
+export function workerArgs(o: RunWorkersOptions, w: WorkerPlace): string[] {
+  return [
+    'run',
+    o.scenario as string,
+    '--shard', `${w.index}/${w.count}`,
+    '--run-id', w.runId,
+    '--out', w.out,
+    '--target', w.target,
+    '--toxiproxy', w.toxiproxy,
+    ...(o.seed === undefined ? [] : ['--seed', String(o.seed)]),
+    ...(o.durationMs === undefined ? [] : ['--duration', `${o.durationMs}ms`]),
+    ...(o.maxSenderLagMs === undefined ? [] : ['--max-lag', `${o.maxSenderLagMs}ms`]),
+    ...(o.sla ?? []).flatMap((s) => ['--sla', s]),
+    // Everything else a worker's own run needs, as the user gave it (a dropped flag ran every
+    // worker full length, on the reference driver, or ended it exit 3 on allowed harness lag).
+    ...(o.quick === true ? ['--quick'] : []),
+    ...(typeof o.driver === 'string' ? ['--driver', o.driver] : []),
+    ...Object.entries(o.driverOptions ?? {}).flatMap(([k, v]) => ['--driver-option', `${k}=${v}`]),
+    ...(o.httpTarget === undefined ? [] : ['--http-target', o.httpTarget]),
+    ...(o.ca === undefined ? [] : ['--ca', o.ca]),
+    ...(o.insecure ? ['--insecure'] : []),
+    ...(o.allowHarnessLag ? ['--allow-harness-lag'] : []),
+  ];
 }
 
 /** One progress line for all workers: counts summed, the slowest phase, the longest clock. */
