@@ -147,6 +147,13 @@ export interface LedgerOptions {
 const TRAIL_DELIVERIES = 12;
 /** Trail events (sends, acks, nacks) a settled record keeps. */
 export const SETTLED_TRAIL = 6;
+/**
+ * With per-copy server ids, a settled record also keeps each device's first copy, up to this many
+ * devices: a second stored copy shows up at a device later (a resend stored again), and its
+ * duplicate witness needs the device's first copy beside it. Global ids need no such thing: the
+ * ack or the first delivery of each id already shows it.
+ */
+export const SETTLED_PER_COPY_DEVICES = 64;
 
 const NOTHING_RETIRED: readonly MessageRecord[] = [];
 const NO_TRAIL: readonly HistoryEvent[] = [];
@@ -390,7 +397,8 @@ export class Ledger {
 
   /** Add a send, ack, nack or id-revealing delivery to the trail (a settled record keeps a few). */
   private keep(msg: MessageRecord, e: SendEvent | AckEvent | NackEvent | DeliverEvent): void {
-    if (msg.settledAtMs === undefined || msg.trail.length < SETTLED_TRAIL) msg.trail.push(e);
+    const cap = this.declaration.serverIds === 'per-copy' ? SETTLED_TRAIL + SETTLED_PER_COPY_DEVICES : SETTLED_TRAIL;
+    if (msg.settledAtMs === undefined || msg.trail.length < cap) msg.trail.push(e);
   }
 
   /** Whether `device` was an expected recipient (membership at send time approximated by now). */
@@ -410,7 +418,7 @@ export class Ledger {
     this.settleQueue.push(msg);
     // Drop the bulky state: keep ids, the few unexpected devices that saw a copy, and a compact
     // trail (a new array: the note of this event still holds the full one).
-    msg.trail = compactTrail(msg.trail);
+    msg.trail = compactTrail(msg.trail, this.declaration.serverIds === 'per-copy');
     msg.missing.clear();
     if (this.declaration.serverIds !== 'per-copy') {
       for (const device of msg.seen.keys()) if (this.wasExpected(msg, device)) msg.seen.delete(device);
@@ -454,7 +462,8 @@ export class Ledger {
  * the first delivery that did (the evidence of every id a duplicate witness needs), at most
  * {@link SETTLED_TRAIL} events.
  */
-function compactTrail(trail: readonly HistoryEvent[]): HistoryEvent[] {
+function compactTrail(trail: readonly HistoryEvent[], perCopy: boolean): HistoryEvent[] {
+  if (perCopy) return compactPerCopyTrail(trail);
   // Ids are few (one unless the message was duplicated): an array is enough.
   const shown: string[] = [];
   for (const x of trail) if (x.type === 'ack' && x.id !== undefined && !shown.includes(x.id)) shown.push(x.id);
@@ -465,6 +474,27 @@ function compactTrail(trail: readonly HistoryEvent[]): HistoryEvent[] {
       const id = x.id ?? '';
       if (shown.includes(id)) continue;
       shown.push(id);
+    }
+    out.push(x);
+  }
+  return out;
+}
+
+/**
+ * A settled record's trail with per-copy ids: up to {@link SETTLED_TRAIL} sends, acks and nacks,
+ * and each device's first copy (up to {@link SETTLED_PER_COPY_DEVICES} devices), in order.
+ */
+function compactPerCopyTrail(trail: readonly HistoryEvent[]): HistoryEvent[] {
+  const devices = new Set<string>();
+  const out: HistoryEvent[] = [];
+  let others = 0;
+  for (const x of trail) {
+    if (x.type === 'deliver') {
+      if (devices.has(x.device) || devices.size === SETTLED_PER_COPY_DEVICES) continue;
+      devices.add(x.device);
+    } else {
+      if (others === SETTLED_TRAIL) continue;
+      others++;
     }
     out.push(x);
   }

@@ -60,4 +60,28 @@ describe('checks under a driver declaration', () => {
     expect(twice).toMatchObject({ status: 'fail', count: 1 });
     expect(twice.witnesses[0]!.summary).toBe('a1#1 in conv1 was shown twice on c1, the second time as c-2');
   });
+
+  it('with per-copy ids, keeps the first copy of every device of a large room after the message settled, for the witness of a later second copy', () => {
+    const crowd = Array.from({ length: 10 }, (_, i) => `d${i + 1}`);
+    const [start, ...rest] = withDriver({ serverIds: 'per-copy' });
+    const history: HistoryEvent[] = [
+      start!,
+      ...rest,
+      { type: 'account', atMs: 0, account: 'crowd', role: 'customer', devices: crowd, network: 'eu-customers' },
+      { type: 'conv', atMs: 0, conv: 'room', kind: 'group', members: ['agent', 'crowd'] },
+      send('a1#1', 10, { conv: 'room' }),
+      ack('a1#1', 's1', 1, 15, { conv: 'room' }),
+      deliver('a2', 'a1#1', 'a-1', 1, 20, { conv: 'room' }),
+      ...crowd.map((d, i) => deliver(d, 'a1#1', `${d}-1`, 1, 21 + i, { conv: 'room', account: 'crowd' })),
+      // Settled long ago: the resend stored again reaches the last device of the room.
+      deliver('d10', 'a1#1', 'd10-2', 2, 500, { conv: 'room', account: 'crowd' }),
+      runEnd(1000),
+    ];
+    const dup = judgeAll(history).checks['duplicates']!;
+    expect(dup).toMatchObject({ status: 'fail', count: 1 });
+    const w = dup.witnesses[0]!;
+    expect(w.summary).toBe('a1#1 in room was shown twice on d10, the second time as d10-2');
+    const ids = (w.trail as readonly HistoryEvent[]).filter((e) => e.type === 'deliver' && e.device === 'd10').map((e) => (e as { id?: string }).id);
+    expect(ids).toEqual(['d10-1', 'd10-2']);
+  });
 });
