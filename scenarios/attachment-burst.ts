@@ -19,7 +19,7 @@
  * Full run: 90 s of traffic (measured: pass, 98 s in all with `chatstorm run`). Quick mode
  * (`--quick`): 8 s, 15 % of the population (so arrivals come 1.75x as fast as in the full run:
  * enough multi-attachment messages to judge in 8 s; each connection's own traffic is unchanged);
- * measured 15.4 s per run in test/e2e/incidents.e2e.test.ts (in-process server, shared 2-core
+ * measured 15.4 s per run in test/e2e/incidents-*.e2e.test.ts (in-process server, shared 2-core
  * machine); `chatstorm run --quick`, which also starts the server in a child process, took 3–7 s
  * more here.
  */

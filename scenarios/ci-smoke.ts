@@ -14,7 +14,7 @@
  * mode; see their opening comments.)
  *
  * Quick mode (`--quick`): 8 s of traffic, the population scaled with the time; measured 13.3 s per
- * run in test/e2e/incidents.e2e.test.ts (in-process server, shared 2-core machine); `chatstorm run
+ * run in test/e2e/incidents-*.e2e.test.ts (in-process server, shared 2-core machine); `chatstorm run
  * --quick`, which also starts the server in a child process, took 3–7 s more here.
  */
 import { defineExpectations, defineScenario } from 'chatstorm';

@@ -19,7 +19,7 @@
  * Full run: 2m30s of traffic (`npx chatstorm run scenarios/cross-border-peak.ts`; measured: pass,
  * 161 s in all, `delivery@fault.p99` 2.9 s, max 6.4 s). Quick mode (`--quick`): 8 s of traffic,
  * 1/19 of the population, the same ramp, collapse and recovery in the same proportions; measured
- * 13.6 s per run in test/e2e/incidents.e2e.test.ts (in-process server, shared 2-core machine);
+ * 13.6 s per run in test/e2e/incidents-*.e2e.test.ts (in-process server, shared 2-core machine);
  * `chatstorm run --quick`, which also starts the server in a child process, took 3–7 s more here.
  */
 import { defineExpectations, defineScenario } from 'chatstorm';

@@ -18,7 +18,7 @@
  * Full run: 60 s of traffic (measured: pass, 69 s in all with `chatstorm run`). Quick mode
  * (`--quick`): 8 s, 30 % of the population (enough devices that each fault still hits several of
  * them), every fault at its scaled time and at least 1 s long; measured 13.8 s per run in
- * test/e2e/incidents.e2e.test.ts (in-process server, shared 2-core machine); `chatstorm run
+ * test/e2e/incidents-*.e2e.test.ts (in-process server, shared 2-core machine); `chatstorm run
  * --quick`, which also starts the server in a child process, took 3–7 s more here.
  */
 import { defineExpectations, defineQuick, defineScenario } from 'chatstorm';

@@ -15,7 +15,7 @@
  *
  * Full run: 60 s of traffic (measured: pass, 65 s in all with `chatstorm run`). Quick mode
  * (`--quick`): 8 s, half the population (4 groups of the same size and rate, so a group is as busy
- * as in the full run); measured 12.3 s per run in test/e2e/incidents.e2e.test.ts (in-process
+ * as in the full run); measured 12.3 s per run in test/e2e/incidents-*.e2e.test.ts (in-process
  * server, shared 2-core machine); `chatstorm run --quick`, which also starts the server in a child
  * process, took 3–7 s more here.
  */

@@ -34,7 +34,7 @@
  *   quick (load average 15): pass in 16.2, 15.0, 15.7 s; preload 1.3–1.5 s for both; ~1,600
  *          preloaded pages. With history-gap (sweep from 2.7 s then, load 12–14): fail on
  *          history (~540 anomalies) in 16.0–22.6 s.
- *   test/e2e/incidents.e2e.test.ts (in-process server): 12.4 s clean, 12.5 s history-gap,
+ *   test/e2e/incidents-*.e2e.test.ts (in-process server): 12.4 s clean, 12.5 s history-gap,
  *          12.4 s history-cutoff (load 11–15, 5 s grace); 13.2, 13.5, 13.1 s (load 9–11, 10 s grace).
  * The sweep costs the harness (about 60,000 paged messages a second at its peak in quick mode):
  * 3 paired quick rounds with and without it (`sweep: false`, load 11–12), harness lag p99

@@ -15,7 +15,7 @@
  *
  * Full run: 60 s of traffic (measured: pass, 65 s in all with `chatstorm run`). Quick mode
  * (`--quick`): 8 s, the population scaled with the time; measured 12.5 s per run in
- * test/e2e/incidents.e2e.test.ts (in-process server, shared 2-core machine); `chatstorm run
+ * test/e2e/incidents-*.e2e.test.ts (in-process server, shared 2-core machine); `chatstorm run
  * --quick`, which also starts the server in a child process, took 3–7 s more here.
  */
 import { defineExpectations, defineScenario } from 'chatstorm';

@@ -24,7 +24,7 @@
  * Full run: 60 s of traffic (measured: pass, 65 s in all with `chatstorm run`). Quick mode
  * (`--quick`): 8 s, a fifth of the customers (the agent still reaches 40 conversations at once, so
  * it still sends well over 50 a second; measured: about 3000 `rate-limited` nacks, all retried,
- * none lost); measured 13.2 s per run in test/e2e/incidents.e2e.test.ts (in-process server, shared
+ * none lost); measured 13.2 s per run in test/e2e/incidents-*.e2e.test.ts (in-process server, shared
  * 2-core machine); `chatstorm run --quick`, which also starts the server in a child process, took
  * 3–7 s more here.
  */
