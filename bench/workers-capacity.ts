@@ -140,25 +140,33 @@ function selfCpuMs(): number {
   return (u.user + u.system) / 1000;
 }
 
-/** Keeps the last CPU reading of each proxy child: a reaped child's time is only known in total. */
+/**
+ * Keeps the last CPU reading of each proxy child: once reaped, a child's time is only known in the
+ * children total. The proxies are found once (a scan of /proc, at play); after that only their own
+ * stat files are read, every 100 ms, which costs the measuring process's event loop next to nothing.
+ */
 class ProxyWatch {
   private readonly last = new Map<number, number>();
-  private readonly timer = setInterval(() => this.poll(), 200);
-  poll(): number {
-    for (const c of children()) {
-      if (c.kind !== 'proxy') continue;
-      const ms = procCpuMs(c.pid);
-      if (Number.isFinite(ms)) this.last.set(c.pid, ms);
-    }
-    return this.total();
+  private timer: NodeJS.Timeout | null = null;
+  /** Find the proxy children (once) and start reading them. */
+  found(pids: readonly number[]): void {
+    if (this.timer) return;
+    for (const pid of pids) this.last.set(pid, 0);
+    this.poll();
+    this.timer = setInterval(() => this.poll(), 100);
   }
-  total(): number {
+  poll(): number {
+    for (const pid of this.last.keys()) {
+      const ms = procCpuMs(pid);
+      if (Number.isFinite(ms)) this.last.set(pid, ms);
+    }
     let n = 0;
     for (const ms of this.last.values()) n += ms;
     return n;
   }
-  stop(): void {
-    clearInterval(this.timer);
+  stop(): number {
+    if (this.timer) clearInterval(this.timer);
+    return this.poll();
   }
 }
 
@@ -187,6 +195,7 @@ async function workersSide(job: Job, plan: Plan): Promise<Measured> {
       if (at.play || p.phase !== 'play') return;
       const live = children();
       const liveWorkers = live.filter((c) => c.kind === 'worker');
+      proxies.found(live.filter((c) => c.kind === 'proxy').map((c) => c.pid));
       at.play = {
         harnessMs: selfCpuMs() + liveWorkers.reduce((n, c) => n + procCpuMs(c.pid), 0),
         serverMs: procCpuMs(job.server.pid),
@@ -197,8 +206,7 @@ async function workersSide(job: Job, plan: Plan): Promise<Measured> {
       };
     },
   });
-  proxies.stop();
-  const proxyMs = proxies.total();
+  const proxyMs = proxies.stop();
   // Every child has been waited for: its time is in this process's children total.
   const end: Mark = {
     harnessMs: selfCpuMs() + procCpuMs('self', true) - proxyMs,
