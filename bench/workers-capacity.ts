@@ -567,7 +567,7 @@ function report(
   console.log(
     `ceiling(2)/ceiling(1) by round: ${c1.map((x, k) => (x > 0 ? (c2[k]! / x).toFixed(2) : 'n/a')).join(', ')}; gain ${spread(gains.map((g) => g * 100))} %; ` +
       `target gain ≥ 80 % of the free CPU = ${round1(80 * free)} %: ${median(gains) >= 0.8 * free ? 'MET' : 'NOT MET'}` +
-      (ceilings.some((c) => c.ladder === 'rate' && c.top) ? ' (a side carried the top rung: its ceiling is a lower bound; add higher --rates)' : ''),
+      (ceilings.some((c) => c.ladder === 'rate' && c.side !== 'bare' && c.top) ? ' (a side carried the top rung: its ceiling is a lower bound; add higher --rates)' : ''),
   );
   // Memory per device: a line through the device ladder's rungs (RSS at play) per side.
   for (const side of SIDES) {
