@@ -2,7 +2,12 @@
  * Macro benchmark: harness CPU per delivered-and-checked message against a bare `ws` client
  * doing the same traffic, in the same run (target ≤ 1.5×).
  *
- *   node --import tsx bench/cpu-per-message.ts [--customers 400] [--messages 40] [--seconds 60] [--rounds 3]
+ *   node --import tsx bench/cpu-per-message.ts [--customers 400] [--messages 40] [--seconds 60] [--rounds 3] [--only harness|bare]
+ *
+ * Profiling: CPU_PROF=1 writes a V8 CPU profile of each measurement child to /tmp/chatstorm-prof;
+ * BENCH_CHILD_FLAGS adds node flags to the measurement children (e.g. "--heap-prof"), and
+ * BENCH_PROXY_FLAGS to the embedded proxy (e.g. "--cpu-prof --cpu-prof-dir=/tmp/chatstorm-prof").
+ * `--only` plays one side per round (quick A/B of harness changes; no ratio is printed).
  *
  * One plan, played twice, each time against a fresh reference server (memory store, no rate
  * limit) through a fresh embedded proxy, each side measured in its own child process with
@@ -10,8 +15,9 @@
  * figure, from the send at one third of the plan on: see CpuWindow):
  *   bare:    ws clients that write the planned send frames at their planned times and parse what
  *            arrives (acks and messages), nothing else
- *   harness: runPlan with the live judge and the history file writer listening: what
- *            `chatstorm run` does per message
+ *   harness: runPlan with the listeners `chatstorm run` puts on it (history file writer, live
+ *            judge, fault log, throughput meter, report series, progress line ticked every
+ *            second): what `chatstorm run` does per message
  * Both sides share two cores with the server and the proxy, so one pair of runs varies by ±10 %
  * on either side; `--rounds` pairs are played, alternating which side goes first, and the
  * median of the per-round ratios is the result.
@@ -21,7 +27,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { numericArg, runMeasurementChild } from './measure-child.ts';
+import { flagsOf, numericArg, runMeasurementChild } from './measure-child.ts';
 import { expectedDeliveries } from './lib/expected-deliveries.ts';
 import { startFreshTarget, bareProxy } from './lib/fresh-target.ts';
 import { connectBareDevices, playBare } from './lib/bare-client.ts';
@@ -30,6 +36,13 @@ import { validateScenario } from '../src/scenario/validate.ts';
 import { runPlan } from '../src/run/runner.ts';
 import { createJudge } from '../src/check/index.ts';
 import { HistoryWriter } from '../src/history/writer.ts';
+import { guardListener } from '../src/history/guard.ts';
+import type { HistoryEvent } from '../src/history/events.ts';
+import { FaultLog } from '../src/report/fault-log.ts';
+import { ThroughputMeter } from '../src/report/throughput.ts';
+import { RunSeries } from '../src/report/run-series.ts';
+import { LiveProgressTracker, formatProgress } from '../src/report/progress.ts';
+import { liveAnomalies, liveDeliveryP99Ms } from '../src/report/live-judge.ts';
 
 interface Job {
   mode: 'bare' | 'harness';
@@ -131,19 +144,34 @@ async function harness(job: Job, plan: Plan): Promise<Measured> {
   const clock = new CpuWindow(Math.ceil(plan.sends.length / 3));
   let deliveries = 0;
   const expected = expectedDeliveries(plan);
+  // The listeners `chatstorm run` puts on a run (src/cli/run-command.ts), each guarded as there,
+  // the progress line ticked every second; then the bench's own clock.
+  const guard = (name: string, fn: (e: HistoryEvent) => void) =>
+    guardListener(name, fn, (m) => {
+      throw new Error(m);
+    });
+  const progress = new LiveProgressTracker({ anomalies: () => liveAnomalies(judge), deliveryP99Ms: () => liveDeliveryP99Ms(judge) });
   await runPlan({
     plan,
     target: job.server,
     toxiproxy: job.toxiproxy,
-    onPlay: () => clock.begin(),
+    onPlay: () => {
+      progress.markPlay();
+      clock.begin();
+    },
+    onProgress: (p) => void formatProgress(progress.tick(p)),
     listeners: [
-      writer.write,
+      guard('the history writer', writer.write),
+      guard('the live judge', (e) => judge.step(e)),
+      guard('the fault log', new FaultLog().step),
+      guard('the throughput meter', new ThroughputMeter().step),
+      guard('the report series', new RunSeries().step),
+      guard('the progress line', progress.step),
       (e) => {
-        judge.step(e);
         if (e.type === 'send' && e.attempt === 1) clock.sent(deliveries);
         else if (e.type === 'deliver') {
           // Stop the clock where the bare client stops it: at the last expected delivery. The
-          // writer and this judge have taken it by now; the writer's pending lines are written
+          // writer and the judge have taken it by now; the writer's pending lines are written
           // out inside the window too.
           if (++deliveries === expected) {
             writer.flush();
@@ -161,14 +189,15 @@ async function harness(job: Job, plan: Plan): Promise<Measured> {
 
 /** One side, in a child process, against a fresh reference server behind a fresh embedded proxy. */
 async function measure(mode: Job['mode'], plan: Plan, dir: string, planFile: string): Promise<Measured> {
-  const target = await startFreshTarget();
+  const target = await startFreshTarget(flagsOf('BENCH_PROXY_FLAGS'));
   try {
     // The bare client goes through a proxy too, so both sides cross the same hops.
     const toxiproxy = mode === 'bare' ? await bareProxy(target, plan, 'bare') : target.proxyApi.url;
     const job: Job = { mode, planFile, server: target.server.url, toxiproxy, historyFile: join(dir, 'history.jsonl') };
     const jobFile = join(dir, `${mode}.json`);
     writeFileSync(jobFile, JSON.stringify(job));
-    return await runMeasurementChild<Measured>(fileURLToPath(import.meta.url), jobFile, process.env.CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir=/tmp/chatstorm-prof'] : []);
+    const flags = [...(process.env.CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir=/tmp/chatstorm-prof'] : []), ...flagsOf('BENCH_CHILD_FLAGS')];
+    return await runMeasurementChild<Measured>(fileURLToPath(import.meta.url), jobFile, flags);
   } finally {
     await target.stop();
   }
@@ -186,6 +215,9 @@ async function parent(): Promise<void> {
   const seconds = numericArg('seconds', 60);
   const rounds = numericArg('rounds', 3);
   if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`--rounds must be a whole number ≥ 1, got ${rounds}`);
+  const onlyAt = process.argv.indexOf('--only');
+  const only = onlyAt >= 0 ? process.argv[onlyAt + 1] : undefined;
+  if (only !== undefined && only !== 'harness' && only !== 'bare') throw new Error(`--only must be harness or bare, got ${only}`);
   const scenario = validateScenario({
     name: 'cpu',
     seed: 3,
@@ -211,14 +243,21 @@ async function parent(): Promise<void> {
     for (let round = 1; round <= rounds; round++) {
       const pair: Partial<Record<Job['mode'], Measured>> = {};
       for (const mode of round % 2 === 1 ? (['bare', 'harness'] as const) : (['harness', 'bare'] as const)) {
+        if (only !== undefined && mode !== only) continue;
         const m = await measure(mode, plan, dir, planFile);
         pair[mode] = m;
         results.push({ round, ...m });
       }
-      pairs.push([pair.bare!, pair.harness!]);
+      if (pair.bare && pair.harness) pairs.push([pair.bare, pair.harness]);
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+  if (only !== undefined) {
+    console.table(results);
+    const side = results.map((r) => r.usPerDelivery);
+    console.log(`${only} only: µs per delivery by round ${side.join(', ')}; median ${median(side)}; steady median ${median(results.map((r) => r.steadyUsPerDelivery))}`);
+    return;
   }
   const ratios = pairs.map(([b, h]) => h.usPerDelivery / b.usPerDelivery);
   const steady = pairs.map(([b, h]) => h.steadyUsPerDelivery / b.steadyUsPerDelivery);

@@ -3,6 +3,8 @@
  * comparison in a fresh child process that prints its measurement as JSON last on stdout.
  */
 import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { startChild } from '../src/net/child.ts';
 
 export function numericArg(name: string, dflt: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -23,4 +25,40 @@ export function runMeasurementChild<T>(script: string, jobFile: string, nodeFlag
       resolve(JSON.parse(at >= 0 ? out.slice(at + 1) : out) as T);
     });
   });
+}
+
+/** Node flags from an environment variable, split on spaces (e.g. BENCH_PROXY_FLAGS="--cpu-prof"). */
+export function flagsOf(name: string): string[] {
+  return (process.env[name] ?? '').split(' ').filter(Boolean);
+}
+
+/**
+ * `chatstorm proxy --port 0` in a child process run with `nodeFlags` (startChild cannot pass
+ * node flags, and --cpu-prof is not allowed in NODE_OPTIONS). Stopped with SIGTERM, so a profile
+ * is written on the way out.
+ */
+export async function startProxy(nodeFlags: string[] = []): Promise<{ url: string; stop: () => Promise<void> }> {
+  if (nodeFlags.length === 0) return startChild(['proxy', '--port', '0'], /listening on (http:\/\/\S+)/, 'embedded proxy');
+  const bin = fileURLToPath(new URL('../bin/chatstorm.js', import.meta.url));
+  const child = spawn(process.execPath, [...nodeFlags, bin, 'proxy', '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error('embedded proxy did not start within 20 s')), 20_000);
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      out += chunk;
+      const m = /listening on (http:\/\/\S+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]!);
+      }
+    });
+  });
+  return {
+    url,
+    stop: async () => {
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
 }

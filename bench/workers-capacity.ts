@@ -356,7 +356,7 @@ interface Rung {
 async function measure(side: Side, rung: Rung, dir: string): Promise<Measured> {
   const target = await startFreshTarget();
   try {
-    const bare = side === 'bare' ? { url: await bareProxy(target, rung.plan, 'bare', rung.latencyMs), proxyPid: target.proxyApi.pid } : undefined;
+    const bare = side === 'bare' ? { url: await bareProxy(target, rung.plan, 'bare', rung.latencyMs), proxyPid: target.proxyApi.pid ?? NaN } : undefined;
     const job: Job = { side, scenarioFile: rung.scenarioFile, planFile: rung.planFile, server: { url: target.server.url, pid: target.server.pid }, bare, out: join(dir, 'reports') };
     const jobFile = join(dir, `${side}.json`);
     writeFileSync(jobFile, JSON.stringify(job));

@@ -115,7 +115,9 @@ async function bare(job: Job, plan: Plan): Promise<Measured> {
           new Element('message', { to: peerOf.get(`${s.account}\0${s.conv}`), type: 'chat', id: st.id() })
             .c('body').t(body).up()
             .c('thread').t(s.conv).up()
-            .c('origin-id', { xmlns: NS.sid, id: s.key }).root(),
+            .c('origin-id', { xmlns: NS.sid, id: s.key }).up()
+            // As the driver's stanza: markable for chat markers (XEP-0333).
+            .c('markable', { xmlns: NS.markers }).root(),
         );
         st.send(new Element('r', { xmlns: NS.sm }));
       }

@@ -5,18 +5,23 @@
  * downstream when given) in front of the provisioned server.
  */
 import { startChild, type ChildService } from '../../src/net/child.ts';
+import { startProxy } from '../measure-child.ts';
 import { referenceDriver } from '../../src/drivers/reference.ts';
 import type { Plan } from '../../src/plan/plan.ts';
 
 export interface FreshTarget {
   server: ChildService;
-  proxyApi: ChildService;
+  /** The proxy's API; its process id only when started without node flags. */
+  proxyApi: { url: string; pid?: number; stop(): Promise<void> };
   stop(): Promise<void>;
 }
 
-export async function startFreshTarget(): Promise<FreshTarget> {
+/** `proxyFlags`: node flags for the proxy process (e.g. `--cpu-prof`, see measure-child.ts). */
+export async function startFreshTarget(proxyFlags: string[] = []): Promise<FreshTarget> {
   const server = await startChild(['serve', '--port', '0', '--store', 'memory', '--rate-limit', '0'], /listening on (ws:\/\/\S+)/, 'reference server');
-  const proxyApi = await startChild(['proxy', '--port', '0'], /listening on (http:\/\/\S+)/, 'embedded proxy').catch(async (err: unknown) => {
+  // Without flags, a ChildService: its pid lets a bench read the proxy's CPU.
+  const proxy = proxyFlags.length === 0 ? startChild(['proxy', '--port', '0'], /listening on (http:\/\/\S+)/, 'embedded proxy') : startProxy(proxyFlags);
+  const proxyApi = await proxy.catch(async (err: unknown) => {
     await server.stop();
     throw err;
   });

@@ -14,14 +14,21 @@
  * Only seqs the harness saw stored before the request went out (page.atMs − tookMs) are
  * expected, so a message stored while the page was in flight is never called missing.
  *
+ * Preloaded history (a `preload` event: seqs first..last created before any device connected)
+ * counts as stored from the start, and its n-th message must carry key `<keyDevice>#<n>`. When
+ * the run swept the range (`swept`), every seq of it must also have been shown in some page by
+ * the end: a seq never shown is one more anomaly per conversation (the range was not paged
+ * through). Pages that show preloaded messages are also timed in `history.preloaded.page`.
+ *
  * Memory: stored seqs are interval sets (dense seqs ⇒ a few intervals per conversation); the
  * seq → key map used for content checks keeps the most recent {@link CONTENT_WINDOW} per conversation.
  */
-import type { HistoryEvent, PageEvent } from '../history/events.ts';
+import { messageKey } from '../domain/index.ts';
+import type { HistoryEvent, PageEvent, PreloadEvent } from '../history/events.ts';
 import { HistogramSet } from '../stats/hdr.ts';
 import type { Ledger, LedgerNote } from './ledger.ts';
 import { SeqSet } from './seq-set.ts';
-import type { CheckResult, Checker } from './types.ts';
+import { MAX_WITNESSES, type CheckResult, type Checker } from './types.ts';
 import { buildWitness, WitnessList } from './witness.ts';
 
 /** Stored messages per conversation whose key is remembered for page content checks. */
@@ -33,6 +40,10 @@ interface ConvState {
   stored: SeqSet;
   /** seq -> key and when it was first seen stored; insertion-ordered, trimmed to CONTENT_WINDOW. */
   recent: Map<number, { key: string; atMs: number }>;
+  /** Preloaded ranges of the conversation (usually none or one). */
+  preloads: PreloadEvent[];
+  /** Preloaded seqs shown in some page. */
+  shown: SeqSet;
 }
 
 export class HistoryChecker implements Checker {
@@ -41,6 +52,7 @@ export class HistoryChecker implements Checker {
   private readonly convs = new Map<string, ConvState>();
   private pages = 0;
   private readonly counts = { malformed: 0, duplicate: 0, order: 0, gap: 0, wrongContent: 0, missingSeqs: 0 };
+  private readonly preload = { conversations: 0, messages: 0, tookMs: 0 };
   private badPages = 0;
   private readonly witnesses = new WitnessList();
 
@@ -51,18 +63,40 @@ export class HistoryChecker implements Checker {
       this.onPage(e);
       return;
     }
+    if (e.type === 'preload') {
+      const c = this.conv(e.conv);
+      c.stored.addRange(e.first, e.last);
+      c.preloads.push(e);
+      this.preload.conversations++;
+      this.preload.messages += e.count;
+      this.preload.tookMs += e.tookMs;
+      return;
+    }
     if ((note.type === 'ack' || note.type === 'deliver') && note.newId && note.msg !== undefined && (e.type === 'ack' || e.type === 'deliver') && e.seq !== undefined) {
-      let c = this.convs.get(e.conv);
-      if (c === undefined) {
-        c = { stored: new SeqSet(), recent: new Map() };
-        this.convs.set(e.conv, c);
-      }
+      const c = this.conv(e.conv);
       c.stored.add(e.seq);
       if (!c.recent.has(e.seq)) {
         c.recent.set(e.seq, { key: e.key, atMs: e.atMs });
         if (c.recent.size > CONTENT_WINDOW) c.recent.delete(c.recent.keys().next().value!);
       }
     }
+  }
+
+  private conv(id: string): ConvState {
+    let c = this.convs.get(id);
+    if (c === undefined) {
+      c = { stored: new SeqSet(), recent: new Map(), preloads: [], shown: new SeqSet() };
+      this.convs.set(id, c);
+    }
+    return c;
+  }
+
+  /** The key stored at `seq` as far as the harness knows: seen stored, or preloaded there. */
+  private keyAt(c: ConvState, seq: number): string | undefined {
+    const seen = c.recent.get(seq);
+    if (seen !== undefined) return seen.key;
+    for (const p of c.preloads) if (seq >= p.first && seq <= p.last) return messageKey(p.keyDevice, seq - p.first + 1);
+    return undefined;
   }
 
   private onPage(p: PageEvent): void {
@@ -81,6 +115,17 @@ export class HistoryChecker implements Checker {
     const asc = p.seqs.every((s, i) => i === 0 || s >= p.seqs[i - 1]!);
     const desc = p.seqs.every((s, i) => i === 0 || s <= p.seqs[i - 1]!);
     if (!asc && !desc) bump('order', `seqs out of order: ${p.seqs.slice(0, 10).join(',')}`);
+
+    if (c !== undefined && c.preloads.length > 0) {
+      let deep = false;
+      for (const s of p.seqs) {
+        if (c.preloads.some((r) => s >= r.first && s <= r.last)) {
+          c.shown.add(s);
+          deep = true;
+        }
+      }
+      if (deep) this.histograms.recordMs('history.preloaded.page', p.tookMs);
+    }
 
     if (c !== undefined) {
       const requestedAtMs = p.atMs - p.tookMs;
@@ -115,9 +160,9 @@ export class HistoryChecker implements Checker {
       }
       const wrong: string[] = [];
       p.seqs.forEach((s, i) => {
-        const known = c.recent.get(s);
+        const known = this.keyAt(c, s);
         const key = p.keys[i];
-        if (known !== undefined && key !== undefined && known.key !== key) wrong.push(`seq ${s} is ${key}, stored as ${known.key}`);
+        if (known !== undefined && key !== undefined && known !== key) wrong.push(`seq ${s} is ${key}, stored as ${known}`);
       });
       if (wrong.length > 0) bump('wrongContent', wrong.slice(0, 3).join('; '));
     }
@@ -152,27 +197,74 @@ export class HistoryChecker implements Checker {
         first.set(key, i);
         continue;
       }
-      const storedAs = (s: number | undefined) => (s === undefined ? undefined : c?.recent.get(s)?.key);
+      const storedAs = (s: number | undefined) => (s === undefined || c === undefined ? undefined : this.keyAt(c, s));
       if (storedAs(seq) !== key || storedAs(p.seqs[at]) !== key) return true;
     }
     return false;
   }
 
   result(): CheckResult {
-    const metrics = { pages: this.pages, ...this.counts };
+    const unshown = this.unshownPreloads();
+    // Preload figures only where there was a preload: other runs' summaries keep their shape.
+    const metrics = {
+      pages: this.pages,
+      ...this.counts,
+      ...(this.preload.conversations === 0
+        ? {}
+        : {
+            preloadedConversations: this.preload.conversations,
+            preloadedMessages: this.preload.messages,
+            preloadMs: Math.round(this.preload.tookMs),
+            preloadedUnshown: unshown.reduce((n, u) => n + u.count, 0),
+          }),
+    };
     const driver = this.ledger.declaration;
     if (!driver.historyPages) {
       return { name: this.name, status: 'not-checked', count: 0, witnesses: [], metrics, unsupported: true, note: `driver ${driver.name} loads no history pages (capabilities.historyPages: false)` };
     }
-    if (this.pages === 0) {
+    if (this.pages === 0 && unshown.length === 0) {
       return { name: this.name, status: 'not-checked', count: 0, witnesses: [], metrics, note: 'no history page events in the run' };
     }
-    return { name: this.name, status: this.badPages > 0 ? 'fail' : 'pass', count: this.badPages, witnesses: this.witnesses.items, metrics };
+    const witnesses = [...this.witnesses.items];
+    for (const u of unshown) {
+      if (witnesses.length >= MAX_WITNESSES) break;
+      const runs = u.gaps.slice(0, 3).map(([a, b]) => (a === b ? `${a}` : `${a}..${b}`)).join(', ');
+      witnesses.push(
+        buildWitness(this.ledger, {
+          summary: `${u.count} of ${u.of} preloaded messages of ${u.conv} (seqs ${u.first}..${u.last}) were never shown in a history page: seqs ${runs}${u.gaps.length > 3 ? ' and more' : ''} (the sweep did not page through them within the run)`,
+          events: [u.event],
+          fromMs: this.ledger.nowMs,
+        }),
+      );
+    }
+    const count = this.badPages + unshown.length;
+    const preloaded = this.preload.conversations > 0 ? `${this.preload.messages} messages preloaded into ${this.preload.conversations} conversation${this.preload.conversations === 1 ? '' : 's'} in ${(this.preload.tookMs / 1000).toFixed(1)} s` : undefined;
+    const note = preloaded === undefined ? undefined : unshown.length === 0 && this.sweptAll() ? `${preloaded}, every one shown in a page` : preloaded;
+    return { name: this.name, status: count > 0 ? 'fail' : 'pass', count, witnesses, metrics, ...(note === undefined ? {} : { note }) };
+  }
+
+  /** Whether every preloaded range was swept (so that "every one shown" is a finding). */
+  private sweptAll(): boolean {
+    for (const c of this.convs.values()) for (const p of c.preloads) if (!p.swept) return false;
+    return true;
+  }
+
+  /** Swept preloaded ranges with seqs never shown in a page. */
+  private unshownPreloads(): { conv: string; first: number; last: number; of: number; count: number; gaps: [number, number][]; event: PreloadEvent }[] {
+    const out = [];
+    for (const [conv, c] of this.convs) {
+      for (const p of c.preloads) {
+        if (!p.swept) continue;
+        const count = p.count - c.shown.countIn(p.first, p.last);
+        if (count > 0) out.push({ conv, first: p.first, last: p.last, of: p.count, count, gaps: c.shown.gapsIn(p.first, p.last, 4), event: p });
+      }
+    }
+    return out;
   }
 
   retained(): number {
     let n = 0;
-    for (const c of this.convs.values()) n += 1 + c.stored.intervals + c.recent.size;
+    for (const c of this.convs.values()) n += 1 + c.stored.intervals + c.recent.size + c.preloads.length + c.shown.intervals;
     return n;
   }
 }

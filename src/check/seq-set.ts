@@ -45,6 +45,54 @@ export class SeqSet {
     iv.splice(i, 0, seq, seq);
   }
 
+  /** Add every seq of [lo, hi] (a preloaded range): one interval, merged with those it touches. */
+  addRange(lo: number, hi: number): void {
+    if (lo > hi) return;
+    const iv = this.iv;
+    const n = iv.length;
+    if (n === 0 || lo > iv[n - 1]! + 1) {
+      iv.push(lo, hi);
+      return;
+    }
+    let i = 0;
+    while (i < n && iv[i + 1]! < lo - 1) i += 2;
+    let j = i;
+    let a = lo;
+    let b = hi;
+    while (j < n && iv[j]! <= hi + 1) {
+      a = Math.min(a, iv[j]!);
+      b = Math.max(b, iv[j + 1]!);
+      j += 2;
+    }
+    iv.splice(i, j - i, a, b);
+  }
+
+  /** How many members lie in [from, to] (inclusive). */
+  countIn(from: number, to: number): number {
+    const iv = this.iv;
+    let n = 0;
+    for (let i = 0; i < iv.length; i += 2) {
+      const a = Math.max(iv[i]!, from);
+      const b = Math.min(iv[i + 1]!, to);
+      if (a <= b) n += b - a + 1;
+    }
+    return n;
+  }
+
+  /** The runs of [from, to] that are not members, ascending, at most `max` of them. */
+  gapsIn(from: number, to: number, max: number): [number, number][] {
+    const iv = this.iv;
+    const out: [number, number][] = [];
+    let next = from;
+    for (let i = 0; i < iv.length && next <= to && out.length < max; i += 2) {
+      if (iv[i + 1]! < next) continue;
+      if (iv[i]! > next) out.push([next, Math.min(iv[i]! - 1, to)]);
+      next = iv[i + 1]! + 1;
+    }
+    if (next <= to && out.length < max) out.push([next, to]);
+    return out;
+  }
+
   has(seq: number): boolean {
     const iv = this.iv;
     let lo = 0;

@@ -161,8 +161,11 @@ function compare(actual: number, op: SlaOp, value: number): boolean {
   }
 }
 
-/** Latency families the judge produces (see delay.ts); only `delivery` has [kind], {network} and @phase splits. */
-export const LATENCY_FAMILIES = ['delivery', 'ack', 'connect', 'reconnect', 'sync', 'history.page'] as const;
+/**
+ * Latency families the judge produces (see delay.ts; `history.preloaded.page`: pages showing
+ * preloaded history, history.ts); only `delivery` has [kind], {network} and @phase splits.
+ */
+export const LATENCY_FAMILIES = ['delivery', 'ack', 'connect', 'reconnect', 'sync', 'history.page', 'history.preloaded.page'] as const;
 
 /**
  * Check that an SLA names something the judge can produce, before a run starts: a misspelled

@@ -23,9 +23,22 @@ export function declarationOf(driver: Driver<never, never> | Driver): DriverDecl
 }
 
 /**
+ * The issue of a scenario that preloads history for a driver without `preloadHistory`. Refused
+ * rather than run without it: the scenario's gate is about the preloaded range, and a run without
+ * it would judge a few hundred messages and could pass (README, "Preloaded history").
+ */
+export function preloadRefusal(driver: Driver<never, never> | Driver): { path: string; message: string } {
+  return {
+    path: 'traffic.history.preload',
+    message: `driver ${driver.name} cannot preload history (it has no \`preloadHistory\` method); remove traffic.history.preload, or use a driver that has it (the reference driver does)`,
+  };
+}
+
+/**
  * Refuse a scenario whose traffic `driver` cannot carry: a message kind it does not list, an
  * attachment without `attachments`, groups without `groups`, history loads without
- * `historyPages`, sizes beyond its limits. Throws InvalidScenarioError listing every issue.
+ * `historyPages`, a history preload without `preloadHistory`, sizes beyond its limits. Throws
+ * InvalidScenarioError listing every issue.
  */
 export function checkScenarioForDriver(scenario: Scenario, driver: Driver<never, never> | Driver): void {
   const c = driver.capabilities;
@@ -44,6 +57,7 @@ export function checkScenarioForDriver(scenario: Scenario, driver: Driver<never,
   }
   if (scenario.population.groups !== undefined && scenario.population.groups.count > 0 && !c.groups) lacks('population.groups', 'group conversations', 'groups');
   if (t.history !== undefined && !c.historyPages) lacks('traffic.history', 'history page loads', 'historyPages');
+  if (t.history?.preload !== undefined && driver.preloadHistory === undefined) issues.push(preloadRefusal(driver));
   for (const [kind, range] of Object.entries(t.sizes)) {
     if (range === undefined) continue;
     const attachment = kind === 'image' || kind === 'file';

@@ -4,6 +4,7 @@
  * (XMPP archives, Socket.IO apps, Matrix-like sync APIs), not by the reference protocol:
  *
  *   provision(runId, url, population) ──> context ──┐   (ids, tokens, cookies of this run)
+ *   preloadHistory?(context, conv, messages) ───────┤   (optional: bulk history before the run)
  *   deviceState(identity) ──> state ────────────────┤   (kept across the device's connections)
  *   catch-up position (opaque, from handlers.position) ─┤   (stored by the runner, handed back as a snapshot)
  *                                                   v
@@ -261,6 +262,43 @@ export interface ProvisionRequest {
   target?: Target;
 }
 
+/**
+ * What `preloadHistory` gets: one conversation's history to create before any device connects
+ * (months of messages already there when the run starts).
+ */
+export interface PreloadHistoryRequest<Context = unknown> {
+  /** What `provision` returned for this run. */
+  context: Context;
+  runId: string;
+  /** The server's direct address (as in {@link ProvisionRequest.url}). */
+  url: string;
+  /** The server as the user named it (as in {@link ProvisionRequest.target}). */
+  target?: Target;
+  /** A conversation of the plan, provisioned already. */
+  conv: string;
+  /** Messages to append, oldest first, after whatever the conversation holds. */
+  messages: number;
+  /**
+   * The n-th preloaded message (n = 1, 2, ...) must come back in history pages with key
+   * `<keyDevice>#<n>` (`messageKey(keyDevice, n)`), as a client id or a harness marker: the
+   * history check judges the content of each seq of the range by it.
+   */
+  keyDevice: string;
+  /** Body length of each message, bytes. */
+  bodyBytes: number;
+  /** Timestamps spread over this many days, ending now. */
+  spanDays: number;
+}
+
+/**
+ * Where the preloaded messages are: the positions of the oldest and the newest, dense
+ * (`last - first + 1` is the number of messages, the n-th at `first + n - 1`).
+ */
+export interface PreloadedHistory {
+  first: number;
+  last: number;
+}
+
 export interface Driver<Context = unknown, State = unknown> {
   /** Always 2 for this contract. */
   readonly contract: typeof DRIVER_CONTRACT;
@@ -271,6 +309,12 @@ export interface Driver<Context = unknown, State = unknown> {
   provision(p: ProvisionRequest): Promise<Context>;
   /** A device's state, created once and handed to each of its connections (default: undefined). */
   deviceState?(identity: DeviceIdentity): State;
+  /**
+   * Optional capability: create a conversation's history in bulk before the run (a scenario's
+   * `traffic.history.preload`). Needs `historyPages` (the range is judged by paging through it).
+   * A scenario that preloads is refused before anything starts (exit 2) for a driver without it.
+   */
+  preloadHistory?(p: PreloadHistoryRequest<Context>): Promise<PreloadedHistory>;
   /** Connect a device and bring it live (resolves after catch-up), or reject. */
   connect(opts: ConnectOptions<Context, State>): Promise<Connection>;
 }

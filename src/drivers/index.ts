@@ -15,6 +15,8 @@ export type {
   Refusal,
   Position,
   ProvisionRequest,
+  PreloadHistoryRequest,
+  PreloadedHistory,
   HistoryRequest,
   HistoryPage,
   UnreadReport,

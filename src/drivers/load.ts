@@ -39,7 +39,7 @@ export function parseDriverOptions(pairs: readonly string[] = []): Record<string
 }
 
 function xmppOptions(o: DriverOptions): XmppDriverOptions {
-  const known = ['mode', 'domain', 'muc-domain', 'upload-domain', 'resume'];
+  const known = ['mode', 'domain', 'muc-domain', 'upload-domain', 'resume', 'resume-wait-ms'];
   for (const k of Object.keys(o)) {
     if (!known.includes(k)) throw new UsageError(`--driver-option ${k}: unknown option of driver xmpp (options: ${known.join(', ')})`);
   }
@@ -49,7 +49,12 @@ function xmppOptions(o: DriverOptions): XmppDriverOptions {
   if (o['resume'] !== undefined && o['resume'] !== 'true' && o['resume'] !== 'false') {
     throw new UsageError(`--driver-option resume must be true or false, got ${JSON.stringify(o['resume'])}`);
   }
+  const wait = o['resume-wait-ms'];
+  if (wait !== undefined && !/^[1-9][0-9]*$/.test(wait)) {
+    throw new UsageError(`--driver-option resume-wait-ms must be a positive whole number of milliseconds (default 2000), got ${JSON.stringify(wait)}`);
+  }
   return {
+    ...(wait === undefined ? {} : { resumeWaitMs: Number(wait) }),
     ...(o['resume'] === undefined ? {} : { resume: o['resume'] === 'true' }),
     ...(o['mode'] === undefined ? {} : { mode: o['mode'] as 'careful' | 'naive' }),
     ...(o['domain'] === undefined ? {} : { domain: o['domain'] }),

@@ -11,19 +11,21 @@
  *   position: the device's catch-up position is its cursor per conversation (highest seq handed
  *             over, or acknowledged for its own messages), capped below any message still held
  *             back (attachments downloading), so a reconnect replays what the device was never
- *             handed; reported as a frozen snapshot after each change, synced from at connect
+ *             handed; reported as a snapshot (an immutable CursorPosition) after each change,
+ *             synced from at connect
  *   receive:  msg -> [download -> download-start -> chunk* (hashed as they come) -> download-done]*
  *             -> handlers.message(sha256); later messages of that conversation wait behind it
  */
 import { createHash, type Hash } from 'node:crypto';
 import WebSocket from 'ws';
 import { decodeChunk, encodeChunk, type AttachmentRef, type ClientFrame, type MessageFrame, type ServerFrame, type ProvisionRequest } from '../protocol/frames.ts';
-import { DRIVER_CONTRACT, type Connection, type ConnectOptions, type DeviceHandlers, type Driver, type HistoryPage, type HistoryRequest, type InboundMessage, type OutboundAttachment, type OutboundMessage, type FetchOutcome, type ProvisionRequest as DriverProvisionRequest } from './driver.ts';
+import { DRIVER_CONTRACT, type Connection, type ConnectOptions, type DeviceHandlers, type Driver, type HistoryPage, type HistoryRequest, type InboundMessage, type OutboundAttachment, type OutboundMessage, type FetchOutcome, type PreloadedHistory, type PreloadHistoryRequest, type ProvisionRequest as DriverProvisionRequest } from './driver.ts';
 import { MESSAGE_KINDS } from '../domain/index.ts';
 import { MAX_ATTACHMENT_BYTES, MAX_ATTACHMENTS_PER_MESSAGE, MAX_BODY_BYTES } from '../protocol/frames.ts';
 import { UnreachableError, ChatstormError } from '../errors.ts';
 import { certificateHint, clientOptions, endpointOf, type Target } from '../net/target.ts';
 import { requestEndpoint } from '../net/http-request.ts';
+import type { PreloadRequest } from '../server/admin-schema.ts';
 
 /** The server answered provisioning with an error. */
 export class ProvisionError extends ChatstormError {
@@ -56,8 +58,69 @@ function tokenHeaders(): Record<string, string> {
   return token ? { authorization: `Bearer ${token}` } : {};
 }
 
+/**
+ * POST a JSON body to the server's admin API (`/admin/<what>`) beside its WebSocket (same host,
+ * TLS settings and Host); resolves with the answer's text, throws ProvisionError on an error status.
+ */
+async function adminPost(url: string, t: Target | undefined, what: 'provision' | 'preload', body: unknown): Promise<string> {
+  const api = t?.http ?? endpointOf(new URL(`${httpBase(url)}/`), null, { insecure: false });
+  let res: { ok: boolean; status: number; text: string };
+  try {
+    res = await requestEndpoint(api, `admin/${what}`, { method: 'POST', headers: { 'content-type': 'application/json', ...tokenHeaders() }, body: JSON.stringify(body) });
+  } catch (err) {
+    throw new UnreachableError(
+      'chat server',
+      url,
+      certificateHint(err) ?? 'Start one with `chatstorm serve --port P` and pass `--target ws://127.0.0.1:P`, or omit --target to let chatstorm start its own.',
+      { cause: err },
+    );
+  }
+  if (!res.ok) throw new ProvisionError(`${what === 'provision' ? 'provisioning' : 'preloading history'} at ${httpBase(url)}/admin/${what} failed: HTTP ${res.status} ${res.text}`);
+  return res.text;
+}
+
 function httpBase(url: string): string {
   return url.replace(/^ws(s?):\/\//, 'http$1://').replace(/\/+$/, '');
+}
+
+/**
+ * A catch-up position: the seq to sync each conversation from. Immutable (a snapshot), and cheap
+ * to take after every move: a move adds one link (the conversation that moved, its new value) in
+ * front of the position before it, and once the links outnumber twice the conversations they are
+ * folded into one Map (amortised O(1) per move). A position is reported after nearly every
+ * delivery and ack, and an agent's device has a cursor per conversation: copying them all each
+ * time (20 cursors) was a quarter of everything the harness allocated and 2 % of its main-thread
+ * CPU in bench/cpu-per-message.ts. Measured gain (docs/performance.md, session 5): 22 % fewer
+ * allocations (sampling heap profile, 346 -> 268 MB); CPU about 4 % less per delivery with the
+ * other session-5 cuts, within the bench's noise.
+ */
+export class CursorPosition {
+  private constructor(
+    private readonly conv: string | null,
+    private readonly seq: number,
+    private readonly prev: CursorPosition | null,
+    private readonly flat: ReadonlyMap<string, number> | null,
+    /** Links in front of the flat Map. */
+    readonly links: number,
+  ) {}
+
+  static of(flat: ReadonlyMap<string, number>): CursorPosition {
+    return new CursorPosition(null, 0, null, flat, 0);
+  }
+
+  /** This position with `conv` at `seq`. */
+  with(conv: string, seq: number): CursorPosition {
+    return new CursorPosition(conv, seq, this, null, this.links + 1);
+  }
+
+  /** The seq to sync `conv` from, if the device has one. */
+  get(conv: string): number | undefined {
+    for (let p: CursorPosition | null = this; p !== null; p = p.prev) {
+      if (p.flat !== null) return p.flat.get(conv);
+      if (p.conv === conv) return p.seq;
+    }
+    return undefined;
+  }
 }
 
 /**
@@ -69,6 +132,7 @@ export class ReferenceDeviceState {
   readonly cursors = new Map<string, number>();
   /** Messages received and not handed over yet: conv -> seqs. */
   private readonly held = new Map<string, Set<number>>();
+  private position = CursorPosition.of(new Map());
 
   /** A message of `conv` at `seq` was handed over or acknowledged: true when the cursor moved. */
   seen(conv: string, seq: number): boolean {
@@ -92,18 +156,34 @@ export class ReferenceDeviceState {
     return true;
   }
 
-  /** The catch-up position: cursors, each capped below the lowest message of its conversation still held. */
-  snapshot(): Readonly<Record<string, number>> {
-    const out: Record<string, number> = Object.fromEntries(this.cursors);
-    for (const [conv, seqs] of this.held) {
-      let lowest = Infinity;
-      for (const seq of seqs) if (seq < lowest) lowest = seq;
-      const cap = Math.max(0, lowest - 1);
-      const cur = out[conv];
-      if (cur === undefined || cur > cap) out[conv] = cap;
+  /**
+   * The catch-up position after a change to `conv` (or, without `conv`, to any conversation):
+   * cursors, each capped below the lowest message of its conversation still held.
+   */
+  snapshot(conv?: string): CursorPosition {
+    const value = conv === undefined ? undefined : this.capped(conv, this.cursors.get(conv));
+    if (conv === undefined || value === undefined || this.position.links >= 2 * this.cursors.size + 8) {
+      const flat = new Map<string, number>();
+      for (const [c, seq] of this.cursors) flat.set(c, seq);
+      for (const c of this.held.keys()) {
+        const v = this.capped(c, flat.get(c));
+        if (v !== undefined) flat.set(c, v);
+      }
+      this.position = CursorPosition.of(flat);
+    } else {
+      this.position = this.position.with(conv, value);
     }
-    // A fresh object per report, never written to afterwards: a snapshot without the cost of freezing.
-    return out;
+    return this.position;
+  }
+
+  /** `cursor` capped below the lowest held message of `conv`. */
+  private capped(conv: string, cursor: number | undefined): number | undefined {
+    const seqs = this.held.get(conv);
+    if (seqs === undefined) return cursor;
+    let lowest = Infinity;
+    for (const seq of seqs) if (seq < lowest) lowest = seq;
+    const cap = Math.max(0, lowest - 1);
+    return cursor === undefined || cursor > cap ? cap : cursor;
   }
 }
 
@@ -127,37 +207,34 @@ export const referenceDriver: Driver<undefined, ReferenceDeviceState> = {
 
   deviceState: () => new ReferenceDeviceState(),
 
-  async provision({ url, accounts, conversations, target: t }: DriverProvisionRequest) {
+  async provision({ url, accounts, conversations, target }: DriverProvisionRequest) {
     const body: ProvisionRequest = {
       accounts: accounts.map((a) => ({ id: a.id, role: a.role, devices: a.devices.map((d) => ({ id: d.id, token: d.token })) })),
       conversations: conversations.map((c) => ({ id: c.id, kind: c.kind, members: c.members })),
     };
-    const target = `${httpBase(url)}/admin/provision`;
-    // The admin API lives beside the WebSocket (same host, TLS settings and Host).
-    const api = t?.http ?? endpointOf(new URL(`${httpBase(url)}/`), null, { insecure: false });
-    let res: { ok: boolean; status: number; text: string };
-    try {
-      res = await requestEndpoint(api, 'admin/provision', { method: 'POST', headers: { 'content-type': 'application/json', ...tokenHeaders() }, body: JSON.stringify(body) });
-    } catch (err) {
-      throw new UnreachableError(
-        'chat server',
-        url,
-        certificateHint(err) ?? 'Start one with `chatstorm serve --port P` and pass `--target ws://127.0.0.1:P`, or omit --target to let chatstorm start its own.',
-        { cause: err },
-      );
-    }
-    if (!res.ok) throw new ProvisionError(`provisioning at ${target} failed: HTTP ${res.status} ${res.text}`);
+    await adminPost(url, target, 'provision', body);
     return undefined;
+  },
+
+  async preloadHistory({ url, target, conv, messages, keyDevice, bodyBytes, spanDays }: PreloadHistoryRequest<undefined>): Promise<PreloadedHistory> {
+    // The server names the n-th message `<cidPrefix><n>`: with `<keyDevice>#` that is the harness key.
+    const body: PreloadRequest = { conv, count: messages, bodyBytes, spanDays, cidPrefix: `${keyDevice}#` };
+    const text = await adminPost(url, target, 'preload', body);
+    const answer = JSON.parse(text) as { firstSeq?: unknown; lastSeq?: unknown };
+    if (typeof answer.firstSeq !== 'number' || typeof answer.lastSeq !== 'number' || answer.lastSeq - answer.firstSeq + 1 !== messages) {
+      throw new ProvisionError(`preloading ${messages} messages into ${conv} at ${httpBase(url)}/admin/preload: expected firstSeq and lastSeq ${messages - 1} apart, got ${text}`);
+    }
+    return { first: answer.firstSeq, last: answer.lastSeq };
   },
 
   connect(opts: ConnectOptions<undefined, ReferenceDeviceState>): Promise<Connection> {
     const { identity, state } = opts;
-    const position = (opts.position ?? {}) as Readonly<Record<string, number>>;
+    const position = opts.position instanceof CursorPosition ? opts.position : CursorPosition.of(new Map());
     // The driver's own view of the device's handlers: cursors move as messages are handed over
     // and acknowledged, and every move is reported as a new position snapshot.
     const outer = opts.handlers;
     const moved = (conv: string, seq: number, released = false): void => {
-      if (state.seen(conv, seq) || released) outer.position(state.snapshot());
+      if (state.seen(conv, seq) || released) outer.position(state.snapshot(conv));
     };
     const handlers: DeviceHandlers = {
       ...outer,
@@ -175,7 +252,7 @@ export const referenceDriver: Driver<undefined, ReferenceDeviceState> = {
     // Holding a message caps the position below it at once: a reconnect from now on replays it.
     const hold = (conv: string, seq: number): void => {
       state.hold(conv, seq);
-      outer.position(state.snapshot());
+      outer.position(state.snapshot(conv));
     };
     // The target's path is the base of the protocol's `/ws`; its query is kept beside ours.
     const url = new URL(opts.target?.url ?? opts.url);
@@ -319,7 +396,7 @@ export const referenceDriver: Driver<undefined, ReferenceDeviceState> = {
             const cursors: Record<string, number> = {};
             for (const c of f.convs) {
               serverCursors.set(c.conv, c.lastSeq);
-              cursors[c.conv] = position[c.conv] ?? c.lastSeq;
+              cursors[c.conv] = position.get(c.conv) ?? c.lastSeq;
               handlers.unread({ conv: c.conv, count: c.unread, readSeq: c.readSeq, source: 'welcome' });
             }
             awaitingSync = new Set(Object.keys(cursors));

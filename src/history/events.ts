@@ -65,6 +65,22 @@ export interface ConvEvent extends At {
   kind: 'direct' | 'group';
   members: string[];
 }
+/**
+ * A conversation's history was preloaded at set-up, before any device connected: `count`
+ * messages at seqs `first`..`last` (dense), the n-th with key `<keyDevice>#<n>`. Emitted after
+ * the population (`account`, `conv`); `tookMs` is how long the driver took to create them.
+ */
+export interface PreloadEvent extends At {
+  type: 'preload';
+  conv: string;
+  count: number;
+  first: number;
+  last: number;
+  keyDevice: string;
+  /** The run pages through the whole range (the history check then expects every seq shown). */
+  swept: boolean;
+  tookMs: number;
+}
 /** A device starts a connection attempt. */
 export interface ConnectEvent extends At {
   type: 'connect';
@@ -256,6 +272,7 @@ export type HistoryEvent =
   | RunStartEvent
   | AccountEvent
   | ConvEvent
+  | PreloadEvent
   | ConnectEvent
   | ConnectFailedEvent
   | ConnectedEvent

@@ -10,6 +10,7 @@
  *                                     |
  *                                     v
  *                    sends (per-device counters) + reads + history loads + fault timeline
+ *                    + preloaded conversations and the sweep through them (history-preload.ts)
  *
  * Each part draws from its own forked generator, and optional behaviours draw only when enabled,
  * so adding a feature to a scenario does not reshuffle the rest of its plan.
@@ -23,10 +24,12 @@ import { AgentPool } from './agent-pool.ts';
 import { PayloadMix, type Payload } from './payload.ts';
 import { planFaults, type PlannedFault } from './faults.ts';
 import { planHistoryLoads, type PlannedHistoryLoad } from './history-loads.ts';
+import { planPreloads, type PlannedPreload, type PlannedSweep } from './history-preload.ts';
 import type { PlanShardInfo } from './shard.ts';
 
 export type { PlannedFault, FaultAction } from './faults.ts';
 export type { PlannedHistoryLoad } from './history-loads.ts';
+export type { PlannedPreload, PlannedSweep } from './history-preload.ts';
 
 export interface PlannedDevice {
   id: string;
@@ -103,6 +106,10 @@ export interface Plan {
   history?: PlannedHistoryPolicy;
   /** Periodic history loads, sorted by atMs, then device (present with `history`). */
   historyLoads?: PlannedHistoryLoad[];
+  /** Conversations preloaded with history at set-up, by conversation id (present only when the scenario preloads). */
+  preloads?: PlannedPreload[];
+  /** Segments of the sweep through the preloaded ranges, sorted by conversation, then offset (present with `preloads`, unless the sweep is off). */
+  sweeps?: PlannedSweep[];
   faults: PlannedFault[];
   sla: string[];
   /** Present on a shard's plan only (see `shardPlan`): which shard of the whole plan it is. */
@@ -263,6 +270,9 @@ export function buildPlan(s: Scenario, seedOverride?: number): Plan {
         historyLoads: planHistoryLoads(h, { accounts, conversations, sends, durationMs: s.duration }, root.fork('history')),
       }
     : {};
+  // Likewise: plans of scenarios that preload nothing keep their bytes.
+  const preloaded = h?.preload ? planPreloads(h, { accounts, conversations }, root.fork('preload')) : null;
+  const preload = preloaded ? { preloads: preloaded.preloads, ...(h?.sweep === false ? {} : { sweeps: preloaded.sweeps }) } : {};
 
   return {
     scenario: s.name,
@@ -276,6 +286,7 @@ export function buildPlan(s: Scenario, seedOverride?: number): Plan {
     sends,
     reads: reads.filter((r) => r.atMs <= s.duration + s.grace / 2),
     ...history,
+    ...preload,
     faults,
     sla: s.sla,
   };

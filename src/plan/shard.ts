@@ -11,8 +11,9 @@
  *        |
  *        v
  *   shard plan = the whole plan filtered to the shard's accounts: same sends, same times, same
- *   keys; reads and history loads of its accounts; every network and fault (the fault timeline is
- *   one timeline: each shard applies it to its own devices), kills narrowed to its devices and sends.
+ *   keys; reads and history loads of its accounts; preloads and sweeps of its conversations; every
+ *   network and fault (the fault timeline is one timeline: each shard applies it to its own
+ *   devices), kills narrowed to its devices and sends.
  *
  * A shard is never re-planned: the agent pool's queueing was decided over every customer, so a
  * shard replays exactly its part of the whole plan.
@@ -157,14 +158,18 @@ export function shardPlan(plan: Plan, spec: ShardSpec, layout = shardLayout(plan
     if (f.keys) return { ...f, keys: f.keys.filter((k) => keys.has(k)) };
     return f;
   });
+  // Every member of a conversation is in the same unit, so the first one decides.
+  const conversations = plan.conversations.filter((c) => mine.has(c.members[0] as string));
+  const convs = new Set(conversations.map((c) => c.id));
   return {
     ...plan,
     accounts: plan.accounts.filter((a) => mine.has(a.id)),
-    // Every member of a conversation is in the same unit, so the first one decides.
-    conversations: plan.conversations.filter((c) => mine.has(c.members[0] as string)),
+    conversations,
     sends,
     reads: plan.reads.filter((r) => mine.has(r.account)),
     ...(plan.historyLoads ? { historyLoads: plan.historyLoads.filter((l) => mine.has(l.account)) } : {}),
+    ...(plan.preloads ? { preloads: plan.preloads.filter((p) => convs.has(p.conv)) } : {}),
+    ...(plan.sweeps ? { sweeps: plan.sweeps.filter((w) => convs.has(w.conv)) } : {}),
     faults,
     shard: { index: spec.index, count: spec.count, wholePlanHash: planHash(plan), wholeAccounts: plan.accounts.length },
   };

@@ -25,6 +25,8 @@ export function describeEvent(e: HistoryEvent): string {
       return `account ${e.account} (${e.role}) on ${e.network}: ${e.devices.join(', ')}`;
     case 'conv':
       return `${e.kind} conversation ${e.conv}: ${e.members.join(', ')}`;
+    case 'preload':
+      return `${e.conv} preloaded with ${e.count} messages (seqs ${e.first}..${e.last}) in ${formatMs(e.tookMs)}`;
     case 'connect':
       return `${e.device} connecting (attempt ${e.attempt})`;
     case 'connect-failed':

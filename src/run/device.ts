@@ -73,6 +73,13 @@ export interface DeviceHistoryOptions {
   onReconnect: boolean;
 }
 
+/** An ascending walk (the sweep of a preloaded range): `pages` pages of `pageSize`, the first `after` that seq. */
+export interface HistoryWalk {
+  after: number;
+  pages: number;
+  pageSize: number;
+}
+
 export type DeviceState = 'offline' | 'connecting' | 'live' | 'stopped';
 
 // The hot events are built with `atMs: 0` for the recorder to stamp: a field an object literal
@@ -103,6 +110,8 @@ export class VirtualDevice {
   historyLoads = 0;
   /** Attachment probes under way (the runner's drain waits for them). */
   fetches = 0;
+  /** Walks waiting out a reconnect: woken when the device is live again, or stopped. */
+  private liveWaiters: (() => void)[] = [];
 
   constructor(private readonly o: DeviceOptions) {
     this.id = o.identity.device;
@@ -146,6 +155,7 @@ export class VirtualDevice {
         this.downSince = null;
         this.attempt = 0;
         this.o.hooks?.onLive?.(this);
+        this.wakeLiveWaiters();
         this.flushOutbox();
         if (this.wasLive && this.o.history?.onReconnect) void this.loadAfterReconnect(conn);
         this.wasLive = true;
@@ -198,26 +208,45 @@ export class VirtualDevice {
 
   /**
    * Load history of `conv` as the app does when it is opened: the newest page, then older pages
-   * (`before` the oldest seq seen) until `pages` pages or the server has no more. Each page is a
-   * `page` event timed from request to answer. A load stops silently when the connection changes
-   * or the request fails (the device is then reconnecting; nothing was shown). Resolves with the
-   * pages loaded; 0 when not live.
+   * (`before` the oldest seq seen) until `pages` pages or the server has no more. With `walk`, an
+   * ascending walk instead (each page `after` the newest seq seen), also on a device that loads
+   * no history of its own. Each page is a `page` event timed from request to answer. A load stops
+   * silently when the connection changes or the request fails (the device is then reconnecting;
+   * nothing was shown); a walk instead waits for the device to be live (also before its first
+   * page) and asks again from where it was, and stops only when a page is refused or the device
+   * is stopped. Resolves with the pages loaded; 0 when not live.
    */
-  async loadHistory(conv: string): Promise<number> {
-    const h = this.o.history;
-    const conn = this.conn;
-    if (!h || this.state !== 'live' || !conn?.history) return 0;
-    const { recorder } = this.o;
+  async loadHistory(conv: string, walk?: HistoryWalk): Promise<number> {
+    const h = walk ?? this.o.history;
+    if (!h) return 0;
     this.historyLoads++;
     let loaded = 0;
     try {
+      // A walk waits for its device to be live; an app's load happens only when it is.
+      if (walk) await this.whenLive();
+      let conn = this.conn;
+      if (this.state !== 'live' || !conn?.history) return 0;
+      const { recorder } = this.o;
       let before: number | undefined;
-      while (loaded < h.pages && this.conn === conn) {
+      let after = walk?.after;
+      while (loaded < h.pages) {
+        if (this.conn !== conn) {
+          // The connection changed: an app's load is over (the device reloads after a reconnect
+          // itself); a walk carries on from where it was once the device is live again.
+          if (!walk) break;
+          await this.whenLive();
+          if (this.stopped || !this.conn?.history) break;
+          conn = this.conn;
+        }
         const t0 = recorder.now();
         let page;
+        // The page's place: after a seq (a walk), before one (scrolling back), or the newest.
+        const cursor = after !== undefined ? { after } : before !== undefined ? { before } : {};
         try {
-          page = await conn.history!(before === undefined ? { conv, limit: h.pageSize } : { conv, before, limit: h.pageSize });
+          page = await conn.history!({ conv, ...cursor, limit: h.pageSize });
         } catch {
+          // Lost with its connection (a walk asks again on the next one), or refused: stop.
+          if (walk && this.conn !== conn) continue;
           return loaded;
         }
         const tookMs = Math.round((recorder.now() - t0) * 1000) / 1000;
@@ -225,20 +254,19 @@ export class VirtualDevice {
         const seqs = new Array<number>(n);
         const keys = new Array<string>(n);
         let oldest = Infinity;
+        let newest = -Infinity;
         for (let i = 0; i < n; i++) {
           const m = page.messages[i]!;
           seqs[i] = m.position;
           keys[i] = m.key;
           if (m.position < oldest) oldest = m.position;
+          if (m.position > newest) newest = m.position;
         }
-        recorder.emit(
-          before === undefined
-            ? { type: 'page', device: this.id, conv, limit: h.pageSize, seqs, keys, hasMore: page.hasMore, tookMs }
-            : { type: 'page', device: this.id, conv, before, limit: h.pageSize, seqs, keys, hasMore: page.hasMore, tookMs },
-        );
+        recorder.emit({ type: 'page', device: this.id, conv, ...cursor, limit: h.pageSize, seqs, keys, hasMore: page.hasMore, tookMs });
         loaded++;
         if (!page.hasMore || n === 0) break;
-        before = oldest;
+        if (after !== undefined) after = newest;
+        else before = oldest;
       }
       return loaded;
     } finally {
@@ -265,6 +293,18 @@ export class VirtualDevice {
       this.o.recorder.emit(e);
     });
     return true;
+  }
+
+  /** Resolves once the device is live (now or after its reconnect) or stopped. */
+  private whenLive(): Promise<void> {
+    if (this.state === 'live' || this.stopped) return Promise.resolve();
+    return new Promise((resolve) => this.liveWaiters.push(resolve));
+  }
+
+  private wakeLiveWaiters(): void {
+    const waiters = this.liveWaiters;
+    this.liveWaiters = [];
+    for (const wake of waiters) wake();
   }
 
   /** After a reconnect: catch up on the history of every conversation with messages, one at a time. */
@@ -300,6 +340,7 @@ export class VirtualDevice {
   stop(): void {
     const wasLive = this.state === 'live';
     this.state = 'stopped';
+    this.wakeLiveWaiters();
     if (this.retryTimer) clearTimeout(this.retryTimer);
     // A connect() in its backoff wait or mid-attempt returns false now, not after a timeout.
     this.wakeRetry?.();

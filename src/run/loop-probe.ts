@@ -42,11 +42,16 @@ export class LoopProbe {
 
   private arm(): void {
     this.dueAt = performance.now() + this.resolutionMs;
-    this.timer = setTimeout(this.fire, this.resolutionMs);
-    this.timer.unref();
+    // One timer for the probe's life, re-armed with refresh(): 100 probes a second.
+    if (this.timer) this.timer.refresh();
+    else {
+      this.timer = setTimeout(this.fire, this.resolutionMs);
+      this.timer.unref();
+    }
   }
 
   private readonly fire = (): void => {
+    if (!this.timer) return;
     const lateMs = Math.max(0, performance.now() - this.dueAt);
     spreadStall(lateMs, this.resolutionMs, this.sink);
     this.arm();

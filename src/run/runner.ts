@@ -7,10 +7,10 @@
  *   setup:    Toxiproxy (given, or embedded children: as many as the open-file limit needs for the
  *             devices per network; a load that cannot fit is refused here) -> server (given or
  *             child) -> networks (each on its proxy process)
- *             -> provision -> connect every device (through its network) -> run-start
+ *             -> provision -> preload history -> connect every device (through its network) -> run-start
  *             (before the networks: every toxic of the scenario is tried on a scratch proxy,
  *             a rejected one is a bad scenario, exit 2)
- *   play:     timeline (sends, reads, history loads, faults) at planned times, open model
+ *   play:     timeline (sends, reads, history loads, sweeps, faults) at planned times, open model
  *   drain:    faults lifted; wait until every send is acknowledged, history loads are done and
  *             deliveries go quiet,
  *             at most the grace period
@@ -18,7 +18,7 @@
  *             (always, also on error)
  */
 import { randomBytes } from 'node:crypto';
-import type { Plan, PlannedHistoryLoad, PlannedRead, PlannedSend } from '../plan/plan.ts';
+import type { Plan, PlannedHistoryLoad, PlannedRead, PlannedSend, PlannedSweep } from '../plan/plan.ts';
 import type { Driver } from '../drivers/driver.ts';
 import { declarationOf } from '../drivers/capabilities.ts';
 import { referenceDriver } from '../drivers/reference.ts';
@@ -45,6 +45,7 @@ import { FaultPlayer } from './fault-player.ts';
 import { preflightToxics, refuseExtensionToxics } from './toxic-preflight.ts';
 import { attachmentsFor } from './attachment-content.ts';
 import { devicesPerNetwork } from './proxy-load.ts';
+import { preloadHistories, type PreloadDone } from './history-preload.ts';
 
 /** Longest a replayed reply waits past its planned time for the message it answers, ms. */
 const REPLY_WAIT_MS = 10_000;
@@ -172,6 +173,8 @@ class Run {
   private step: RunStep = 'set-up';
   /** What the driver's `provision` returned: every device's connections get it. */
   private context: unknown;
+  /** Preloaded conversations by id (where the driver put their history): sweeps start from there. */
+  private readonly preloaded = new Map<string, PreloadDone>();
   private server: ChildService | null = null;
   private proxy: ToxiproxyHandle | null = null;
   private nets = new Map<string, Network>();
@@ -256,7 +259,7 @@ class Run {
   /**
    * Toxiproxy (given, or embedded children: as many as the open-file limit needs for the devices
    * per network; a load that cannot fit is refused here) -> server (given or child) -> provision
-   * -> every toxic of the scenario tried on a scratch proxy (a rejected one is a bad scenario,
+   * -> preload history (timed; a `preload` event each once run-start is recorded) -> every toxic of the scenario tried on a scratch proxy (a rejected one is a bad scenario,
    * exit 2) -> networks -> run-start, population -> connect every device through its network.
    */
   async setUp(): Promise<void> {
@@ -277,13 +280,11 @@ class Run {
     const targetUrl = checkTarget(target);
     // The server as the user named it: path, query, Host and TLS kept through the proxies.
     const spec = { chat: targetUrl, http: opts.httpTarget === undefined ? null : checkHttpTarget(opts.httpTarget), trust: opts.tls ?? { insecure: false } };
-    this.context = await this.driver.provision({
-      runId: this.runId,
-      url: target,
-      accounts: plan.accounts,
-      conversations: plan.conversations,
-      target: makeTarget(spec.chat, spec.http, null, spec.trust),
-    });
+    const named = makeTarget(spec.chat, spec.http, null, spec.trust);
+    this.context = await this.driver.provision({ runId: this.runId, url: target, accounts: plan.accounts, conversations: plan.conversations, target: named });
+    this.checkHalt();
+    const preloads = await preloadHistories(this.driver, plan.preloads ?? [], { context: this.context, runId: this.runId, url: target, target: named, signal: this.halt.signal });
+    for (const p of preloads) this.preloaded.set(p.conv, p);
     this.checkHalt();
     const upstream = upstreamOf(targetUrl);
     await preflightToxics(this.proxy.client, runProxyPrefix(this.runId), upstream, plan, this.toxiproxyTimeoutMs);
@@ -309,6 +310,7 @@ class Run {
       recorder.emit({ type: 'account', account: a.id, role: a.role, devices: a.devices.map((d) => d.id), network: a.network });
     }
     for (const c of plan.conversations) recorder.emit({ type: 'conv', conv: c.id, kind: c.kind, members: c.members });
+    for (const p of this.preloaded.values()) recorder.emit({ ...p });
 
     this.faults = new FaultPlayer({
       nets: this.nets,
@@ -341,7 +343,8 @@ class Run {
       }
     }
     this.probe = new AttachmentProbe(plan, this.byId);
-    recorder.listen(this.probe.listen);
+    // A listener only when there is something to probe: it would otherwise look at every event.
+    if (this.probe.planned.size > 0) recorder.listen(this.probe.listen);
     this.monitor.start();
     await connectAll(this.devices, opts.connectConcurrency ?? 64, opts.connectDeadlineMs ?? 60_000, this.halt.signal);
   }
@@ -357,6 +360,7 @@ class Run {
     for (const s of plan.sends) timeline.at(s.atMs, this.sendPlanned, s);
     for (const r of plan.reads) timeline.at(r.atMs, readPlanned, r);
     for (const l of plan.historyLoads ?? []) timeline.at(l.atMs, loadPlanned, l);
+    for (const w of plan.sweeps ?? []) timeline.at(w.atMs, this.sweepPlanned, w);
     this.faults?.schedule(timeline, plan.faults, plan.sendWindowMs);
     if (this.opts.beforePlay) {
       await this.opts.beforePlay();
@@ -370,19 +374,21 @@ class Run {
     await sleepUntil(recorder, origin + plan.sendWindowMs, () => this.end.ended);
   }
 
+  /** One segment of the sweep through a preloaded range: an ascending walk from its offset. */
+  private readonly sweepPlanned = (_intendedMs: number, w: PlannedSweep): void => {
+    const p = this.preloaded.get(w.conv);
+    if (p !== undefined) void this.byId.get(w.device)?.loadHistory(w.conv, { after: p.first - 1 + w.from, pages: w.pages, pageSize: w.pageSize });
+  };
+
   private readonly sendPlanned = (intendedMs: number, s: PlannedSend): void => {
     const { recorder, monitor, preparing, replies } = this;
     const dev = this.byId.get(s.device) as VirtualDevice;
-    const message = (intended: number) => {
-      const marker = encodeMarker({ runId: this.runId, key: s.key, intendedMs: intended });
-      return { key: s.key, conv: s.conv, kind: s.kind, body: messageBody(marker, s.kind, s.bytes, counterOf(s.key)), bytes: s.bytes, intendedMs: intended, attempts: 0 };
-    };
     const before = preparing.get(s.device);
     if (!s.attachments && !before && s.after === undefined) {
       // Sender lag is the harness's own delay in handing a planned send to its device, not
       // the time the device waits for a connection (that is the system's delay).
       monitor.senderLag(recorder.now() - intendedMs);
-      dev.send(message(intendedMs));
+      dev.send(this.message(s, intendedMs));
       return;
     }
     // Hash attachments off the event loop, and let a reply wait for what it answers; a device's
@@ -397,7 +403,7 @@ class Run {
       const attachments = s.attachments ? await attachmentsFor(s.key, s.kind, s.attachments) : undefined;
       if (before) intended = Math.max(intended, await before);
       monitor.senderLag(recorder.now() - intended);
-      const msg = message(intended);
+      const msg = this.message(s, intended);
       dev.send(attachments ? { ...msg, attachments } : msg);
       return intended;
     })().catch((err: unknown) => {
@@ -409,6 +415,16 @@ class Run {
       if (preparing.get(s.device) === ready) preparing.delete(s.device);
     });
   };
+
+  /**
+   * The message of planned send `s`, intended at `intendedMs`. A method, not a closure built per
+   * send: tsx (esbuild's keepNames) wraps every function expression in a `__name` call, which
+   * was 0.8 % of the harness's main-thread CPU in a profile of bench/cpu-per-message.ts.
+   */
+  private message(s: PlannedSend, intendedMs: number) {
+    const marker = encodeMarker({ runId: this.runId, key: s.key, intendedMs });
+    return { key: s.key, conv: s.conv, kind: s.kind, body: messageBody(marker, s.kind, s.bytes, counterOf(s.key)), bytes: s.bytes, intendedMs, attempts: 0 };
+  }
 
   /**
    * Faults lifted; then wait until every send is acknowledged, history loads are done and

@@ -10,6 +10,9 @@
  *   ──population factor p (default k)──┐
  *      agents, customers, groups  × p, rounded up, at least 1 (group sizes clamped to what exists)
  *      fault counts               kill-after-send / kill-during-upload counts × p, at least 1
+ *      history sweep `at`         × k
+ *   ──preload factor (default 1)──┐
+ *      preloaded messages         × the factor, rounded up (conversations clamped to what exists)
  *   kept as they are: every rate (arrival rate, think times, bursts, reads, history loads, group
  *   messages per minute, agent concurrency caps), every toxic attribute, every SLA, the seed.
  *
@@ -18,13 +21,13 @@
  * are cut at its end, as any conversation is at the end of a send window.
  *
  * A scenario file may tune this with a named export next to its default export:
- *   `export const quick = defineQuick({ duration: '6s', population: 0.2 })`.
+ *   `export const quick = defineQuick({ duration: '6s', population: 0.2, preload: 0.25 })`.
  */
 import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { InvalidScenarioError } from '../errors.ts';
-import { durationSchema, type FaultSpec, type Scenario } from './schema.ts';
+import { durationSchema, type FaultSpec, type HistorySpec, type PreloadSpec, type Scenario } from './schema.ts';
 import type { DurationInput } from './duration.ts';
 import { formatMs } from './duration.ts';
 import { validateScenario } from './validate.ts';
@@ -46,6 +49,8 @@ export interface QuickSpec {
   population?: number;
   /** Grace of the quick run (default: the scenario's grace × the time factor, at least 5 s). */
   grace?: DurationInput;
+  /** Share of each conversation's preloaded messages kept, 0 < f ≤ 1 (default 1: as many as the full run). */
+  preload?: number;
 }
 
 const quickSpecSchema = z
@@ -53,6 +58,7 @@ const quickSpecSchema = z
     duration: durationSchema.refine((ms) => ms > 0, { message: 'expected a duration above zero' }).optional(),
     population: z.number().gt(0).max(1).optional(),
     grace: durationSchema.optional(),
+    preload: z.number().gt(0).max(1).optional(),
   })
   .strict();
 
@@ -73,7 +79,7 @@ export interface QuickResult {
 }
 
 /** Validate a quick spec where it enters; throws InvalidScenarioError naming the field (`quick.<field>`). */
-export function validateQuickSpec(input: unknown, source = 'scenario'): { durationMs?: number; population?: number; graceMs?: number } {
+export function validateQuickSpec(input: unknown, source = 'scenario'): { durationMs?: number; population?: number; graceMs?: number; preload?: number } {
   const r = quickSpecSchema.safeParse(input);
   if (!r.success) {
     throw new InvalidScenarioError(
@@ -81,7 +87,7 @@ export function validateQuickSpec(input: unknown, source = 'scenario'): { durati
       source,
     );
   }
-  return { durationMs: r.data.duration, population: r.data.population, graceMs: r.data.grace };
+  return { durationMs: r.data.duration, population: r.data.population, graceMs: r.data.grace, preload: r.data.preload };
 }
 
 /**
@@ -147,6 +153,8 @@ export function quickScenario(s: Scenario, spec: QuickSpec = {}): QuickResult {
     }
   });
 
+  const history = s.traffic.history && quickHistory(s.traffic.history, q.preload ?? 1, totalCustomers + (groups?.count ?? 0), t);
+
   const grace = q.graceMs ?? Math.min(s.grace, Math.max(QUICK_MIN_GRACE_MS, t(s.grace)));
   const scenario = validateScenario(
     {
@@ -154,7 +162,7 @@ export function quickScenario(s: Scenario, spec: QuickSpec = {}): QuickResult {
       duration: window,
       grace,
       population: { agents, customers, ...(groups ? { groups } : {}) },
-      traffic: { ...s.traffic, arrival: quickArrival },
+      traffic: { ...s.traffic, arrival: quickArrival, ...(history ? { history } : {}) },
       faults,
     },
     `${s.name} (quick mode)`,
@@ -164,6 +172,28 @@ export function quickScenario(s: Scenario, spec: QuickSpec = {}): QuickResult {
     `quick mode: send window ${formatMs(s.duration)} -> ${formatMs(window)} (fault times x${k.toFixed(3)}), ` +
     `agents ${before(s.population.agents)} -> ${totalAgents}, customers ${before(s.population.customers)} -> ${totalCustomers}` +
     (g && groups ? `, groups ${g.count} -> ${groups.count}` : '') +
-    `, grace ${formatMs(s.grace)} -> ${formatMs(grace)}; rates, toxics and SLAs unchanged`;
+    `, grace ${formatMs(s.grace)} -> ${formatMs(grace)}` +
+    (s.traffic.history?.preload && history?.preload ? `, preloaded messages ${preloadedOf(s.traffic.history.preload)} -> ${preloadedOf(history.preload)}` : '') +
+    '; rates, toxics and SLAs unchanged';
   return { scenario, timeFactor: k, populationFactor: p, note };
+}
+
+/** History in quick mode: preloads scaled by `factor` within the `conversations` that exist, the sweep's start × k. */
+function quickHistory(h: HistorySpec, factor: number, conversations: number, t: (ms: number) => number): HistorySpec {
+  let left = conversations;
+  const preload = h.preload?.flatMap((p) => {
+    const n = Math.min(p.conversations, left);
+    left -= n;
+    return n > 0 ? [{ ...p, conversations: n, messages: Math.max(1, Math.ceil(p.messages * factor)) }] : [];
+  });
+  return {
+    ...h,
+    ...(preload ? { preload } : {}),
+    ...(h.sweep ? { sweep: { ...h.sweep, at: t(h.sweep.at) } } : {}),
+  };
+}
+
+/** Preloaded messages over all entries. */
+function preloadedOf(preload: readonly PreloadSpec[]): number {
+  return preload.reduce((n, p) => n + p.conversations * p.messages, 0);
 }

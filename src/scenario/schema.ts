@@ -8,7 +8,7 @@
  *     ├─ networks        one Toxiproxy proxy each, with base toxics
  *     ├─ population      agent and customer segments (each on its network), devices, groups
  *     ├─ traffic         arrivals, conversation shape, payload mix and sizes, multi-device habits,
- *     │                  history page loads
+ *     │                  history: preloaded conversations, page loads, the sweep of the preload
  *     ├─ faults          timeline: toxics (add/update/remove/ramp), outages, connection kills
  *     └─ sla
  */
@@ -188,10 +188,54 @@ export const MAX_PAGE_SIZE = 200;
 /** Shortest period of periodic history loads: below it a plan of many accounts explodes. */
 export const MIN_HISTORY_EVERY_MS = 100;
 
+/** Most messages one conversation may be preloaded with (the reference server's bound). */
+export const MAX_PRELOAD_MESSAGES = 10_000_000;
+/** Sanity bound on preloaded messages over all conversations of a scenario. */
+export const MAX_PRELOAD_TOTAL = 50_000_000;
+
 /**
- * History page loads: what an app does when a user opens a conversation or comes back online —
- * load the newest page, then scroll back page by page (each page `before` the oldest seq seen).
- * The `history` check judges every page (complete, contiguous, right content) and times it.
+ * Preloaded history: `conversations` conversations of the plan (picked by the seed) start the run
+ * with `messages` messages each, created by the driver at set-up before any device connects
+ * (months of use: the history is older than the run). Needs a driver with `preloadHistory`.
+ */
+export const preloadSchema = z
+  .object({
+    /** How many conversations get this history (picked by the seed, each entry its own), default 1. */
+    conversations: z.number().int().min(1).max(10_000).default(1),
+    /** Messages in each, 1..10,000,000. */
+    messages: z.number().int().min(1).max(MAX_PRELOAD_MESSAGES),
+    /** Body of each message, 1 B..64 KB (default 64 B). */
+    bodyBytes: sizeSchema.refine((b) => b >= 1 && b <= 65_536, { message: 'expected 1..65536 bytes' }).default(64),
+    /** The messages' timestamps are spread over this many days before the run (default 90). */
+    spanDays: z.number().min(0).max(3650).default(90),
+  })
+  .strict();
+
+/**
+ * The sweep: every preloaded range is paged through once during the run, ascending, cut into
+ * `readers` segments walked at once by devices of its members (agents first), so the `history`
+ * check judges the whole range — complete, contiguous, no duplicates, the right message at each
+ * seq — and times each page under the run's load and toxics.
+ */
+export const sweepSchema = z
+  .object({
+    /** When the sweep starts (default 0: as play starts). */
+    at: durationSchema.default(0),
+    /** Segments per preloaded conversation, each walked by one device, 1..256 (default 8). */
+    readers: z.number().int().min(1).max(256).default(8),
+    /** Messages per page, 1..200 (default 200). */
+    pageSize: z.number().int().min(1).max(MAX_PAGE_SIZE).default(MAX_PAGE_SIZE),
+  })
+  .strict();
+
+/** The sweep of a scenario that preloads and says nothing about it. */
+export const DEFAULT_SWEEP: z.output<typeof sweepSchema> = { at: 0, readers: 8, pageSize: MAX_PAGE_SIZE };
+
+/**
+ * History: what exists before the run (`preload`) and how devices read it — load the newest page
+ * when a user opens a conversation or comes back online, then scroll back page by page (each page
+ * `before` the oldest seq seen), and the `sweep` through the preloaded range. The `history` check
+ * judges every page (complete, contiguous, right content) and times it.
  */
 export const historySchema = z
   .object({
@@ -208,10 +252,22 @@ export const historySchema = z
     pageSize: z.number().int().min(1).max(MAX_PAGE_SIZE).default(50),
     /** Pages per load, newest first, walking back; a load stops early when the server has no more (default 1). */
     pages: z.number().int().min(1).max(1000).default(1),
+    /** Conversations preloaded with long histories before the run: one entry or a list. */
+    preload: oneOrMany(preloadSchema).optional(),
+    /** How the preloaded range is paged through (default {@link DEFAULT_SWEEP}); `false`: only by the loads above. */
+    sweep: z.union([z.literal(false), sweepSchema]).optional(),
   })
   .strict()
-  .refine((h) => h.onReconnect || h.every !== undefined, {
-    message: 'expected `every` (periodic loads) or `onReconnect: true`; leave `history` out to load no pages',
+  .refine((h) => h.onReconnect || h.every !== undefined || h.preload !== undefined, {
+    message: 'expected `every` (periodic loads), `onReconnect: true` or `preload`; leave `history` out to load no pages',
+  })
+  .refine((h) => h.sweep === undefined || h.preload !== undefined, {
+    path: ['sweep'],
+    message: '`sweep` pages through preloaded history: add `preload`, or remove `sweep`',
+  })
+  .refine((h) => (h.preload ?? []).reduce((n, p) => n + p.conversations * p.messages, 0) <= MAX_PRELOAD_TOTAL, {
+    path: ['preload'],
+    message: `expected at most ${MAX_PRELOAD_TOTAL} preloaded messages in all (conversations x messages, summed over the entries)`,
   });
 
 const faultBase = { at: durationSchema, network: name, duration: durationSchema.optional() };
@@ -413,6 +469,18 @@ function crossCheck(raw: ScenarioShape, ctx: z.RefinementCtx): void {
     });
   }
   const g = s.population.groups;
+  const h = raw.traffic?.history;
+  if (h !== undefined && h !== null) {
+    const customers = s.population.customers.reduce((n, x) => n + (x?.count ?? 0), 0);
+    const available = customers + (g?.count ?? 0);
+    const asked = list(h.preload).reduce((n, p) => n + (typeof p?.conversations === 'number' ? p.conversations : 0), 0);
+    if (asked > available) {
+      issue(['traffic', 'history', 'preload'], `expected at most the ${available} conversations of the population (one per customer, plus groups), got ${asked} in all; lower \`conversations\``);
+    }
+    if (h.sweep && typeof h.sweep.at === 'number' && h.sweep.at > s.duration) {
+      issue(['traffic', 'history', 'sweep', 'at'], `expected a time within the duration (${s.duration} ms), got ${h.sweep.at} ms`);
+    }
+  }
   if (g) {
     const agents = s.population.agents.reduce((n, x) => n + x.count, 0);
     const customers = s.population.customers.reduce((n, x) => n + x.count, 0);
@@ -496,6 +564,7 @@ interface ScenarioShape {
     groups?: z.output<typeof groupsSchema>;
   };
   faults: FaultSpec[];
+  traffic?: { history?: Partial<HistorySpec> | null };
 }
 
 /** A scenario as written in a scenario file. */
@@ -507,3 +576,5 @@ export type FaultSpec = z.output<typeof faultSchema>;
 export type AgentSegment = z.output<typeof agentSegmentSchema>;
 export type CustomerSegment = z.output<typeof customerSegmentSchema>;
 export type HistorySpec = z.output<typeof historySchema>;
+export type PreloadSpec = z.output<typeof preloadSchema>;
+export type SweepSpec = z.output<typeof sweepSchema>;

@@ -28,7 +28,8 @@ function given(input: unknown, path: readonly PropertyKey[]): string {
  */
 function flatten(issue: core.$ZodIssue): { path: PropertyKey[]; message: string }[] {
   if (issue.code === 'invalid_union' && issue.errors.length > 0) {
-    const fitting = issue.errors.filter((branch) => !branch.some((i) => i.code === 'invalid_type' && i.path.length === 0));
+    // A branch that refused the value's type, or is a literal the value is not (`sweep: false`), does not fit.
+    const fitting = issue.errors.filter((branch) => !branch.some((i) => (i.code === 'invalid_type' || i.code === 'invalid_value') && i.path.length === 0));
     if (fitting.length === 1) {
       return (fitting[0] as core.$ZodIssue[]).flatMap((i) => flatten({ ...i, path: [...issue.path, ...i.path] }));
     }

@@ -28,6 +28,12 @@ export interface PreloadRequest {
   bodyBytes?: number;
   /** Timestamps are spread evenly over this many days, ending now. Default 90. */
   spanDays?: number;
+  /**
+   * Client id of the i-th message (0-based) is `cidPrefix + (i + 1)`, so a harness can name each
+   * preloaded message (`<device>#` gives harness keys `<device>#1`, `<device>#2`, ...). Default: a
+   * per-request prefix `preload-<time>-` with the index padded to 10 digits.
+   */
+  cidPrefix?: string;
 }
 
 const preloadSchema = z.object({
@@ -35,6 +41,7 @@ const preloadSchema = z.object({
   count: z.number().int().min(1).max(10_000_000),
   bodyBytes: z.number().int().min(1).max(65_536).optional(),
   spanDays: z.number().min(0).max(3650).optional(),
+  cidPrefix: z.string().min(1).max(200).optional(),
 });
 
 /** Outcome of validating an admin body. */

@@ -43,6 +43,11 @@ import { WriteBatch } from './write-batch.ts';
 /** Messages and bytes per replay batch; the replay waits for the socket between batches. */
 const REPLAY_BATCH = 256;
 const REPLAY_BATCH_BYTES = 1024 * 1024;
+/**
+ * Newest messages of a conversation the `history-cutoff` defect leaves reachable by paging: what
+ * a history cache or retention cut-off does to a conversation after months of use.
+ */
+export const HISTORY_CUTOFF_KEEP = 10_000;
 
 /** A queued answer to a `send`: a fresh message (ack + fan-out) or a ready reply (dup ack, nack). */
 type Answer =
@@ -405,7 +410,12 @@ export class ChatHub {
       this.protocolError(s, 'not-member', `account ${JSON.stringify(s.account)} is not a member of ${JSON.stringify(f.conv)}`, f.req);
       return;
     }
-    const page = this.store.page(f.conv, { before: f.before, after: f.after, limit: f.limit ?? 50 });
+    let page = this.store.page(f.conv, { before: f.before, after: f.after, limit: f.limit ?? 50 });
+    const floor = c.lastSeq - HISTORY_CUTOFF_KEEP;
+    if (floor > 0 && this.defects.has('history-cutoff') && (page.messages[0]?.seq ?? Infinity) <= floor && this.defects.fires('history-cutoff')) {
+      // Everything at or below the cut-off is gone, and the page says there is no more.
+      page = { messages: page.messages.filter((m) => m.seq > floor), hasMore: false };
+    }
     const messages = page.messages.map((m) => toMessageFrame(m, false));
     if (messages.length >= 3 && this.defects.has('history-gap') && this.defects.fires('history-gap')) {
       messages.splice(1 + this.defects.pick(messages.length - 2), 1);

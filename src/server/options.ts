@@ -13,6 +13,7 @@ export type DefectName =
   | 'reorder'
   | 'stale-unread'
   | 'history-gap'
+  | 'history-cutoff'
   | 'leak'
   | 'corrupt-attachment'
   | 'leak-attachment';
@@ -24,6 +25,7 @@ export const DEFECT_NAMES: readonly DefectName[] = [
   'reorder',
   'stale-unread',
   'history-gap',
+  'history-cutoff',
   'leak',
   'corrupt-attachment',
   'leak-attachment',

@@ -27,7 +27,7 @@ export function preloadPlan(conv: ConversationRecord, req: PreloadRequest, nowMs
         conv: conv.id,
         fromAccount: from,
         fromDevice: `preload:${from}`,
-        cid: `preload-${runTag}-${String(i).padStart(10, '0')}`,
+        cid: req.cidPrefix === undefined ? `preload-${runTag}-${String(i).padStart(10, '0')}` : `${req.cidPrefix}${i + 1}`,
         kind: 'text',
         body: (head + filler).slice(0, Math.max(bodyLen, head.length)),
         attachments: undefined,

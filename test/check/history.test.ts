@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { foldChecker } from '../../src/check/fold.ts';
 import { HistoryChecker } from '../../src/check/history.ts';
-import type { HistoryEvent, PageEvent } from '../../src/history/events.ts';
+import type { HistoryEvent, PageEvent, PreloadEvent } from '../../src/history/events.ts';
 import { ack, clean, deliver, population, runEnd, send } from './fixtures.ts';
 
 function page(seqs: number[], o: Partial<PageEvent> = {}): PageEvent {
@@ -82,5 +82,77 @@ describe('history', () => {
     const { r } = run([...stored(3), page([1, 2, 3, 4], { keys: ['a1#1', 'a1#2', 'a1#3', 'a1#3'] }), runEnd(2000)]);
     expect(r.status).toBe('fail');
     expect(r.metrics).toMatchObject({ duplicate: 1 });
+  });
+
+  describe('preloaded history', () => {
+    /** conv1 preloaded with `count` messages at seqs first.., keys preload-conv1#1.. */
+    function preload(count: number, first = 1, o: Partial<PreloadEvent> = {}): PreloadEvent {
+      return { type: 'preload', atMs: 0, conv: 'conv1', count, first, last: first + count - 1, keyDevice: 'preload-conv1', swept: true, tookMs: 1234, ...o };
+    }
+    /** An ascending page of preloaded seqs, the right key at each. */
+    function deep(seqs: number[], o: Partial<PageEvent> = {}, first = 1): PageEvent {
+      return page(seqs, { keys: seqs.map((s) => `preload-conv1#${s - first + 1}`), hasMore: true, limit: 4, ...o });
+    }
+    const range = (a: number, b: number) => Array.from({ length: b - a + 1 }, (_, i) => a + i);
+
+    it('passes a sweep that shows every preloaded message once, in order, and reports the preload', () => {
+      const { r, h } = run([...population(), preload(10), deep(range(1, 4), { after: 0 }), deep(range(5, 8), { after: 4 }), deep(range(9, 10), { after: 8, hasMore: false }), runEnd(2000)]);
+      expect(r).toMatchObject({ status: 'pass', count: 0 });
+      expect(r.metrics).toMatchObject({ preloadedConversations: 1, preloadedMessages: 10, preloadMs: 1234, preloadedUnshown: 0 });
+      expect(r.note).toBe('10 messages preloaded into 1 conversation in 1.2 s, every one shown in a page');
+      expect(h['history.preloaded.page']!.count).toBe(3);
+      // A run without a preload has no preload figures (nor a preloaded-page histogram).
+      const plain = run([...stored(2), page([2, 1]), runEnd(2000)]);
+      expect(plain.r.metrics).not.toHaveProperty('preloadedMessages');
+      expect(plain.h['history.preloaded.page']).toBeUndefined();
+    });
+
+    it('fails a page that leaves a preloaded message out, though the harness never saw it stored', () => {
+      const { r } = run([...population(), preload(10), deep([1, 2, 4, 5], { after: 0 }), deep(range(6, 10), { after: 5, hasMore: false, limit: 5 }), runEnd(2000)]);
+      expect(r.status).toBe('fail');
+      expect(r.metrics).toMatchObject({ gap: 1, missingSeqs: 1, preloadedUnshown: 1 });
+      expect(r.witnesses[0]!.summary).toMatch(/missing stored seq\(s\) 3/);
+      // The page's gap, and the range never fully shown.
+      expect(r.count).toBe(2);
+      expect(r.witnesses[1]!.summary).toMatch(/^1 of 10 preloaded messages of conv1 \(seqs 1\.\.10\) were never shown in a history page: seqs 3 /);
+    });
+
+    it('fails a page that shows the wrong preloaded message at a seq, or one twice', () => {
+      const wrong = deep(range(1, 4), { after: 0 });
+      wrong.keys[2] = 'preload-conv1#2';
+      const { r } = run([...population(), preload(4), wrong, runEnd(2000)]);
+      expect(r.status).toBe('fail');
+      expect(r.metrics).toMatchObject({ wrongContent: 1, duplicate: 1 });
+    });
+
+    it('judges preloaded keys from the range start when the conversation held messages before', () => {
+      const { r } = run([...stored(2), preload(4, 3), deep(range(3, 6), { after: 2, hasMore: false }, 3), runEnd(2000)]);
+      expect(r).toMatchObject({ status: 'pass', count: 0 });
+    });
+
+    it('fails a swept range whose end the run never reached, naming the seqs never shown', () => {
+      const { r } = run([...population(), preload(100), deep(range(1, 4), { after: 0 }), deep(range(9, 12), { after: 8 }), runEnd(2000)]);
+      expect(r.status).toBe('fail');
+      expect(r.metrics).toMatchObject({ preloadedUnshown: 92, gap: 0 });
+      expect(r.witnesses[0]!.summary).toMatch(/92 of 100 preloaded messages .* seqs 5\.\.8, 13\.\.100 \(the sweep/);
+      expect(r.witnesses[0]!.trail[0]!.type).toBe('preload');
+    });
+
+    it('fails a swept range when no page was loaded at all, rather than saying not-checked', () => {
+      const { r } = run([...population(), preload(10), runEnd(2000)]);
+      expect(r).toMatchObject({ status: 'fail', count: 1 });
+    });
+
+    it('does not expect an unswept range to be shown in full', () => {
+      const { r } = run([...population(), preload(100, 1, { swept: false }), deep(range(97, 100), { hasMore: true }), runEnd(2000)]);
+      expect(r).toMatchObject({ status: 'pass', count: 0 });
+      expect(r.note).toBe('100 messages preloaded into 1 conversation in 1.2 s');
+    });
+
+    it('fails a newest-first page that stops above the preloaded range (history cut off after months of use)', () => {
+      const { r } = run([...stored(0), preload(50, 1, { swept: false }), deep(range(47, 50), { hasMore: false }), runEnd(2000)]);
+      expect(r.status).toBe('fail');
+      expect(r.metrics).toMatchObject({ gap: 1, missingSeqs: 46 });
+    });
   });
 });

@@ -2,7 +2,6 @@
  * End to end through the real command line: `chatstorm run` starts the reference server and the
  * embedded Toxiproxy in child processes, drives a short scenario through the proxy, and judges.
  */
-import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,23 +15,9 @@ import type { Summary } from '../../src/report/summary.ts';
 import { expectValidSummary } from '../report/summary-schema.ts';
 import { junitErrors } from '../report/junit-xsd.ts';
 import type { LiveProgress } from '../../src/report/progress.ts';
+import { runChatstorm } from '../net/processes.ts';
 
-const BIN = new URL('../../bin/chatstorm.js', import.meta.url).pathname;
-
-function chatstorm(args: string[], env: Record<string, string> = {}, timeoutMs = 90_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TOXIPROXY_URL: '', ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const t = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('exit', (code) => {
-      clearTimeout(t);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const chatstorm = (args: string[], env: Record<string, string> = {}) => runChatstorm(args, { env });
 
 /** Read a run's summary.json and check it against the published schema. */
 async function readSummary(run: string): Promise<Summary> {
@@ -255,7 +240,7 @@ describe('chatstorm run (end to end)', () => {
     const lat = (ms: number) => ({ count: 100, p50Ms: ms, p90Ms: ms, p95Ms: ms, p99Ms: ms, p999Ms: ms, maxMs: ms, meanMs: ms });
     await writeFile(fast, JSON.stringify({ schema: 1, runId: 'fast-run', startedAt: null, metrics: { delivery: lat(0.001) }, throughput: { deliveredPerS: 1e6 } }));
     const dir = join(out, 'baseline');
-    const r = await chatstorm(['run', 'test/fixtures/small.ts', '--out', dir, '--quiet', '--duration', '2s', '--baseline', fast, '--max-regression', '10%']);
+    const r = await chatstorm(['run', 'test/fixtures/small.ts', '--out', dir, '--quiet', '--duration', '2s', '--baseline', fast, '--max-regression', '10%', ALLOW_LAG]);
     expect(r.code).toBe(1);
     expect(r.stdout).toContain(`baseline fast-run (${fast}), max regression 10%`);
     expect(r.stdout).toMatch(/FAIL +delivery\.p99 +0\.0ms +\d/);
@@ -344,7 +329,7 @@ describe('chatstorm run (end to end)', () => {
     try {
       await writeFile(join(dir, 'scenario.mts'), `import { defineScenario } from 'chatstorm';\nexport default defineScenario({ name: 'bare', seed: 1, duration: '1s', grace: '3s', networks: { lan: {} }, population: { agents: { count: 1, network: 'lan' }, customers: { count: 2, network: 'lan' } }, traffic: { arrival: { model: 'constant', over: '500ms' }, messagesPerCustomer: { min: 2, max: 2 }, thinkTime: { min: '100ms', max: '200ms' } } });\n`);
       await writeFile(join(dir, 'driver.mts'), `import { defineDriver, referenceDriver } from 'chatstorm';\nexport default defineDriver(referenceDriver);\n`);
-      const r = await chatstorm(['run', join(dir, 'scenario.mts'), '--driver', join(dir, 'driver.mts'), '--out', join(dir, 'out'), '--quiet']);
+      const r = await chatstorm(['run', join(dir, 'scenario.mts'), '--driver', join(dir, 'driver.mts'), '--out', join(dir, 'out'), '--quiet', ALLOW_LAG]);
       expect(r.stderr).not.toContain('needs --target');
       expect(r.code, r.stderr).toBe(0);
     } finally {

@@ -40,6 +40,50 @@ export async function waitFor(ok: () => boolean, timeoutMs: number): Promise<boo
 /** Whether every pid is gone (a zombie counts as gone). */
 export const allGone = (pids: number[]) => pids.every((p) => !processAlive(p));
 
+/** How a process that ran to its end ended, and everything it printed. */
+export interface Ran {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Options of {@link runToEnd}. */
+export interface RunToEndOptions {
+  cwd?: string;
+  /** The whole environment (default: this process's). */
+  env?: NodeJS.ProcessEnv;
+  /** Then SIGKILL (default 90 s): every test process is bounded. */
+  timeoutMs?: number;
+  /** Called with the child once spawned (to signal or kill it on an event). */
+  onStart?: (child: ChildProcess) => void;
+}
+
+/** Run `cmd args` to its end with piped output; never rejects (a spawn failure ends it with code null). */
+export function runToEnd(cmd: string, args: string[], opts: RunToEndOptions = {}): Promise<Ran> {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const t = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 90_000);
+    child.on('error', (err) => {
+      clearTimeout(t);
+      resolve({ code: null, stdout, stderr: stderr + String(err) });
+    });
+    child.on('exit', (code) => {
+      clearTimeout(t);
+      resolve({ code, stdout, stderr });
+    });
+    opts.onStart?.(child);
+  });
+}
+
+/** Run `chatstorm <args>` to its end, without a Toxiproxy from the environment unless `env` names one. */
+export function runChatstorm(args: string[], opts: { env?: Record<string, string> } & Omit<RunToEndOptions, 'env'> = {}): Promise<Ran> {
+  return runToEnd(process.execPath, [BIN, ...args], { ...opts, env: { ...process.env, TOXIPROXY_URL: '', ...opts.env } });
+}
+
 /** A `chatstorm` process with its output so far and a promise of its end. */
 export interface Started {
   child: ChildProcess;

@@ -19,31 +19,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runToEnd } from '../net/processes.ts';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const NPM_ENV = { ...process.env, npm_config_audit: 'false', npm_config_fund: 'false', npm_config_update_notifier: 'false', TOXIPROXY_URL: '' };
 
-interface Ran {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 /** Run a command to its end (bounded by `timeoutMs`, then SIGKILL). */
-function run(cmd: string, args: string[], cwd: string, timeoutMs: number): Promise<Ran> {
-  return new Promise((resolve) => {
-    const child = spawn(cmd, args, { cwd, env: NPM_ENV, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const t = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('exit', (code) => {
-      clearTimeout(t);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const run = (cmd: string, args: string[], cwd: string, timeoutMs: number) => runToEnd(cmd, args, { cwd, env: NPM_ENV, timeoutMs });
 
 /** The project's lock: chatstorm from the tarball, its dependencies exactly as this repository locks them. */
 async function lockFor(tarball: string): Promise<string> {

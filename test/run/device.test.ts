@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startReferenceServer, type ReferenceServer } from '../../src/server/index.ts';
-import { referenceDriver } from '../../src/drivers/reference.ts';
+import { CursorPosition, referenceDriver } from '../../src/drivers/reference.ts';
 import { encodeMarker } from '../../src/drivers/marker.ts';
 import { Recorder } from '../../src/history/recorder.ts';
 import type { HistoryEvent } from '../../src/history/events.ts';
@@ -157,6 +157,56 @@ describe('VirtualDevice with the reference driver', () => {
     expect(of('page')).toHaveLength(2);
   });
 
+  it('walks ascending after a seq with a walk, also on a device that loads no history of its own', async () => {
+    const c1 = device('C', 'c1', server.url);
+    await c1.connect();
+    sendTexts(c1, 9);
+    await until(() => of('ack').length === 9, 'nine acks');
+    // Three pages of 3 from after seq 1: the last one reaches the newest message and says so.
+    expect(await c1.loadHistory('dm', { after: 1, pages: 5, pageSize: 3 })).toBe(3);
+    const pages = of('page');
+    expect(pages.map((p) => [p.after, p.before, p.limit, p.seqs, p.hasMore])).toEqual([
+      [1, undefined, 3, [2, 3, 4], true],
+      [4, undefined, 3, [5, 6, 7], true],
+      [7, undefined, 3, [8, 9], false],
+    ]);
+    expect(pages.every((p) => !('before' in p))).toBe(true);
+    expect(await c1.loadHistory('dm', { after: 0, pages: 1, pageSize: 2 })).toBe(1);
+    expect(of('page').at(-1)!.seqs).toEqual([1, 2]);
+  });
+
+  it('carries a walk on after a reconnect from where it was, and starts one only once the device is live', async () => {
+    const c1 = device('C', 'c1', server.url);
+    const c2 = device('C', 'c2', server.url);
+    await c1.connect();
+    sendTexts(c1, 9);
+    await until(() => of('ack').length === 9, 'nine acks');
+    // Killed right after its first page: the walk waits for the reconnect and asks for what follows.
+    let killed = false;
+    recorder.listenNow((e) => {
+      if (e.type === 'page' && e.device === 'c1' && !killed) killed = c1.kill();
+    });
+    const walked = c1.loadHistory('dm', { after: 0, pages: 4, pageSize: 2 });
+    expect(await walked).toBe(4);
+    expect(killed).toBe(true);
+    const pages = of('page').filter((p) => p.device === 'c1');
+    expect(pages.map((p) => [p.after, p.seqs])).toEqual([
+      [0, [1, 2]],
+      [2, [3, 4]],
+      [4, [5, 6]],
+      [6, [7, 8]],
+    ]);
+    const reconnected = events.findIndex((e) => e.type === 'connected' && e.device === 'c1' && events.indexOf(pages[0]!) < events.indexOf(e));
+    expect(reconnected).toBeGreaterThan(-1);
+    expect(events.indexOf(pages[1]!)).toBeGreaterThan(reconnected);
+    // A device not live yet: the walk waits for it, and the drain sees it under way meanwhile.
+    const early = c2.loadHistory('dm', { after: 7, pages: 3, pageSize: 5 });
+    expect(c2.historyLoads).toBe(1);
+    await c2.connect();
+    expect(await early).toBe(1);
+    expect(of('page').filter((p) => p.device === 'c2').map((p) => [p.after, p.seqs, p.hasMore])).toEqual([[7, [8, 9], false]]);
+  });
+
   it('after a reconnect, loads the history of every conversation it has messages in', async () => {
     const c1 = device('C', 'c1', server.url);
     const a1 = device('A', 'a1', relay.url, undefined, { pageSize: 50, pages: 1, onReconnect: true });
@@ -233,7 +283,7 @@ describe('VirtualDevice with the reference driver', () => {
     expect([of('ack', key)[0]!.seq, of('ack', own)[0]!.seq]).toEqual([1, 2]);
     expect(of('deliver', key)).toHaveLength(0);
     // The catch-up position stays below the held message (it was never handed over).
-    expect((a1.position as Record<string, number>)['dm']).toBe(0);
+    expect((a1.position as CursorPosition).get('dm')).toBe(0);
 
     relay.dropDownstream = null;
     a1.kill();
@@ -241,7 +291,7 @@ describe('VirtualDevice with the reference driver', () => {
     expect(of('deliver', key)[0]).toMatchObject({ device: 'a1', seq: 1, replay: true, sha256: [sha] });
     await until(() => a1.state === 'live', 'a1 to be live');
     // Handed over: the cursor is free again and includes the own message.
-    expect((a1.position as Record<string, number>)['dm']).toBe(2);
+    expect((a1.position as CursorPosition).get('dm')).toBe(2);
 
     // A second reconnect syncs from 2: nothing is replayed again (c1#2 arrives as the next message).
     a1.kill();

@@ -168,10 +168,75 @@ describe('validateScenario: history', () => {
   it('rejects a history load that never happens, and an unknown field', () => {
     const none = issuesOf({ ...minimal, traffic: { history: { pageSize: 20 } } });
     expect(none.map((i) => i.path)).toEqual(['traffic.history']);
-    expect(none[0]?.message).toMatch(/expected `every` \(periodic loads\) or `onReconnect: true`/);
+    expect(none[0]?.message).toMatch(/expected `every` \(periodic loads\), `onReconnect: true` or `preload`/);
     const extra = issuesOf({ ...minimal, traffic: { history: { onReconnect: true, limit: 20 } } });
     expect(extra.map((i) => i.path)).toEqual(['traffic.history']);
     expect(extra[0]?.message).toContain('limit');
+  });
+});
+
+describe('validateScenario: preloaded history', () => {
+  it('fills in the defaults of a preload, accepts one entry or a list, and a preload alone is a history', () => {
+    const one = validateScenario({ ...minimal, traffic: { history: { preload: { messages: 300_000 } } } });
+    expect(one.traffic.history?.preload).toEqual([{ conversations: 1, messages: 300_000, bodyBytes: 64, spanDays: 90 }]);
+    expect(one.traffic.history?.sweep).toBeUndefined();
+    const list = validateScenario({
+      ...minimal,
+      traffic: { history: { every: '10s', preload: [{ conversations: 2, messages: 1000, bodyBytes: '1KB' }, { messages: 5 }], sweep: { at: '5s' } } },
+    });
+    expect(list.traffic.history?.preload?.map((p) => [p.conversations, p.messages, p.bodyBytes])).toEqual([[2, 1000, 1024], [1, 5, 64]]);
+    expect(list.traffic.history?.sweep).toEqual({ at: 5000, readers: 8, pageSize: 200 });
+    expect(validateScenario({ ...minimal, traffic: { history: { preload: { messages: 10 }, sweep: false } } }).traffic.history?.sweep).toBe(false);
+  });
+
+  it('names each bad field of a preload and a sweep by its path, with the bound', () => {
+    const issues = issuesOf({
+      ...minimal,
+      traffic: { history: { preload: { conversations: 0, messages: 20_000_000, bodyBytes: '1MB', spanDays: -1 }, sweep: { readers: 0, pageSize: 500, at: 'soon' } } },
+    });
+    expect(issues.map((i) => i.path).sort()).toEqual([
+      'traffic.history.preload.bodyBytes',
+      'traffic.history.preload.conversations',
+      'traffic.history.preload.messages',
+      'traffic.history.preload.spanDays',
+      'traffic.history.sweep.at',
+      'traffic.history.sweep.pageSize',
+      'traffic.history.sweep.readers',
+    ]);
+    expect(issues.find((i) => i.path === 'traffic.history.preload.messages')?.message).toMatch(/<=\s*10000000/);
+    expect(issues.find((i) => i.path === 'traffic.history.preload.bodyBytes')?.message).toBe('expected 1..65536 bytes (given "1MB")');
+    expect(issues.find((i) => i.path === 'traffic.history.sweep.pageSize')?.message).toMatch(/<=\s*200/);
+    expect(issuesOf({ ...minimal, traffic: { history: { every: '1s', preload: {} } } }).map((i) => i.path)).toEqual(['traffic.history.preload.messages']);
+  });
+
+  it('rejects more preloaded conversations than the population has, a sweep after the run, and a sweep of nothing', () => {
+    const many = issuesOf({ ...minimal, traffic: { history: { preload: [{ conversations: 3, messages: 10 }, { conversations: 2, messages: 10 }] } } });
+    expect(many.map((i) => i.path)).toEqual(['traffic.history.preload']);
+    expect(many[0]?.message).toMatch(/^expected at most the 4 conversations of the population \(one per customer, plus groups\), got 5 in all; lower `conversations`/);
+    const late = issuesOf({ ...minimal, traffic: { history: { preload: { messages: 10 }, sweep: { at: '2m' } } } });
+    expect(late).toEqual([{ path: 'traffic.history.sweep.at', message: 'expected a time within the duration (60000 ms), got 120000 ms (given "2m")' }]);
+    const nothing = issuesOf({ ...minimal, traffic: { history: { every: '1s', sweep: { readers: 4 } } } });
+    expect(nothing).toEqual([{ path: 'traffic.history.sweep', message: '`sweep` pages through preloaded history: add `preload`, or remove `sweep` (given {"readers":4})' }]);
+    const huge = issuesOf({ ...minimal, population: { ...minimal.population, customers: { count: 10, network: 'eu' } }, traffic: { history: { preload: { conversations: 6, messages: 10_000_000 } } } });
+    expect(huge.map((i) => i.path)).toEqual(['traffic.history.preload']);
+    expect(huge[0]?.message).toMatch(/at most 50000000 preloaded messages in all/);
+  });
+
+  it('is refused for a driver that cannot preload, naming the field and the fix', () => {
+    const s = validateScenario({ ...minimal, traffic: { history: { every: '1s', preload: { messages: 10 } } } });
+    expect(() => checkScenarioForDriver(s, referenceDriver)).not.toThrow();
+    const { preloadHistory: _, ...without } = referenceDriver;
+    let err: unknown;
+    try {
+      checkScenarioForDriver(s, { ...without, name: 'plain' });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(InvalidScenarioError);
+    expect((err as InvalidScenarioError).code).toBe('CHATSTORM_ERR_INVALID_SCENARIO');
+    expect((err as InvalidScenarioError).issues).toEqual([
+      { path: 'traffic.history.preload', message: 'driver plain cannot preload history (it has no `preloadHistory` method); remove traffic.history.preload, or use a driver that has it (the reference driver does)' },
+    ]);
   });
 });
 

@@ -116,6 +116,25 @@ describe('quickScenario', () => {
     expect(bad({ duration: 'soon' })).toEqual(['quick.duration']);
     expect(bad({ duration: 0 })).toEqual(['quick.duration']);
     expect(bad({ seconds: 5 })).toEqual(['quick']);
+    expect(bad({ preload: 0 })).toEqual(['quick.preload']);
+    expect(bad({ preload: 1.5 })).toEqual(['quick.preload']);
+  });
+
+  it('scales preloaded messages by the preload factor, clamps preloaded conversations to the smaller population, and moves the sweep with the time factor', () => {
+    const s = validateScenario({
+      name: 'deep',
+      duration: '60s',
+      networks: { n: {} },
+      population: { agents: { count: 2, network: 'n' }, customers: { count: 10, network: 'n' } },
+      traffic: { history: { preload: [{ conversations: 3, messages: 300_000 }, { conversations: 4, messages: 10 }], sweep: { at: '30s', readers: 4 } } },
+    });
+    const { scenario: q, note } = quickScenario(s, { population: 0.5, preload: 1 / 3 });
+    expect(q.population.customers[0]?.count).toBe(5);
+    expect(q.traffic.history?.preload?.map((p) => [p.conversations, p.messages])).toEqual([[3, 100_000], [2, 4]]);
+    expect(q.traffic.history?.sweep).toEqual({ at: 4000, readers: 4, pageSize: 200 });
+    expect(note).toMatch(/preloaded messages 900040 -> 300008;/);
+    // Without a preload factor the full history is kept.
+    expect(quickScenario(s).scenario.traffic.history?.preload?.[0]?.messages).toBe(300_000);
   });
 });
 

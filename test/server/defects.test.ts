@@ -82,6 +82,28 @@ describe('reference server defect modes', () => {
     expect(page.hasMore).toBe(false);
   });
 
+  it('history-cutoff: pages reaching more than 10,000 messages back lose what lies below, and say there is no more', async () => {
+    const s = await start('history-cutoff');
+    await postJson(s.url, '/admin/preload', { conv: 'grp', count: 10_050 });
+    const a1 = await pool.live(s.url, 'a1');
+    // Above the cut-off (seq 50): untouched.
+    a1.send({ t: 'history', req: 'new', conv: 'grp', limit: 100 });
+    const newest = await a1.waitFor((f) => f.t === 'page' && f.req === 'new');
+    expect((newest.messages as Frame[]).map((m) => m.seq)).toEqual(Array.from({ length: 100 }, (_, i) => 9951 + i));
+    expect(newest.hasMore).toBe(true);
+    // Across it: only what lies above 50, and no more.
+    a1.send({ t: 'history', req: 'across', conv: 'grp', before: 101, limit: 100 });
+    const across = await a1.waitFor((f) => f.t === 'page' && f.req === 'across');
+    expect((across.messages as Frame[]).map((m) => m.seq)).toEqual(Array.from({ length: 50 }, (_, i) => 51 + i));
+    expect(across.hasMore).toBe(false);
+    // Below it: nothing.
+    a1.send({ t: 'history', req: 'old', conv: 'grp', after: 0, limit: 20 });
+    const old = await a1.waitFor((f) => f.t === 'page' && f.req === 'old');
+    expect(old.messages).toEqual([]);
+    expect(old.hasMore).toBe(false);
+    expect(s.defectsFired.get('history-cutoff')).toBe(2);
+  });
+
   it('leak: a message is pushed to a device of an account outside the conversation', async () => {
     const s = await start('leak');
     const [a1, x1] = await Promise.all([pool.live(s.url, 'a1'), pool.live(s.url, 'x1')]);

@@ -83,4 +83,24 @@ describe('reference server with a SQLite file across a restart', () => {
     expect(span).toBeGreaterThan(0);
     expect(msgs[0]!.ts as number).toBeLessThan(Date.now() - 29 * 86_400_000);
   });
+
+  it('names each preloaded message `<cidPrefix><n>` when asked, in both stores, after what the conversation held', async () => {
+    for (const store of ['sqlite', 'memory'] as const) {
+      server = await startReferenceServer({ port: 0, store, ...(store === 'sqlite' ? { dbPath: `${dbPath}-${store}` } : {}) });
+      await postJson(server.url, '/admin/provision', FIXTURE);
+      await postJson(server.url, '/admin/preload', { conv: 'grp', count: 3 });
+      const res = await postJson(server.url, '/admin/preload', { conv: 'grp', count: 250, cidPrefix: 'preload-grp#' });
+      expect(res.json).toMatchObject({ ok: true, count: 250, firstSeq: 4, lastSeq: 253 });
+      expect((await postJson(server.url, '/admin/preload', { conv: 'grp', count: 1, cidPrefix: '' })).status).toBe(400);
+      const a1 = await pool.live(server.url, 'a1', {});
+      a1.send({ t: 'history', req: 'h', conv: 'grp', after: 2, limit: 4 });
+      const page = await a1.waitFor((f) => f.t === 'page');
+      const msgs = page.messages as Frame[];
+      expect(msgs.map((m) => m.seq)).toEqual([3, 4, 5, 6]);
+      // Without a prefix, the per-request default.
+      expect(msgs[0]!.cid).toMatch(/^preload-[0-9a-z]+-0000000002$/);
+      expect(msgs.slice(1).map((m) => m.cid)).toEqual(['preload-grp#1', 'preload-grp#2', 'preload-grp#3']);
+      await server.close();
+    }
+  });
 });

@@ -3,6 +3,7 @@
  * each started by scripts/xmpp/start.sh (which installs the package when missing) and stopped
  * by PID with scripts/xmpp/stop.sh. Through the embedded proxy:
  *   - the clean run passes; the checks XMPP cannot support say not-checked, naming the capability;
+ *     reads go out as chat markers, relayed to the peer and carbon-copied to the reader's devices;
  *   - a careful client under kills right after a send, a latency spike, a kill storm and a short
  *     outage loses nothing and stores nothing twice (it resumes its streams);
  *   - a careful client without resumption looks its unacknowledged messages up in the archive;
@@ -72,7 +73,13 @@ describe.each(['prosody', 'ejabberd'] as const)('xmpp-smoke on %s', (server) => 
     expect(r.summary.checks.history).toMatchObject({ status: 'not-checked', note: expect.stringContaining('capabilities.historyPages: false') });
     // Every device of every member got every message: 1:1 via carbons, the room via MUC.
     expect(r.summary.metrics.delivery?.count).toBeGreaterThan(100);
-    expect(driver.stats().fresh).toBeGreaterThan(0);
+    const stats = driver.stats();
+    expect(stats.fresh).toBeGreaterThan(0);
+    // Reads are chat markers (XEP-0333): the server relays `displayed` to the peer (or the room) and
+    // carbon-copies it to the reader's other devices; it keeps no unread count (sync above).
+    expect(stats.markersSent).toBeGreaterThan(0);
+    expect(stats.markersReceived).toBeGreaterThan(0);
+    expect(stats.markersSynced).toBeGreaterThan(0);
   }, 60_000);
 
   it('carries images and files by HTTP File Upload through the network: every copy arrives byte-identical (integrity judged)', async () => {
@@ -83,6 +90,18 @@ describe.each(['prosody', 'ejabberd'] as const)('xmpp-smoke on %s', (server) => 
     for (const name of ['loss', 'duplicates', 'isolation', 'integrity']) expect([name, r.summary.checks[name]?.status]).toEqual([name, 'pass']);
     expect(r.summary.metrics['delivery[image]']?.count ?? 0).toBeGreaterThan(0);
     expect(r.summary.metrics['delivery[file]']?.count ?? 0).toBeGreaterThan(0);
+  }, 60_000);
+
+  it('a kill during an HTTP File Upload fires on XMPP: the message is uploaded and sent again after the reconnect, once, byte-identical', async () => {
+    const driver = xmppDriver({ mode: 'careful' });
+    const killUploads = [{ action: 'kill-during-upload' as const, at: '500ms', network: 'wan', count: 2 }];
+    const r = await runScenario({ scenario: { ...withAttachments, faults: killUploads }, driver, target, toxiproxy: 'embedded', out, sla: ['delivery.p99 < 30s'], allowHarnessLag: true });
+    expect(r.summary.error).toBeNull();
+    expect(r.summary.reasons).toEqual([]);
+    // The driver reports upload progress per 16 KiB written, so the armed kills happened mid-upload.
+    expect(r.summary.faults.filter((f) => f.action === 'kill-during-upload').length).toBe(2);
+    for (const name of ['loss', 'duplicates', 'integrity']) expect([name, r.summary.checks[name]?.status]).toEqual([name, 'pass']);
+    expect(driver.stats().resent).toBeGreaterThanOrEqual(2);
   }, 60_000);
 
   it('a careful client loses nothing and stores nothing twice under kills, latency, a kill storm and an outage', async () => {

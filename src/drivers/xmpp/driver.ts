@@ -10,7 +10,9 @@
  * recipients download and hash them.
  *
  *   connect: ws ─> open ─> SASL PLAIN ─> restart ─┬─ resume(previd, h) ──> resumed: acks up to h ─> live
- *                                                  │                    └─> failed ─┐
+ *                                                  │                    ├─> failed ─┐
+ *                                                  │                    └─> no answer in resumeWaitMs:
+ *                                                  │                        a new ws, SASL, restart ─┐
  *                                                  └─ bind ─> enable SM ─> carbons ─> presence ─> join rooms
  *                                                        ─> catch-up from MAM (after the last archive id)
  *                                                        ─> careful: look up own unacknowledged sends ─> live
@@ -25,15 +27,17 @@
  *
  * Capabilities, honestly: no ordering tokens (archive ids are opaque and unordered, so ordering
  * is not checked), per-copy server ids (each archive stamps its own stanza-id), no unread counts
- * in core XMPP (sync not checked), no history pages by position, no read markers.
+ * in core XMPP (sync not checked), no history pages by position. Reads are chat markers
+ * (XEP-0333 `displayed`): the servers relay them and carbon-copy them, but keep no unread count.
  */
 import { Element } from 'ltx';
 import { createHash } from 'node:crypto';
 import { defineDriver, DRIVER_CONTRACT, type Connection, type ConnectOptions, type DeviceHandlers, type Driver, type InboundMessage, type OutboundAttachment, type OutboundMessage, type ProvisionRequest } from '../driver.ts';
 import { decodeMarker } from '../marker.ts';
+import { UsageError } from '../../errors.ts';
 import { parseMessageKey, type MessageKind } from '../../domain/index.ts';
 import { MamCollector, type ArchivedMessage } from './mam.ts';
-import { accountJid, bare, passwordOf, roomJid, runPrefix, safePart } from './names.ts';
+import { accountJid, bare, passwordOf, resourceOf, roomJid, runPrefix, safePart } from './names.ts';
 import { registerAccounts } from './provision.ts';
 import { httpVia } from './http.ts';
 import { NS, XmppStream, XmppStreamError } from './stream.ts';
@@ -57,6 +61,14 @@ export interface XmppDriverOptions {
    * reconnect is a new session, and the archive look-up alone keeps it from resending.
    */
   resume?: boolean;
+  /**
+   * Careful mode: how long to wait for the server's answer to `<resume/>` before giving up on the
+   * session and starting a new one on a new stream (archive catch-up, look-up of unacknowledged
+   * sends), in ms (default 2000). ejabberd 23.01 can leave a resume unanswered for 15 s (its
+   * WebSocket transport wedges the old session; docs/findings/xmpp.md), and a careful client does
+   * not wait that long.
+   */
+  resumeWaitMs?: number;
   /** Parallel registration streams in `provision` (default 16). */
   registerParallel?: number;
 }
@@ -83,6 +95,8 @@ export interface XmppContext {
   convOfRoom: ReadonlyMap<string, string>;
   /** Account -> its conversations. */
   convsOf: ReadonlyMap<string, readonly string[]>;
+  /** Room nick (a device id, made safe) -> its account. */
+  accountOfNick: ReadonlyMap<string, string>;
 }
 
 /** A message written in the current stream-management session, awaiting the server's `<a h/>`. */
@@ -99,13 +113,35 @@ interface Unacked {
 export interface XmppDeviceState {
   /** Connections opened so far (names the resource of each fresh session). */
   sessions: number;
-  /** The resumable SM session, if any: its id and the stream that carried it (its counters). */
-  sm: { id: string; stream: XmppStream } | null;
+  /**
+   * The resumable SM session, if any: its id, the stream that carried it (its counters), and how
+   * long `<resume/>` attempts of it waited in vain before their streams closed (ms).
+   */
+  sm: { id: string; stream: XmppStream; unansweredMs: number } | null;
   unacked: Unacked[];
   /** Keys of this device's messages seen in an archive (careful mode: acknowledge, do not resend). */
   stored: Set<string>;
+  /**
+   * Per conversation, the last message shown to this device since its last read, as a chat
+   * marker (XEP-0333) names it: where to send `displayed`, the id to name, and the position the
+   * read reports (the archive id when known).
+   */
+  shown: Map<string, { to: string; group: boolean; id: string; pos: string }>;
   /** Counters of what happened, for findings and tests. */
-  stats: { resumed: number; resumeFailed: number; fresh: number; foundInArchive: number; resent: number };
+  stats: {
+    resumed: number;
+    resumeFailed: number;
+    resumeUnanswered: number;
+    fresh: number;
+    foundInArchive: number;
+    resent: number;
+    /** `displayed` markers this device sent (one per read). */
+    markersSent: number;
+    /** `displayed` markers from another account (the peer, or a room occupant) this device was relayed. */
+    markersReceived: number;
+    /** `displayed` markers sent by another device of this account, carbon-copied to this one (XMPP's read sync). */
+    markersSynced: number;
+  };
 }
 
 /** The catch-up position: the last archive id seen in the user's archive and in each room. */
@@ -126,13 +162,22 @@ export type XmppDriverStats = XmppDeviceState['stats'];
 /** The XMPP driver, with {@link XmppDriverStats} summed over every device it created. */
 export type XmppDriver = Driver<XmppContext, XmppDeviceState> & { stats(): XmppDriverStats };
 
+/** Every counter of {@link XmppDriverStats} at 0. */
+function zeroStats(): XmppDriverStats {
+  return { resumed: 0, resumeFailed: 0, resumeUnanswered: 0, fresh: 0, foundInArchive: 0, resent: 0, markersSent: 0, markersReceived: 0, markersSynced: 0 };
+}
+
 /** Build the XMPP driver. */
 export function xmppDriver(options: XmppDriverOptions = {}): XmppDriver {
   const mode = options.mode ?? 'careful';
   const resume = mode === 'careful' && options.resume !== false;
+  const resumeWaitMs = options.resumeWaitMs ?? 2000;
+  if (!Number.isInteger(resumeWaitMs) || resumeWaitMs <= 0) {
+    throw new UsageError(`xmpp driver option resumeWaitMs must be a positive integer (ms), got ${String(options.resumeWaitMs)}; omit it for the default 2000`);
+  }
   const states: XmppDeviceState[] = [];
   const stats = (): XmppDriverStats => {
-    const sum = { resumed: 0, resumeFailed: 0, fresh: 0, foundInArchive: 0, resent: 0 };
+    const sum = zeroStats();
     for (const s of states) for (const k of Object.keys(sum) as (keyof XmppDriverStats)[]) sum[k] += s.stats[k];
     return sum;
   };
@@ -146,7 +191,8 @@ export function xmppDriver(options: XmppDriverOptions = {}): XmppDriver {
       attachments: true,
       historyPages: false,
       unreadCounts: false,
-      readMarkers: false,
+      // Chat markers (XEP-0333): `displayed` is sent; neither server keeps an unread count from it.
+      readMarkers: true,
       groups: true,
       clientIds: false,
       resumption: mode === 'careful',
@@ -177,7 +223,8 @@ export function xmppDriver(options: XmppDriverOptions = {}): XmppDriver {
         { parallel: options.registerParallel },
       );
       const uploadDomain = options.uploadDomain ?? `upload.${domain}`;
-      return { runId: p.runId, domain, mucDomain, path: target.pathname, targetHost: target.host, uploadDomain, jidOf, convs, convOfRoom, convsOf };
+      const accountOfNick = new Map(p.accounts.flatMap((a) => a.devices.map((d) => [safePart(d.id), a.id] as const)));
+      return { runId: p.runId, domain, mucDomain, path: target.pathname, targetHost: target.host, uploadDomain, jidOf, convs, convOfRoom, convsOf, accountOfNick };
     },
 
     deviceState: (): XmppDeviceState => {
@@ -186,38 +233,45 @@ export function xmppDriver(options: XmppDriverOptions = {}): XmppDriver {
         sm: null,
         unacked: [],
         stored: new Set(),
-        stats: { resumed: 0, resumeFailed: 0, fresh: 0, foundInArchive: 0, resent: 0 },
+        shown: new Map(),
+        stats: zeroStats(),
       };
       states.push(s);
       return s;
     },
 
-    connect: (opts) => connectDevice(opts, mode, resume),
+    connect: (opts) => connectDevice(opts, mode, resume ? resumeWaitMs : null),
   });
   return Object.assign(driver, { stats });
 }
 
-async function connectDevice(opts: ConnectOptions<XmppContext, XmppDeviceState>, mode: XmppMode, resume: boolean): Promise<Connection> {
-  const { context: ctx, state, identity, handlers } = opts;
+/**
+ * One connect attempt. Careful mode with a resumable session tries `<resume/>` first; when the
+ * server leaves it unanswered for `resumeWaitMs`, the attempt gives that stream up and starts a
+ * new session on a second stream (the runner sees one attempt).
+ */
+async function connectDevice(opts: ConnectOptions<XmppContext, XmppDeviceState>, mode: XmppMode, resumeWaitMs: number | null): Promise<Connection> {
+  const { context: ctx, state, identity } = opts;
   const me = ctx.jidOf.get(identity.account);
   if (me === undefined) throw new Error(`xmpp: account ${identity.account} was not provisioned`);
-  const url = new URL(opts.url);
-  url.pathname = ctx.path;
-  const step = (s: string) => handlers.step?.(s);
-  const { stream, features: first } = await XmppStream.open({ url: url.href, domain: ctx.domain, timeoutMs: opts.timeoutMs, signal: opts.signal, step });
+  let { stream, features } = await openSession(opts, me);
   const abort = () => stream.kill();
   opts.signal?.addEventListener('abort', abort, { once: true });
   try {
-    if (!first.getChild('mechanisms', NS.sasl)) throw new XmppStreamError('the server offers no SASL mechanisms', 'open');
-    await stream.authenticate(me.split('@')[0] ?? '', passwordOf(ctx.runId, identity.account));
-    const features = await stream.restart();
-    const live = new LiveSession(stream, opts, me, mode, resume);
-    let resumed = false;
-    if (resume && state.sm !== null && features.getChild('sm', NS.sm)) resumed = await live.resume(state.sm.id, state.sm.stream);
-    if (!resumed) await live.fresh(features);
+    let live = new LiveSession(stream, opts, me, mode, resumeWaitMs !== null);
+    let outcome: ResumeOutcome = 'not-tried';
+    if (resumeWaitMs !== null && state.sm !== null && features.getChild('sm', NS.sm)) outcome = await live.resume(state.sm, resumeWaitMs);
+    if (outcome === 'unanswered') {
+      // The server's session is wedged (see XmppDriverOptions.resumeWaitMs): this stream waits on
+      // it, so the new session needs a stream of its own.
+      stream.kill();
+      ({ stream, features } = await openSession(opts, me));
+      live = new LiveSession(stream, opts, me, mode, true);
+    }
+    if (outcome !== 'resumed') await live.fresh(features);
     // Dropped in the last step: fail the attempt (the runner would not hear `closed` for a
     // connection it has not been given yet).
-    if (!stream.open) throw new XmppStreamError('the stream closed while going live', resumed ? 'resume' : 'catch-up');
+    if (!stream.open) throw new XmppStreamError('the stream closed while going live', outcome === 'resumed' ? 'resume' : 'catch-up');
     return live.connection();
   } catch (err) {
     stream.kill();
@@ -226,6 +280,30 @@ async function connectDevice(opts: ConnectOptions<XmppContext, XmppDeviceState>,
     opts.signal?.removeEventListener('abort', abort);
   }
 }
+
+/** A WebSocket, an XMPP stream, SASL PLAIN and the restart: the features of the authenticated stream. */
+async function openSession(opts: ConnectOptions<XmppContext, XmppDeviceState>, me: string): Promise<{ stream: XmppStream; features: Element }> {
+  const { context: ctx, identity, handlers } = opts;
+  const url = new URL(opts.url);
+  url.pathname = ctx.path;
+  const step = (s: string) => handlers.step?.(s);
+  const { stream, features: first } = await XmppStream.open({ url: url.href, domain: ctx.domain, timeoutMs: opts.timeoutMs, signal: opts.signal, step });
+  try {
+    if (!first.getChild('mechanisms', NS.sasl)) throw new XmppStreamError('the server offers no SASL mechanisms', 'open');
+    await stream.authenticate(me.split('@')[0] ?? '', passwordOf(ctx.runId, identity.account));
+    return { stream, features: await stream.restart() };
+  } catch (err) {
+    stream.kill();
+    throw err;
+  }
+}
+
+/**
+ * How a `<resume/>` went: resumed, refused (`<failed/>`), no answer in time (this stream waits on
+ * the server's wedged session: start anew on another), or given up before sending it (earlier
+ * attempts already waited in vain for `resumeWaitMs`).
+ */
+type ResumeOutcome = 'not-tried' | 'resumed' | 'failed' | 'unanswered' | 'given-up';
 
 /** One connection's handling of inbound elements and sends. */
 class LiveSession {
@@ -264,29 +342,51 @@ class LiveSession {
     };
   }
 
-  /** XEP-0198 §5: resume the previous session; true when resumed (acks up to the server's h given). */
-  async resume(previd: string, prev: XmppStream): Promise<boolean> {
+  /**
+   * XEP-0198 §5: resume the previous session (acks up to the server's h given). Unanswered within
+   * `waitMs`: the session is given up (this stream is killed; the next session is a new one), and
+   * the messages no `<a h/>` covered stay unacknowledged for the new session's archive look-up.
+   */
+  async resume(sm: NonNullable<XmppDeviceState['sm']>, waitMs: number): Promise<ResumeOutcome> {
+    const { id: previd, stream: prev } = sm;
+    const giveUp = (outcome: 'unanswered' | 'given-up'): ResumeOutcome => {
+      this.state.stats.resumeUnanswered++;
+      this.state.sm = null;
+      return outcome;
+    };
+    // Earlier attempts whose streams closed while waiting count towards the wait (an outage
+    // during a wedged resume must not restart the clock).
+    const left = waitMs - sm.unansweredMs;
+    if (left <= 0) return giveUp('given-up');
     this.handlers.step?.('resume');
-    const answer = this.stream.next((el) => el.getNS() === NS.sm && (el.getName() === 'resumed' || el.getName() === 'failed'));
+    const answer = this.stream.next((el) => el.getNS() === NS.sm && (el.getName() === 'resumed' || el.getName() === 'failed'), left);
     this.stream.resumeFrom = prev.inbound;
     this.stream.send(new Element('resume', { xmlns: NS.sm, previd, h: prev.inbound }));
-    const el = await answer;
+    const sentAt = performance.now();
+    let el: Element;
+    try {
+      el = await answer;
+    } catch (err) {
+      if (err instanceof XmppStreamError && err.timedOut) return giveUp('unanswered');
+      sm.unansweredMs += performance.now() - sentAt;
+      throw err;
+    }
     if (el.getName() === 'failed') {
       this.state.stats.resumeFailed++;
       this.state.sm = null;
-      return false;
+      return 'failed';
     }
     this.state.stats.resumed++;
     this.ackUpTo(Number(el.attrs.h ?? 0));
     this.state.unacked = [];
-    this.state.sm = { id: previd, stream: this.stream };
+    this.state.sm = { id: previd, stream: this.stream, unansweredMs: 0 };
     // Caught up means the server's queue of what we missed is in and reported: it resends that
     // queue right after <resumed/>, before answering a ping (one stream, in order).
     this.handlers.step?.('catch-up');
     await this.stream.iq(new Element('iq', { type: 'get', to: this.ctx.domain }).c('ping', { xmlns: 'urn:xmpp:ping' }).root());
     await this.settled();
     this.isLive = true;
-    return true;
+    return 'resumed';
   }
 
   /** A new session: bind, stream management, carbons, presence, rooms, catch-up. */
@@ -305,7 +405,7 @@ class LiveSession {
       stream.send(new Element('enable', { xmlns: NS.sm, ...(this.resumable ? { resume: 'true' } : {}) }));
       const el = await enabled;
       if (el.getName() === 'enabled') {
-        if (el.attrs.id && el.attrs.resume === 'true') state.sm = { id: el.attrs.id, stream };
+        if (el.attrs.id && el.attrs.resume === 'true') state.sm = { id: el.attrs.id, stream, unansweredMs: 0 };
       }
     }
     this.handlers.step?.('carbons');
@@ -337,7 +437,14 @@ class LiveSession {
         const before = this.sending ?? Promise.resolve();
         const next = before.then(async () => {
           const urls: string[] = [];
-          for (const a of m.attachments ?? []) urls.push(await this.upload(a));
+          const atts = m.attachments ?? [];
+          const total = atts.reduce((n, a) => n + a.bytes.length, 0);
+          let done = 0;
+          for (const a of atts) {
+            // Progress over the whole message, as the contract counts it (a kill-during-upload fault fires on it).
+            urls.push(await this.upload(a, (sent) => this.handlers.uploadProgress?.(m.key, done + sent, total)));
+            done += a.bytes.length;
+          }
           this.write(m, urls);
         });
         const tail = next.catch(() => {
@@ -348,7 +455,7 @@ class LiveSession {
           if (this.sending === tail) this.sending = null;
         });
       },
-      markRead: () => undefined,
+      markRead: (conv) => this.markRead(conv),
       close: () => {
         this.ours = true;
         this.state.sm = null;
@@ -373,6 +480,23 @@ class LiveSession {
     this.transfers.abort();
   }
 
+  /**
+   * XEP-0333: a `displayed` marker for the last message of `conv` shown to this device (to the
+   * peer's bare JID, or to the room naming the room's stanza-id); the read's position is that
+   * message's archive id. Nothing shown since the last read: nothing to mark.
+   */
+  private markRead(conv: string): string | undefined {
+    const s = this.state.shown.get(conv);
+    if (s === undefined || !this.stream.open) return undefined;
+    this.state.shown.delete(conv);
+    const msg = new Element('message', { to: s.to, type: s.group ? 'groupchat' : 'chat', id: this.stream.id() });
+    msg.c('displayed', { xmlns: NS.markers, id: s.id });
+    msg.c('store', { xmlns: NS.hints });
+    this.stream.send(msg);
+    this.state.stats.markersSent++;
+    return s.pos;
+  }
+
   /** Write one message stanza (its attachments uploaded, their GET URLs as XEP-0066 links) and request an ack. */
   private write(m: OutboundMessage, urls: readonly string[]): void {
     const c = this.ctx.convs.get(m.conv);
@@ -384,6 +508,7 @@ class LiveSession {
     msg.c('thread').t(m.conv);
     msg.c('origin-id', { xmlns: NS.sid, id: m.key });
     msg.c('cs', { xmlns: CS_NS, kind: m.kind });
+    msg.c('markable', { xmlns: NS.markers });
     for (const url of urls) msg.c('x', { xmlns: NS.oob }).c('url').t(url);
     this.stream.send(msg);
     if (this.stream.smCounting) {
@@ -393,7 +518,7 @@ class LiveSession {
   }
 
   /** HTTP File Upload (XEP-0363): a slot from the upload service, then PUT through this device's network. */
-  private async upload(a: OutboundAttachment): Promise<string> {
+  private async upload(a: OutboundAttachment, onProgress: (sentBytes: number) => void): Promise<string> {
     const res = await this.stream.iq(
       new Element('iq', { type: 'get', to: this.ctx.uploadDomain }).c('request', { xmlns: NS.upload, filename: a.name, size: a.bytes.length, 'content-type': a.mime }).root(),
     );
@@ -404,7 +529,7 @@ class LiveSession {
     const headers: Record<string, string> = { 'content-type': a.mime };
     // §4: only these headers may be passed on from the slot.
     for (const h of put.getChildren('header')) if (/^(authorization|cookie|expires)$/i.test(h.attrs.name ?? '')) headers[h.attrs.name!] = h.getText();
-    const r = await httpVia('PUT', put.attrs.url, { via: this.via(put.attrs.url), body: a.bytes, headers, timeoutMs: 60_000, signal: this.transfers.signal });
+    const r = await httpVia('PUT', put.attrs.url, { via: this.via(put.attrs.url), body: a.bytes, headers, timeoutMs: 60_000, signal: this.transfers.signal, onProgress });
     if (r.status < 200 || r.status >= 300) throw new XmppStreamError(`upload PUT answered HTTP ${r.status}`, 'upload');
     return get;
   }
@@ -437,7 +562,10 @@ class LiveSession {
    * contract: a message with attachments is reported hashed, later ones wait). The position moves
    * only once the copy is reported, so a copy whose download failed comes again in the catch-up.
    */
-  private report(m: InboundMessage, urls: readonly string[], room: string | undefined, archiveId: string | undefined): void {
+  private report(m: InboundMessage, urls: readonly string[], room: string | undefined, archiveId: string | undefined, mark: { to: string; id: string } | undefined): void {
+    const shown = (): void => {
+      if (mark !== undefined) this.state.shown.set(m.conv, { ...mark, group: room !== undefined, pos: archiveId ?? mark.id });
+    };
     const download = urls.length > 0 && this.opts.downloadAttachments !== false;
     // Held per archive (the user's, or a room's), not only per conversation: the position is
     // per archive and must not pass a copy not yet reported.
@@ -446,6 +574,7 @@ class LiveSession {
     if (!download && held === undefined) {
       if (archiveId !== undefined) this.advance(room, archiveId);
       this.handlers.message(m);
+      shown();
       return;
     }
     const done = (held ?? Promise.resolve()).then(async () => {
@@ -453,6 +582,7 @@ class LiveSession {
       if (this.broken) return;
       if (archiveId !== undefined) this.advance(room, archiveId);
       this.handlers.message(sha256 === undefined ? m : { ...m, sha256 });
+      shown();
     });
     const tail = done.catch(() => {
       // A download failed: stop moving the position and drop the connection; the catch-up of
@@ -558,7 +688,9 @@ class LiveSession {
     }
     const conv = room !== undefined ? this.ctx.convOfRoom.get(room) : m.getChildText('thread') ?? undefined;
     if (conv === undefined) return;
-    this.report({ key: marker.key, conv, id: a.id, from: sender ?? '', kind: kindOf(m), replay: true }, oobUrls(m), room, a.id);
+    const from = bare(m.attrs.from ?? '');
+    const mark = room !== undefined ? { to: room, id: a.id } : from !== this.me && m.attrs.id ? { to: from, id: m.attrs.id } : undefined;
+    this.report({ key: marker.key, conv, id: a.id, from: sender ?? '', kind: kindOf(m), replay: true }, oobUrls(m), room, a.id, mark);
   }
 
   /** Record the last archive id seen and report the position (a fresh frozen snapshot). */
@@ -604,6 +736,11 @@ class LiveSession {
       if (!inner) return;
       m = inner;
     }
+    const displayed = m.getChild('displayed', NS.markers);
+    if (displayed !== undefined) {
+      this.markerSeen(m, carbon?.getName());
+      return;
+    }
     const marker = decodeMarker(m.getChildText('body') ?? '');
     if (!marker) return;
     const sender = parseMessageKey(marker.key)?.device ?? '';
@@ -631,7 +768,27 @@ class LiveSession {
       oobUrls(m),
       room,
       sid,
+      // A direct message from our own account (a carbon of what another device sent) is not marked.
+      room !== undefined ? (sid === undefined ? undefined : { to: room, id: sid }) : bare(from) !== this.me && m.attrs.id ? { to: bare(from), id: m.attrs.id } : undefined,
     );
+  }
+
+  /**
+   * A `displayed` marker relayed to this device: a peer's (1:1 or room), or one another device of
+   * this account sent (a carbon, or the room reflecting an occupant of our account). The contract
+   * has no read event for other devices, so these are counted only (stats).
+   */
+  private markerSeen(m: Element, carbon: string | undefined): void {
+    const from = m.attrs.from ?? '';
+    const ours = carbon === 'sent' || (m.attrs.type === 'groupchat' ? this.ownNick(from) : bare(from) === this.me);
+    if (m.attrs.type === 'groupchat' && resourceOf(from) === safePart(this.opts.identity.device)) return; // our own, reflected
+    if (ours) this.state.stats.markersSynced++;
+    else this.state.stats.markersReceived++;
+  }
+
+  /** Whether an occupant JID (room@service/nick) is a device of this account (nick = device id). */
+  private ownNick(occupant: string): boolean {
+    return this.ctx.accountOfNick.get(resourceOf(occupant)) === this.opts.identity.account;
   }
 }
 

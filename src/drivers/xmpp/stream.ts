@@ -32,6 +32,8 @@ export const NS = {
   client: 'jabber:client',
   upload: 'urn:xmpp:http:upload:0',
   oob: 'jabber:x:oob',
+  markers: 'urn:xmpp:chat-markers:0',
+  hints: 'urn:xmpp:hints',
 } as const;
 
 /** The stream failed: a protocol error, an auth failure, a timeout or the socket closed. */
@@ -40,6 +42,8 @@ export class XmppStreamError extends Error {
     message: string,
     /** The connection step reached when it failed. */
     readonly step: string,
+    /** The peer did not answer in time (the stream was killed), as opposed to refusing or closing. */
+    readonly timedOut = false,
   ) {
     super(message);
     this.name = 'XmppStreamError';
@@ -141,14 +145,17 @@ export class XmppStream {
     return this.jid;
   }
 
-  /** Wait for the next element matching `match` (setup steps), failing on timeout or close. */
-  next(match: (el: Element) => boolean): Promise<Element> {
+  /**
+   * Wait for the next element matching `match` (setup steps), failing on close, or on timeout
+   * (default: the stream's `timeoutMs`) after which the stream is killed.
+   */
+  next(match: (el: Element) => boolean, timeoutMs = this.o.timeoutMs): Promise<Element> {
     return new Promise<Element>((resolve, reject) => {
       const timer = setTimeout(() => {
         remove();
-        reject(new XmppStreamError(`no answer within ${this.o.timeoutMs} ms at step ${this.step}`, this.step));
+        reject(new XmppStreamError(`no answer within ${timeoutMs} ms at step ${this.step}`, this.step, true));
         this.kill();
-      }, this.o.timeoutMs);
+      }, timeoutMs);
       const waiter = {
         match,
         resolve: (el: Element) => {
