@@ -27,15 +27,12 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import WebSocket from 'ws';
-import { flagsOf, numericArg, runMeasurementChild, startProxy } from './measure-child.ts';
-import { startChild } from '../src/net/child.ts';
+import { flagsOf, numericArg, runMeasurementChild } from './measure-child.ts';
+import { expectedDeliveries } from './lib/expected-deliveries.ts';
+import { startFreshTarget, bareProxy } from './lib/fresh-target.ts';
+import { connectBareDevices, playBare } from './lib/bare-client.ts';
 import { buildPlan, type Plan } from '../src/plan/plan.ts';
 import { validateScenario } from '../src/scenario/validate.ts';
-import { referenceDriver } from '../src/drivers/reference.ts';
-import { encodeMarker } from '../src/drivers/marker.ts';
-import { messageBody } from '../src/drivers/body.ts';
-import { counterOf } from '../src/domain/index.ts';
 import { runPlan } from '../src/run/runner.ts';
 import { createJudge } from '../src/check/index.ts';
 import { HistoryWriter } from '../src/history/writer.ts';
@@ -114,64 +111,27 @@ class CpuWindow {
   }
 }
 
-/** Deliveries the plan implies: every device of every member but the sender's. */
-function expectedDeliveries(plan: Plan): number {
-  const devices = new Map(plan.accounts.map((a) => [a.id, a.devices.length]));
-  const members = new Map(plan.conversations.map((c) => [c.id, c.members]));
-  let n = 0;
-  for (const s of plan.sends) for (const m of members.get(s.conv) ?? []) n += (devices.get(m) ?? 0) - (m === s.account ? 1 : 0);
-  return n;
-}
-
 async function bare(job: Job, plan: Plan): Promise<Measured> {
-  const url = job.toxiproxy; // network URL through the proxy
-  const sockets = new Map<string, WebSocket>();
   let deliveries = 0;
   let acks = 0;
   const expected = expectedDeliveries(plan);
   let done: () => void = () => {};
   const finished = new Promise<void>((r) => (done = r));
   const clock = new CpuWindow(Math.ceil(plan.sends.length / 3));
-  for (const a of plan.accounts) {
-    for (const d of a.devices) {
-      await new Promise<void>((resolve, reject) => {
-        const ws = new WebSocket(`${url}/ws?device=${encodeURIComponent(d.id)}&token=${d.token}`, { perMessageDeflate: false });
-        let waiting = -1;
-        ws.on('message', (data) => {
-          const f = JSON.parse(String(data)) as { t: string; convs?: { conv: string; lastSeq: number }[] };
-          if (f.t === 'msg') {
-            if (++deliveries === expected) done();
-          } else if (f.t === 'ack') acks++;
-          else if (f.t === 'welcome') {
-            const cursors = Object.fromEntries((f.convs ?? []).map((c) => [c.conv, c.lastSeq]));
-            waiting = Object.keys(cursors).length;
-            ws.send(JSON.stringify({ t: 'sync', cursors }));
-            if (waiting === 0) resolve();
-          } else if (f.t === 'synced' && --waiting === 0) resolve();
-        });
-        ws.once('error', reject);
-        sockets.set(d.id, ws);
-      });
-    }
-  }
+  // One device at a time: set-up only, outside the measured window.
+  const sockets = await connectBareDevices(
+    job.toxiproxy, // network URL through the proxy
+    plan.accounts.flatMap((a) => a.devices),
+    (f) => {
+      if (f.t === 'msg') {
+        if (++deliveries === expected) done();
+      } else if (f.t === 'ack') acks++;
+    },
+    1,
+  );
   const origin = performance.now();
   clock.begin();
-  let i = 0;
-  await new Promise<void>((resolve) => {
-    const pump = () => {
-      const now = performance.now() - origin;
-      while (i < plan.sends.length && plan.sends[i]!.atMs <= now) {
-        const s = plan.sends[i++]!;
-        clock.sent(deliveries);
-        const n = counterOf(s.key);
-        const body = messageBody(encodeMarker({ runId: 'bare', key: s.key, intendedMs: origin + s.atMs }), s.kind, s.bytes, n);
-        sockets.get(s.device)!.send(JSON.stringify({ t: 'send', cid: s.key, conv: s.conv, kind: s.kind, body }));
-      }
-      if (i < plan.sends.length) setTimeout(pump, Math.max(0, plan.sends[i]!.atMs - now));
-      else resolve();
-    };
-    pump();
-  });
+  await playBare(plan, sockets, origin, () => clock.sent(deliveries));
   await Promise.race([finished, new Promise((r) => setTimeout(r, 30_000))]);
   clock.stop(deliveries);
   for (const ws of sockets.values()) ws.terminate();
@@ -229,28 +189,17 @@ async function harness(job: Job, plan: Plan): Promise<Measured> {
 
 /** One side, in a child process, against a fresh reference server behind a fresh embedded proxy. */
 async function measure(mode: Job['mode'], plan: Plan, dir: string, planFile: string): Promise<Measured> {
-  const server = await startChild(['serve', '--port', '0', '--store', 'memory', '--rate-limit', '0'], /listening on (ws:\/\/\S+)/, 'reference server');
-  const proxyApi = await startProxy(flagsOf('BENCH_PROXY_FLAGS'));
+  const target = await startFreshTarget(flagsOf('BENCH_PROXY_FLAGS'));
   try {
-    let toxiproxy = proxyApi.url;
-    if (mode === 'bare') {
-      // The bare client goes through a proxy too, so both sides cross the same hops.
-      await referenceDriver.provision({ runId: 'bench-bare', url: server.url, accounts: plan.accounts, conversations: plan.conversations });
-      const res = await fetch(`${proxyApi.url}/proxies`, {
-        method: 'POST',
-        body: JSON.stringify({ name: 'bare', listen: '127.0.0.1:0', upstream: new URL(server.url).host }),
-      });
-      const listen = ((await res.json()) as { listen: string }).listen;
-      toxiproxy = `ws://127.0.0.1:${listen.slice(listen.lastIndexOf(':') + 1)}`;
-    }
-    const job: Job = { mode, planFile, server: server.url, toxiproxy, historyFile: join(dir, 'history.jsonl') };
+    // The bare client goes through a proxy too, so both sides cross the same hops.
+    const toxiproxy = mode === 'bare' ? await bareProxy(target, plan, 'bare') : target.proxyApi.url;
+    const job: Job = { mode, planFile, server: target.server.url, toxiproxy, historyFile: join(dir, 'history.jsonl') };
     const jobFile = join(dir, `${mode}.json`);
     writeFileSync(jobFile, JSON.stringify(job));
     const flags = [...(process.env.CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir=/tmp/chatstorm-prof'] : []), ...flagsOf('BENCH_CHILD_FLAGS')];
     return await runMeasurementChild<Measured>(fileURLToPath(import.meta.url), jobFile, flags);
   } finally {
-    await proxyApi.stop();
-    await server.stop();
+    await target.stop();
   }
 }
 

@@ -27,16 +27,14 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import WebSocket from 'ws';
 import { numericArg, runMeasurementChild } from './measure-child.ts';
-import { startChild } from '../src/net/child.ts';
+import { expectedDeliveries } from './lib/expected-deliveries.ts';
+import { AGENTS, rateScenario } from './lib/rate-scenario.ts';
+import { startFreshTarget, bareProxy } from './lib/fresh-target.ts';
+import { connectBareDevices, playBare } from './lib/bare-client.ts';
 import { buildPlan, type Plan } from '../src/plan/plan.ts';
 import { validateScenario } from '../src/scenario/validate.ts';
 import type { ScenarioInput } from '../src/scenario/index.ts';
-import { referenceDriver } from '../src/drivers/reference.ts';
-import { encodeMarker } from '../src/drivers/marker.ts';
-import { messageBody } from '../src/drivers/body.ts';
-import { counterOf } from '../src/domain/index.ts';
 import { runScenario } from '../src/cli/run-command.ts';
 import { LatencyHistogram } from '../src/stats/hdr.ts';
 
@@ -61,52 +59,7 @@ interface Measured {
   error?: string | null;
 }
 
-const AGENTS = 20;
-
-/**
- * The plan's scenario: about `rate` sends per second over `seconds`, from `connections` devices.
- * Agents answer customers, so the plan has more sends than customers × messages: the messages per
- * customer are scaled once by what the first plan offered.
- */
-function scenarioFor(rate: number, seconds: number, connections: number, latencyMs: number): ScenarioInput {
-  const first = scenarioWith(Math.max(1, Math.round((rate * seconds) / (connections - AGENTS))), seconds, connections, latencyMs);
-  const plan = buildPlan(validateScenario(first));
-  const offered = plan.sends.length / (plan.sendWindowMs / 1000);
-  const perCustomer = Math.max(1, Math.round(first.traffic!.messagesPerCustomer!.min * (rate / offered)));
-  return scenarioWith(perCustomer, seconds, connections, latencyMs);
-}
-
-function scenarioWith(perCustomer: number, seconds: number, connections: number, latencyMs: number) {
-  const customers = connections - AGENTS;
-  const meanThinkMs = (seconds * 1000) / perCustomer;
-  return {
-    name: `ladder`,
-    seed: 5,
-    duration: seconds * 1000,
-    grace: 10_000,
-    networks: { lan: latencyMs > 0 ? { toxics: [{ type: 'latency', attributes: { latency: latencyMs } }] } : {} },
-    population: { agents: { count: AGENTS, devices: ['desktop'], network: 'lan', maxConcurrent: 100_000 }, customers: { count: customers, devices: ['mobile'], network: 'lan' } },
-    traffic: {
-      arrival: { model: 'constant', over: 1000 },
-      messagesPerCustomer: { min: perCustomer, max: perCustomer },
-      thinkTime: { min: Math.round(meanThinkMs * 0.5), max: Math.round(meanThinkMs * 1.5) },
-      mix: { text: 1 },
-      readAfter: seconds * 1000 * 10,
-    },
-  } satisfies ScenarioInput;
-}
-
-/** Deliveries the plan implies: every device of every member but the sender's. */
-function expectedDeliveries(plan: Plan): number {
-  const devices = new Map(plan.accounts.map((a) => [a.id, a.devices.length]));
-  const members = new Map(plan.conversations.map((c) => [c.id, c.members]));
-  let n = 0;
-  for (const s of plan.sends) for (const m of members.get(s.conv) ?? []) n += (devices.get(m) ?? 0) - (m === s.account ? 1 : 0);
-  return n;
-}
-
 async function bare(job: Job, plan: Plan): Promise<Measured> {
-  const sockets = new Map<string, WebSocket>();
   const delays = new LatencyHistogram({ lowestUs: 1, digits: 3 });
   const atMsByKey = new Map(plan.sends.map((s) => [s.key, s.atMs]));
   const expected = expectedDeliveries(plan);
@@ -114,46 +67,14 @@ async function bare(job: Job, plan: Plan): Promise<Measured> {
   let origin = Infinity; // no delivery is timed before play
   let done: () => void = () => {};
   const finished = new Promise<void>((r) => (done = r));
-  // Connect 64 devices at a time (as the runner does): behind a latency toxic each welcome and
-  // sync reply takes its delay, so one at a time would take minutes.
-  const connect = (d: Plan['accounts'][number]['devices'][number]) =>
-    new Promise<void>((resolve, reject) => {
-      const ws = new WebSocket(`${job.proxy}/ws?device=${encodeURIComponent(d.id)}&token=${d.token}`, { perMessageDeflate: false });
-      let waiting = -1;
-      ws.on('message', (data) => {
-        const now = performance.now();
-        const f = JSON.parse(String(data)) as { t: string; cid?: string; replay?: boolean; convs?: { conv: string; lastSeq: number }[] };
-        if (f.t === 'msg') {
-          const atMs = f.replay ? undefined : atMsByKey.get(f.cid ?? '');
-          if (atMs !== undefined) delays.recordMs(now - (origin + atMs));
-          if (++deliveries === expected) done();
-        } else if (f.t === 'welcome') {
-          const cursors = Object.fromEntries((f.convs ?? []).map((c) => [c.conv, c.lastSeq]));
-          waiting = Object.keys(cursors).length;
-          ws.send(JSON.stringify({ t: 'sync', cursors }));
-          if (waiting === 0) resolve();
-        } else if (f.t === 'synced' && --waiting === 0) resolve();
-      });
-      ws.once('error', reject);
-      sockets.set(d.id, ws);
-    });
-  const devices = plan.accounts.flatMap((a) => a.devices);
-  for (let i = 0; i < devices.length; i += 64) await Promise.all(devices.slice(i, i + 64).map(connect));
-  origin = performance.now();
-  let i = 0;
-  await new Promise<void>((resolve) => {
-    const pump = () => {
-      const now = performance.now() - origin;
-      while (i < plan.sends.length && plan.sends[i]!.atMs <= now) {
-        const s = plan.sends[i++]!;
-        const body = messageBody(encodeMarker({ runId: 'bare', key: s.key, intendedMs: origin + s.atMs }), s.kind, s.bytes, counterOf(s.key));
-        sockets.get(s.device)!.send(JSON.stringify({ t: 'send', cid: s.key, conv: s.conv, kind: s.kind, body }));
-      }
-      if (i < plan.sends.length) setTimeout(pump, Math.max(0, plan.sends[i]!.atMs - now));
-      else resolve();
-    };
-    pump();
+  const sockets = await connectBareDevices(job.proxy, plan.accounts.flatMap((a) => a.devices), (f, now) => {
+    if (f.t !== 'msg') return;
+    const atMs = f.replay ? undefined : atMsByKey.get(f.cid ?? '');
+    if (atMs !== undefined) delays.recordMs(now - (origin + atMs));
+    if (++deliveries === expected) done();
   });
+  origin = performance.now();
+  await playBare(plan, sockets, origin);
   await Promise.race([finished, new Promise((r) => setTimeout(r, 30_000))]);
   for (const ws of sockets.values()) ws.terminate();
   return { mode: 'bare', deliveries, p50Ms: delays.percentileMs(50), p99Ms: delays.percentileMs(99) };
@@ -176,28 +97,16 @@ async function chatstorm(job: Job): Promise<Measured> {
 
 /** One side, in a child process, against a fresh reference server behind a fresh embedded proxy. */
 async function measure(mode: Job['mode'], scenario: ScenarioInput, plan: Plan, dir: string, planFile: string, latencyMs: number): Promise<Measured> {
-  const server = await startChild(['serve', '--port', '0', '--store', 'memory', '--rate-limit', '0'], /listening on (ws:\/\/\S+)/, 'reference server');
-  const proxyApi = await startChild(['proxy', '--port', '0'], /listening on (http:\/\/\S+)/, 'embedded proxy');
+  const target = await startFreshTarget();
   try {
-    let proxy = proxyApi.url;
-    if (mode === 'bare') {
-      // The bare client crosses the same hops: a proxy, and the same toxic downstream.
-      await referenceDriver.provision({ runId: 'bench-bare', url: server.url, accounts: plan.accounts, conversations: plan.conversations });
-      const res = await fetch(`${proxyApi.url}/proxies`, { method: 'POST', body: JSON.stringify({ name: 'bare', listen: '127.0.0.1:0', upstream: new URL(server.url).host }) });
-      const listen = ((await res.json()) as { listen: string }).listen;
-      if (latencyMs > 0) {
-        const t = await fetch(`${proxyApi.url}/proxies/bare/toxics`, { method: 'POST', body: JSON.stringify({ type: 'latency', stream: 'downstream', attributes: { latency: latencyMs } }) });
-        if (!t.ok) throw new Error(`could not add the latency toxic: ${t.status} ${await t.text()}`);
-      }
-      proxy = `ws://127.0.0.1:${listen.slice(listen.lastIndexOf(':') + 1)}`;
-    }
-    const job: Job = { mode, scenario, planFile, server: server.url, proxy, out: join(dir, 'reports') };
+    // The bare client crosses the same hops: a proxy, and the same toxic downstream.
+    const proxy = mode === 'bare' ? await bareProxy(target, plan, 'bare', latencyMs) : target.proxyApi.url;
+    const job: Job = { mode, scenario, planFile, server: target.server.url, proxy, out: join(dir, 'reports') };
     const jobFile = join(dir, `${mode}.json`);
     writeFileSync(jobFile, JSON.stringify(job));
     return await runMeasurementChild<Measured>(fileURLToPath(import.meta.url), jobFile);
   } finally {
-    await proxyApi.stop();
-    await server.stop();
+    await target.stop();
   }
 }
 
@@ -215,13 +124,9 @@ function artilleryBin(): string | null {
  * Returns the frames it sent per second of its sending window (from its report's counters).
  */
 async function artillery(bin: string, plan: Plan, dir: string): Promise<{ sent: number; perSecond: number } | string> {
-  const server = await startChild(['serve', '--port', '0', '--store', 'memory', '--rate-limit', '0'], /listening on (ws:\/\/\S+)/, 'reference server');
-  const proxyApi = await startChild(['proxy', '--port', '0'], /listening on (http:\/\/\S+)/, 'embedded proxy');
+  const target = await startFreshTarget();
   try {
-    await referenceDriver.provision({ runId: 'bench-artillery', url: server.url, accounts: plan.accounts, conversations: plan.conversations });
-    const res = await fetch(`${proxyApi.url}/proxies`, { method: 'POST', body: JSON.stringify({ name: 'artillery', listen: '127.0.0.1:0', upstream: new URL(server.url).host }) });
-    const listen = ((await res.json()) as { listen: string }).listen;
-    const base = `ws://127.0.0.1:${listen.slice(listen.lastIndexOf(':') + 1)}`;
+    const base = await bareProxy(target, plan, 'artillery');
     const customers = plan.accounts.filter((a) => a.role === 'customer');
     const convOf = new Map<string, string>();
     for (const c of plan.conversations) for (const m of c.members) if (!convOf.has(m)) convOf.set(m, c.id);
@@ -263,8 +168,7 @@ async function artillery(bin: string, plan: Plan, dir: string): Promise<{ sent: 
     const seconds = firstCounterAt && lastCounterAt && lastCounterAt > firstCounterAt ? (lastCounterAt - firstCounterAt) / 1000 : plan.sendWindowMs / 1000;
     return { sent, perSecond: Math.round(sent / seconds) };
   } finally {
-    await proxyApi.stop();
-    await server.stop();
+    await target.stop();
   }
 }
 
@@ -292,7 +196,7 @@ async function parent(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'chatstorm-ladder-'));
   try {
     for (const rate of rates) {
-      const scenario = scenarioFor(rate, seconds, connections, latencyMs);
+      const scenario = rateScenario(rate, seconds, connections, latencyMs);
       const plan = buildPlan(validateScenario(scenario));
       const planFile = join(dir, 'plan.json');
       writeFileSync(planFile, JSON.stringify(plan));

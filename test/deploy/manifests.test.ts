@@ -74,6 +74,12 @@ describe('deploy/k8s', () => {
     }
   });
 
+  it('gives each shard a whole core and no CPU limit, whose throttling would be harness lag (docs/distributed.md, Sizing)', () => {
+    const c = find('Job', 'chatstorm-shards').spec.template.spec.containers[0];
+    expect(c.resources.requests.cpu).toBe('1');
+    expect(c.resources.limits?.cpu).toBeUndefined();
+  });
+
   it('shares one results volume between the shards and the merge, for the same run id', () => {
     const shards = find('Job', 'chatstorm-shards');
     const merge = find('Job', 'chatstorm-merge');
