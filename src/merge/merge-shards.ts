@@ -18,6 +18,7 @@ import { exitCodeOf, type Summary } from '../report/summary.ts';
 import { REPORT_FILES, writeReports } from '../report/write.ts';
 import { SHARD_FILES, readJsonIfAny, writeHistograms, type ShardHistograms, type ShardManifest } from './shard-files.ts';
 import { mergeVerdicts, type ShardPart } from './merge-verdict.ts';
+import type { HarnessLagFigures } from '../run/self-monitor.ts';
 
 /** How one shard fared, as the merged summary lists it. */
 export interface ShardStatus {
@@ -136,6 +137,9 @@ export async function mergeShards(o: MergeOptions): Promise<MergeResult> {
         senderLagMaxMs: Math.max(0, ...summaries.map((s) => s.harness?.senderLagMaxMs ?? 0)),
         overloaded: overloaded.length > 0 ? overloaded.join('; ') : null,
         events: summaries.reduce((n, s) => n + (s.harness?.events ?? 0), 0),
+        // Run-level lag is not additive across processes: the worst shard's, weighed by the gate
+        // against the merged delays like a single run's (docs/honesty.md).
+        lag: worstLag(summaries),
       }
     : null;
   const summary = summarize({
@@ -154,12 +158,29 @@ export async function mergeShards(o: MergeOptions): Promise<MergeResult> {
     toxiproxy: model?.toxiproxy ?? null,
     // One fault timeline, played by every shard: the first shard's record of it.
     faults: model?.faults ?? [],
+    // The shards ran with the same flags: allowed in one, allowed in the merge.
+    allowHarnessLag: summaries.some((s) => s.harnessLag?.allowed === true),
   });
   const merged: MergedSummary = { ...summary, shards: statuses };
   const dir = resolve(o.out ?? join(dirname(first.dir), runId));
   await writeReports(dir, merged, { delay: verdict.series ?? [], series: null });
   await writeHistograms(dir, histograms);
   return { summary: merged, dir, exitCode: exitCodeOf(merged.verdict) };
+}
+
+/** The run-level harness lag of the shard that lagged most at p99, or null when none measured it. */
+function worstLag(summaries: readonly Summary[]): HarnessLagFigures | null {
+  let worst: HarnessLagFigures | null = null;
+  for (const s of summaries) {
+    const lag = s.harness?.lag;
+    if (lag && (worst === null || p99(lag) > p99(worst))) worst = lag;
+  }
+  return worst;
+}
+
+function p99(lag: HarnessLagFigures): number {
+  // Summaries written before `combined` existed carry only its two parts.
+  return lag.combined?.p99Ms ?? lag.senderLag.p99Ms + lag.eventLoopDelay.p99Ms;
 }
 
 /** Shard folders among `dirs`: each a shard folder, or a folder whose sub-folders are. */

@@ -29,6 +29,14 @@ interface ShardFixture {
   endReason?: string;
   error?: string | null;
   overloaded?: string | null;
+  /** Run-level harness lag p50 / p99 of the shard, ms (sender lag; the loop's delay 0). */
+  lagMs?: [number, number];
+  allowHarnessLag?: boolean;
+}
+
+function lagFigures([p50, p99]: [number, number]) {
+  const s = (a: number, b: number) => ({ count: 100, minMs: 0, meanMs: a, p50Ms: a, p90Ms: b, p95Ms: b, p99Ms: b, p999Ms: b, maxMs: b });
+  return { senderLag: s(p50, p99), eventLoopDelay: s(0, 0), combined: s(p50, p99) };
 }
 
 async function writeShard(root: string, f: ShardFixture): Promise<string> {
@@ -51,7 +59,8 @@ async function writeShard(root: string, f: ShardFixture): Promise<string> {
     slas: mergeSlas(['loss == 0', 'delivery.p99 < 500ms'], []),
     infraError: f.error ?? null,
     run: { runId, scenario: 'small', seed: 7, startedAt: `2026-01-01T00:00:0${f.index}.000Z`, endReason: f.endReason ?? 'complete' },
-    harness: { worstEventLoopP99Ms: 5 * f.index, worstSenderLagP99Ms: 1, senderLagMaxMs: 2, overloaded: f.overloaded ?? null, events: 100 },
+    harness: { worstEventLoopP99Ms: 5 * f.index, worstSenderLagP99Ms: 1, senderLagMaxMs: 2, overloaded: f.overloaded ?? null, events: 100, ...(f.lagMs ? { lag: lagFigures(f.lagMs) } : {}) },
+    allowHarnessLag: f.allowHarnessLag ?? false,
     target: 'ws://127.0.0.1:1',
     toxiproxy: null,
     faults: [],
@@ -89,6 +98,31 @@ describe('mergeShards', () => {
     expect(LatencyHistogram.decode(saved.perSecond['1']).count).toBe(1000);
     expect(r.dir).toBe(join(root, 'r-merged'));
     expect(existsSync(join(r.dir, REPORT_FILES.html))).toBe(true);
+  });
+
+  it('weighs the worst shard\'s run-level harness lag against the merged delays', async () => {
+    await writeShard(root, { index: 1, deliveryMs: [100], lagMs: [1, 2] });
+    await writeShard(root, { index: 2, deliveryMs: [100], lagMs: [1, 4] });
+    const r = await mergeShards({ dirs: [root] });
+    expect(r.summary.harness?.lag?.combined.p99Ms).toBe(4);
+    expect(r.summary.harnessLag).toMatchObject({ p99Ms: 4, material: false });
+    expect(r.summary.verdict).toBe('pass');
+  });
+
+  it('makes a merged run whose worst shard lagged materially an error, unless the shards allowed it', async () => {
+    // Each shard's own figures were weighed by itself; the merge weighs the worst lag again.
+    await writeShard(root, { index: 1, deliveryMs: [100], lagMs: [1, 2] });
+    await writeShard(root, { index: 2, deliveryMs: [100], lagMs: [1, 60], allowHarnessLag: true });
+    const allowed = await mergeShards({ dirs: [root] });
+    expect(allowed.summary.harnessLag).toMatchObject({ p99Ms: 60, material: true, allowed: true });
+    expect(allowed.summary.verdict).toBe('pass');
+    await rm(join(root, 'r-s2of2'), { recursive: true });
+    await rm(join(root, 'r-merged'), { recursive: true });
+    await writeShard(root, { index: 2, deliveryMs: [100], lagMs: [1, 60] });
+    const refused = await mergeShards({ dirs: [root] });
+    expect(refused.summary.verdict).toBe('error');
+    expect(refused.exitCode).toBe(3);
+    expect(refused.summary.error).toMatch(/the harness's own lag is a material part/);
   });
 
   it('sums anomaly counts, keeps witnesses per shard, and fails once', async () => {
