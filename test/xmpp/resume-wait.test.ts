@@ -20,11 +20,11 @@ const KEY = 'c1.mobile0#1';
  * A server that binds, enables resumable stream management, acknowledges nothing, leaves every
  * `<resume/>` unanswered, and answers every archive query with the device's own first message.
  */
-async function wedgedPeer() {
+async function wedgedPeer(onAuth?: (connection: number) => void) {
   const seen = { connections: 0, closed: 0, resumes: 0, binds: [] as string[], messages: [] as string[] };
   const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, handleProtocols: () => 'xmpp' });
   wss.on('connection', (ws) => {
-    seen.connections++;
+    const connection = ++seen.connections;
     let authed = false;
     ws.on('close', () => seen.closed++);
     ws.on('message', (data) => {
@@ -35,6 +35,7 @@ async function wedgedPeer() {
         ws.send(authed ? BOUND : SASL);
       } else if (s.startsWith('<auth')) {
         authed = true;
+        onAuth?.(connection);
         ws.send('<success xmlns="urn:ietf:params:xml:ns:xmpp-sasl"/>');
       } else if (s.includes('urn:ietf:params:xml:ns:xmpp-bind')) {
         const resource = /<resource>([^<]+)</.exec(s)?.[1] ?? '';
@@ -97,6 +98,30 @@ describe('XMPP careful client and an unanswered resume', () => {
   afterEach(async () => {
     await peer?.close();
     peer = undefined;
+  });
+
+  it.each([
+    ['the first stream of a fresh connect', 1],
+    ['the second stream, after an unanswered resume', 3],
+  ])('stops an attempt stopped during SASL on %s: connect rejects and nothing binds after', async (_, at) => {
+    const stop = new AbortController();
+    peer = await wedgedPeer((connection) => {
+      if (connection === at) stop.abort();
+    });
+    const driver = xmppDriver({ mode: 'careful', resumeWaitMs: 200 });
+    const identity = { account: 'c1', role: 'customer' as const, device: 'c1.mobile0', token: '' };
+    const state = driver.deviceState!(identity) as XmppDeviceState;
+    const handlers: DeviceHandlers = { message: () => undefined, ack: () => undefined, refused: () => undefined, unread: () => undefined, position: () => undefined, closed: () => undefined };
+    const opts: ConnectOptions<XmppContext, XmppDeviceState> = { url: `ws://127.0.0.1:${peer.port}`, identity, context: context(peer.port), state, position: undefined, handlers, timeoutMs: 10_000 };
+    if (at > 1) {
+      // A live session with resumption, then killed: the next attempt resumes, unanswered.
+      (await driver.connect(opts)).kill();
+    }
+    const binds = peer.seen.binds.length;
+    await expect(driver.connect({ ...opts, signal: stop.signal })).rejects.toThrow();
+    expect(stop.signal.aborted).toBe(true);
+    expect(peer.seen.binds.length).toBe(binds);
+    await expect.poll(() => peer!.seen.closed).toBe(peer.seen.connections);
   });
 
   it('gives the wedged session up after resumeWaitMs, starts a new one on a new stream, and finds its unacknowledged send in the archive instead of resending it', async () => {

@@ -255,6 +255,7 @@ async function connectDevice(opts: ConnectOptions<XmppContext, XmppDeviceState>,
   const me = ctx.jidOf.get(identity.account);
   if (me === undefined) throw new Error(`xmpp: account ${identity.account} was not provisioned`);
   let { stream, features } = await openSession(opts, me);
+  // Kills the stream of the moment (the closure reads `stream`, reassigned for a second session).
   const abort = () => stream.kill();
   opts.signal?.addEventListener('abort', abort, { once: true });
   try {
@@ -265,10 +266,12 @@ async function connectDevice(opts: ConnectOptions<XmppContext, XmppDeviceState>,
       // The server's session is wedged (see XmppDriverOptions.resumeWaitMs): this stream waits on
       // it, so the new session needs a stream of its own.
       stream.kill();
+      throwIfStopped(opts.signal);
       ({ stream, features } = await openSession(opts, me));
       live = new LiveSession(stream, opts, me, mode, true);
     }
     if (outcome !== 'resumed') await live.fresh(features);
+    throwIfStopped(opts.signal);
     // Dropped in the last step: fail the attempt (the runner would not hear `closed` for a
     // connection it has not been given yet).
     if (!stream.open) throw new XmppStreamError('the stream closed while going live', outcome === 'resumed' ? 'resume' : 'catch-up');
@@ -288,14 +291,26 @@ async function openSession(opts: ConnectOptions<XmppContext, XmppDeviceState>, m
   url.pathname = ctx.path;
   const step = (s: string) => handlers.step?.(s);
   const { stream, features: first } = await XmppStream.open({ url: url.href, domain: ctx.domain, timeoutMs: opts.timeoutMs, signal: opts.signal, step });
+  // Stopped during SASL or the restart: the stream goes, and the attempt with it.
+  const abort = () => stream.kill();
+  opts.signal?.addEventListener('abort', abort, { once: true });
   try {
     if (!first.getChild('mechanisms', NS.sasl)) throw new XmppStreamError('the server offers no SASL mechanisms', 'open');
     await stream.authenticate(me.split('@')[0] ?? '', passwordOf(ctx.runId, identity.account));
-    return { stream, features: await stream.restart() };
+    const features = await stream.restart();
+    throwIfStopped(opts.signal);
+    return { stream, features };
   } catch (err) {
     stream.kill();
     throw err;
+  } finally {
+    opts.signal?.removeEventListener('abort', abort);
   }
+}
+
+/** The attempt was stopped (the device stops, the run ends): it must not go live. */
+function throwIfStopped(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new XmppStreamError('stopped', 'stopped');
 }
 
 /**

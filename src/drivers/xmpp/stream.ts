@@ -102,17 +102,33 @@ export class XmppStream {
     o.step?.('ws');
     const ws = new WebSocket(o.url, 'xmpp', { handshakeTimeout: o.timeoutMs });
     const s = new XmppStream(ws, o);
-    await new Promise<void>((resolve, reject) => {
-      const fail = (err: Error) => reject(new XmppStreamError(`cannot open the WebSocket ${o.url}: ${err.message}`, 'ws'));
-      ws.once('open', () => {
-        ws.off('error', fail);
-        resolve();
+    // Stopped while opening: the socket goes too (left alone it would finish its handshake and
+    // stay open), and whatever waits on it fails.
+    let stopped: (() => void) | null = null;
+    const stop = () => {
+      stopped?.();
+      s.kill();
+    };
+    o.signal?.addEventListener('abort', stop, { once: true });
+    try {
+      if (o.signal?.aborted) throw new XmppStreamError(`cannot open the WebSocket ${o.url}: stopped`, 'ws');
+      await new Promise<void>((resolve, reject) => {
+        const fail = (err: Error) => reject(new XmppStreamError(`cannot open the WebSocket ${o.url}: ${err.message}`, 'ws'));
+        stopped = () => fail(new Error('stopped'));
+        ws.once('open', () => {
+          ws.off('error', fail);
+          resolve();
+        });
+        ws.once('error', fail);
       });
-      ws.once('error', fail);
-      o.signal?.addEventListener('abort', () => fail(new Error('stopped')), { once: true });
-    });
-    const features = await s.restart();
-    return { stream: s, features };
+      const features = await s.restart();
+      return { stream: s, features };
+    } catch (err) {
+      s.kill();
+      throw err;
+    } finally {
+      o.signal?.removeEventListener('abort', stop);
+    }
   }
 
   /** Send `<open/>` (a new stream, or a restart after SASL) and resolve with the features. */
