@@ -11,13 +11,14 @@ import { BaseSequencer, type TestSpecification } from 'vitest/node';
  * xmpp 88, cli run 84, pack 48, defects 43, replay 35, contract test 33, kills 23, then the rest
  * under 20 each.
  * Serial on purpose although its runs allow harness lag: shard/workers (it kills a worker found
- * on a 50 ms poll while a short run plays).
+ * on a 50 ms poll while a short run plays), and incidents-clean (its runs must meet delay, sync
+ * and history-page SLAs of 2-3 s and finish history-heavy's sweep within the grace: beside the
+ * other ~140 s file on 2 cores they could miss them; found in review).
  *
  * Measured, `npx vitest run --project 'e2e*'` back to back on the shared 2-core machine
  * (2026-11-30, load 3-6): one e2e project, one file at a time, 886 s; this split, 514 s.
  */
 const E2E_PARALLEL = [
-  'test/e2e/incidents-clean.e2e.test.ts',
   'test/e2e/incidents-defect.e2e.test.ts',
   'test/xmpp/xmpp-smoke.e2e.test.ts',
   'test/cli/run.e2e.test.ts',
@@ -45,7 +46,7 @@ const E2E_PARALLEL = [
 /**
  * Vitest's order, except that the `e2e-parallel` files start in the order of {@link E2E_PARALLEL}
  * (longest first, as measured): without a cache (CI after `npm ci`) vitest keeps the glob's
- * order, and the two ~140 s incidents files starting last would leave one core idle at the end.
+ * order, and the ~140 s incidents file starting last would leave one core idle at the end.
  */
 class ListedOrderSequencer extends BaseSequencer {
   override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {

@@ -158,8 +158,8 @@ export async function mergeShards(o: MergeOptions): Promise<MergeResult> {
     toxiproxy: model?.toxiproxy ?? null,
     // One fault timeline, played by every shard: the first shard's record of it.
     faults: model?.faults ?? [],
-    // The shards ran with the same flags: allowed in one, allowed in the merge.
-    allowHarnessLag: summaries.some((s) => s.harnessLag?.allowed === true),
+    // Allowed only when every shard allowed it (shards run apart may differ in their flags).
+    allowHarnessLag: summaries.length > 0 && summaries.every((s) => s.harnessLag?.allowed === true),
   });
   const merged: MergedSummary = { ...summary, shards: statuses };
   const dir = resolve(o.out ?? join(dirname(first.dir), runId));

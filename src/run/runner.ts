@@ -278,6 +278,10 @@ class Run {
       this.checkHalt();
     }
     const targetUrl = checkTarget(target);
+    // Toxics the proxy would refuse end the run before it provisions or preloads anything.
+    const upstream = upstreamOf(targetUrl);
+    await preflightToxics(this.proxy.client, runProxyPrefix(this.runId), upstream, plan, this.toxiproxyTimeoutMs);
+    this.checkHalt();
     // The server as the user named it: path, query, Host and TLS kept through the proxies.
     const spec = { chat: targetUrl, http: opts.httpTarget === undefined ? null : checkHttpTarget(opts.httpTarget), trust: opts.tls ?? { insecure: false } };
     const named = makeTarget(spec.chat, spec.http, null, spec.trust);
@@ -285,9 +289,6 @@ class Run {
     this.checkHalt();
     const preloads = await preloadHistories(this.driver, plan.preloads ?? [], { context: this.context, runId: this.runId, url: target, target: named, signal: this.halt.signal });
     for (const p of preloads) this.preloaded.set(p.conv, p);
-    this.checkHalt();
-    const upstream = upstreamOf(targetUrl);
-    await preflightToxics(this.proxy.client, runProxyPrefix(this.runId), upstream, plan, this.toxiproxyTimeoutMs);
     this.checkHalt();
     // Each network on the proxy process planned for it.
     this.nets = await createNetworks(this.proxy, this.runId, upstream, plan.networks, proxyAddressing(this.proxy.url), this.toxiproxyTimeoutMs, spec);
