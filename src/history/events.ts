@@ -261,6 +261,18 @@ export interface LagEvent extends At {
   eventLoopP99Ms: number;
   senderLagP99Ms: number;
 }
+/**
+ * A sweep's walk through a preloaded range was still going when the drain's grace ended (the
+ * server had not said it was done): the seqs it had not reached yet were not judged, not missing.
+ */
+export interface SweepCutEvent extends At {
+  type: 'sweep-cut';
+  device: string;
+  conv: string;
+  /** Pages the walk had loaded (of `pages` planned). */
+  loaded: number;
+  pages: number;
+}
 /** Last event of a complete history. */
 export interface RunEndEvent extends At {
   type: 'run-end';
@@ -288,6 +300,7 @@ export type HistoryEvent =
   | FaultEvent
   | FaultUpdateEvent
   | LagEvent
+  | SweepCutEvent
   | RunEndEvent;
 
 export type HistoryEventType = HistoryEvent['type'];

@@ -59,6 +59,8 @@ export function describeEvent(e: HistoryEvent): string {
       return `${e.device} asked for attachment ${e.attachment} of ${e.key} in ${e.conv}: ${e.outcome}${e.code ? ` (${e.code})` : ''}`;
     case 'lag':
       return `harness lag: event loop p99 ${formatMs(e.eventLoopP99Ms)}, sender lag p99 ${formatMs(e.senderLagP99Ms)}`;
+    case 'sweep-cut':
+      return `${e.device}'s walk through ${e.conv}'s history was cut by the end of the run after ${e.loaded} of ${e.pages} pages`;
   }
 }
 

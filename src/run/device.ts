@@ -78,6 +78,8 @@ export interface HistoryWalk {
   after: number;
   pages: number;
   pageSize: number;
+  /** Pages loaded so far (the device counts them here: the runner reports a walk the end cut). */
+  loaded?: number;
 }
 
 export type DeviceState = 'offline' | 'connecting' | 'live' | 'stopped';
@@ -264,6 +266,7 @@ export class VirtualDevice {
         }
         recorder.emit({ type: 'page', device: this.id, conv, ...cursor, limit: h.pageSize, seqs, keys, hasMore: page.hasMore, tookMs });
         loaded++;
+        if (walk) walk.loaded = loaded;
         if (!page.hasMore || n === 0) break;
         if (after !== undefined) after = newest;
         else before = oldest;

@@ -38,7 +38,7 @@ import { startChild, type ChildService } from '../net/child.ts';
 import { HarnessError, InvalidScenarioError } from '../errors.ts';
 import { Random } from '../plan/random.ts';
 import { RunEndLatch, endReasonOf, type RunEnd, type RunStep } from './run-end.ts';
-import { VirtualDevice } from './device.ts';
+import { VirtualDevice, type HistoryWalk } from './device.ts';
 import { SelfMonitor, type SelfMonitorOptions, type SelfReport } from './self-monitor.ts';
 import { Timeline } from './timeline.ts';
 import { FaultPlayer } from './fault-player.ts';
@@ -173,6 +173,8 @@ class Run {
   private step: RunStep = 'set-up';
   /** What the driver's `provision` returned: every device's connections get it. */
   private context: unknown;
+  /** The sweep's walks under way (device, conversation, progress). */
+  private readonly walks = new Set<{ device: string; conv: string; walk: HistoryWalk }>();
   /** Preloaded conversations by id (where the driver put their history): sweeps start from there. */
   private readonly preloaded = new Map<string, PreloadDone>();
   private server: ChildService | null = null;
@@ -378,8 +380,18 @@ class Run {
   /** One segment of the sweep through a preloaded range: an ascending walk from its offset. */
   private readonly sweepPlanned = (_intendedMs: number, w: PlannedSweep): void => {
     const p = this.preloaded.get(w.conv);
-    if (p !== undefined) void this.byId.get(w.device)?.loadHistory(w.conv, { after: p.first - 1 + w.from, pages: w.pages, pageSize: w.pageSize });
+    const dev = this.byId.get(w.device);
+    if (p === undefined || dev === undefined) return;
+    const going = { device: w.device, conv: w.conv, walk: { after: p.first - 1 + w.from, pages: w.pages, pageSize: w.pageSize, loaded: 0 } };
+    this.walks.add(going);
+    void dev.loadHistory(w.conv, going.walk).finally(() => this.walks.delete(going));
   };
+
+  /** Walks of the sweep still going when the drain ends: each one's `sweep-cut` event. */
+  private cutWalks(): void {
+    for (const w of this.walks) this.recorder.emit({ type: 'sweep-cut', device: w.device, conv: w.conv, loaded: w.walk.loaded ?? 0, pages: w.walk.pages });
+    this.walks.clear();
+  }
 
   private readonly sendPlanned = (intendedMs: number, s: PlannedSend): void => {
     const { recorder, monitor, preparing, replies } = this;
@@ -448,6 +460,7 @@ class Run {
       const outstanding = this.preparing.size > 0 || (this.probe?.pending ?? 0) > 0 || this.devices.some((d) => d.outbox.size > 0 || d.state !== 'live' || d.historyLoads > 0);
       if (!outstanding && recorder.now() - quietSince >= 1000) break;
     }
+    this.cutWalks();
   }
 
   /** A step threw: the first cause is kept (a halt has already said why). */

@@ -138,6 +138,24 @@ describe('history', () => {
       expect(r.witnesses[0]!.trail[0]!.type).toBe('preload');
     });
 
+    it('says not-checked, never pass, when the end of the run cut the sweep: the seqs it did not reach are not missing', () => {
+      const cut = { type: 'sweep-cut', atMs: 1900, device: 'a1', conv: 'conv1', loaded: 1, pages: 25 } as const;
+      const { r } = run([...population(), preload(100), deep(range(1, 4), { after: 0 }), cut, runEnd(2000)]);
+      expect(r).toMatchObject({ status: 'not-checked', count: 0, witnesses: [] });
+      expect(r.metrics).toMatchObject({ preloadedUnshown: 96 });
+      expect(r.note).toMatch(/96 preloaded messages of conv1 were not reached: the sweep was still paging when the run ended \(sweep-cut\)/);
+      // A bad page is still the server's, cut or not.
+      const bad = run([...population(), preload(100), deep([1, 2, 4, 5], { after: 0 }), cut, runEnd(2000)]).r;
+      expect(bad).toMatchObject({ status: 'fail', count: 1 });
+      expect(bad.metrics).toMatchObject({ gap: 1 });
+    });
+
+    it('says not-checked for unreached preloaded seqs of a run that did not end complete', () => {
+      const { r } = run([...population(), preload(100), deep(range(1, 4), { after: 0 }), { type: 'run-end', atMs: 2000, reason: 'interrupted' }]);
+      expect(r).toMatchObject({ status: 'not-checked', count: 0 });
+      expect(r.note).toMatch(/were not reached: the run did not end complete/);
+    });
+
     it('fails a swept range when no page was loaded at all, rather than saying not-checked', () => {
       const { r } = run([...population(), preload(10), runEnd(2000)]);
       expect(r).toMatchObject({ status: 'fail', count: 1 });

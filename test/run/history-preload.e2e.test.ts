@@ -72,4 +72,32 @@ describe('preloaded history (end to end)', () => {
     expect(first.keys.slice(0, 2)).toEqual([`preload-${first.conv}#1`, `preload-${first.conv}#2`]);
     expect(r.summary.metrics['history.preloaded.page']?.count).toBe(pages.filter((p) => p.seqs.some((s) => s <= 5000) && preloads.some((x) => x.conv === p.conv)).length);
   }, 60_000);
+
+  it('reports a sweep the end of the run cut: sweep-cut events, and history not-checked rather than the unreached seqs missing', async () => {
+    // Every page crosses a 1 s latency toxic: 100 pages of one walk cannot end within a 2 s send
+    // window and 2 s of grace, whatever the machine's speed.
+    const slow = {
+      ...scenario,
+      name: 'preload-cut',
+      duration: '2s',
+      grace: '2s',
+      networks: { n: { toxics: [{ type: 'latency', attributes: { latency: 1000 } }] } },
+      traffic: { ...scenario.traffic, history: { ...scenario.traffic.history, preload: { conversations: 1, messages: 5000, bodyBytes: 32 }, sweep: { at: '0s', readers: 1, pageSize: 50 } } },
+      sla: [],
+    };
+    const r = await runScenario({ scenario: slow, target: server.url, toxiproxy: 'embedded', out, allowHarnessLag: true });
+    const history = r.summary.checks.history!;
+    expect(history.status).toBe('not-checked');
+    expect(history.note).toMatch(/preloaded messages of \S+ were not reached: the sweep was still paging when the run ended \(sweep-cut\)/);
+    expect(history.metrics?.preloadedUnshown).toBeGreaterThan(0);
+    const events = (await readFile(join(r.dir, 'history.jsonl'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as HistoryEvent);
+    const cuts = events.filter((e) => e.type === 'sweep-cut');
+    expect(cuts.length).toBeGreaterThan(0);
+    for (const c of cuts) expect(c).toMatchObject({ loaded: expect.any(Number), pages: expect.any(Number) });
+    // Cut before run-end, and the walk had not loaded all its pages.
+    expect(events.indexOf(cuts[0]!)).toBeLessThan(events.findIndex((e) => e.type === 'run-end'));
+  }, 60_000);
 });
