@@ -191,7 +191,15 @@ export async function prepare(o: RunScenarioOptions): Promise<{ scenario: Scenar
           '; the remaining faults are numbered anew in this run',
       );
     }
-    scenario = validateScenario({ ...scenario, duration: limit, faults: scenario.faults.filter((f) => f.at <= limit) });
+    // A sweep due after the shortened window starts at its end instead (dropping it would leave
+    // the preloaded range unjudged; starting it later than the window is refused).
+    const h = scenario.traffic.history;
+    let traffic = scenario.traffic;
+    if (h?.sweep && h.sweep.at > limit) {
+      notes.push(`--duration ${limit} ms: traffic.history.sweep starts at ${limit} ms instead of ${h.sweep.at} ms`);
+      traffic = { ...traffic, history: { ...h, sweep: { ...h.sweep, at: limit } } };
+    }
+    scenario = validateScenario({ ...scenario, duration: limit, traffic, faults: scenario.faults.filter((f) => f.at <= limit) });
   }
   const slas = mergeSlas(scenario.sla, o.sla ?? []);
   // Traffic the driver cannot carry, or sizes beyond its limits: a bad scenario for it (exit 2).

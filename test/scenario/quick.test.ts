@@ -151,6 +151,14 @@ describe('run --quick (prepare)', () => {
     expect(shorter.scenario.duration).toBe(3000);
   });
 
+  it('--duration shorter than the sweep start starts the sweep at the end of the window, with a note', async () => {
+    const p = await prepare({ scenario: 'scenarios/history-heavy.ts', durationMs: 10_000 });
+    const sweep = p.scenario.traffic.history?.sweep;
+    expect(sweep && sweep.at).toBe(10_000);
+    expect(p.notes).toContainEqual(expect.stringMatching(/^--duration 10000 ms: traffic\.history\.sweep starts at 10000 ms instead of \d+ ms$/));
+    expect(p.plan.sweeps?.length ?? 0).toBeGreaterThan(0);
+  });
+
   it('leaves the scenario alone without --quick, whatever the file declares', async () => {
     const p = await prepare({ scenario: 'test/fixtures/quick-declared.ts' });
     expect(p.scenario.duration).toBe(60_000);
