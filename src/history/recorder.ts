@@ -9,7 +9,7 @@
  *                               +--> progress
  *
  * Batching (`batchMs` > 0): events wait up to `batchMs` (or until `batchEvents` are waiting) and
- * each listener then takes the whole batch in one go, in order. Every listener still sees every
+ * each listener then takes the batch, in order (in time slices, below). Every listener still sees every
  * event once, in order; it just sees them a little later. The point is CPU: a listener stepped
  * once per socket event finds its tables cold in cache each time, while one stepped over a
  * batch keeps them warm (about an eighth less harness CPU per message, bench/cpu-per-message.ts:
