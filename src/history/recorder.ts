@@ -23,10 +23,10 @@
  * one long hand-over (1,024 events through the judge: 4 ms typical, 12–33 ms at its worst, the
  * largest single source of the harness's event-loop stalls above 5 ms during play at 1,000 and
  * 2,000 msg/s) went into the delays the run reports (docs/performance.md, "Stalls"). Measured
- * gain, bench/honesty-ladder.ts, 4 pairs against the unsliced hand-over: run-level harness lag
- * p99 median 8.33 -> 5.46 ms at 1,966 msg/s and 5.86 -> 4.98 ms at 976; the highest rung carried
- * honestly 480 msg/s before, 480-1,966 after. `flush()` and `close()` still hand everything over
- * at once.
+ * gain, bench/honesty-ladder.ts, 6 pairs against the unsliced hand-over: run-level harness lag
+ * p99 median 8.01 -> 4.95 ms at 1,966 msg/s and 5.61 -> 4.71 ms at 976; the highest rung carried
+ * honestly at most 480 msg/s before, 1,966 in 3 of 6 passes after. `flush()` and `close()` still
+ * hand everything over at once.
  */
 import { performance } from 'node:perf_hooks';
 import type { HistoryEvent } from './events.ts';
