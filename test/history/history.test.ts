@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { guardListener } from '../../src/history/guard.ts';
 import { HistoryWriter } from '../../src/history/writer.ts';
 import { readHistory, HistoryFileError } from '../../src/history/reader.ts';
-import { Recorder } from '../../src/history/recorder.ts';
+import { Recorder, SLICE_EVENTS } from '../../src/history/recorder.ts';
 import type { HistoryEvent } from '../../src/history/events.ts';
 
 const lag = (atMs: number): HistoryEvent => ({ type: 'lag', atMs, eventLoopP99Ms: 1, senderLagP99Ms: 2 });
@@ -60,18 +60,55 @@ describe('Recorder', () => {
       expect(b).toEqual([1, 2, 3]);
     });
 
-    it('hands a full batch over at once, without waiting for the timer', () => {
+    it('hands a full batch over on the next turn of the event loop, without waiting for the timer', async () => {
       const r = new Recorder(undefined, { batchMs: 60_000, batchEvents: 3 });
       const seen: number[] = [];
       r.listen((e) => seen.push(e.atMs));
       r.append(lag(1));
       r.append(lag(2));
-      expect(seen).toEqual([]);
       r.append(lag(3));
+      expect(seen).toEqual([]);
+      await new Promise((resolve) => setImmediate(resolve));
       expect(seen).toEqual([1, 2, 3]);
       r.append(lag(4));
       r.close();
       expect(seen).toEqual([1, 2, 3, 4]);
+    });
+
+    it('yields to the event loop between slices and still gives every listener every event once, in order', async () => {
+      // sliceMs 0: yield after every slice of SLICE_EVENTS.
+      const r = new Recorder(undefined, { batchMs: 60_000, batchEvents: 1, sliceMs: 0 });
+      const a: number[] = [];
+      const b: number[] = [];
+      r.listen((e) => a.push(e.atMs));
+      r.listen((e) => b.push(e.atMs));
+      const n = SLICE_EVENTS * 2 + 5;
+      for (let t = 1; t <= n; t++) r.append(lag(t));
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(a).toEqual(Array.from({ length: SLICE_EVENTS }, (_, i) => i + 1));
+      expect(b).toEqual(a);
+      // Events that come while a batch is being handed over join its end.
+      r.append(lag(n + 1));
+      while (a.length < n + 1) await new Promise((resolve) => setImmediate(resolve));
+      const all = Array.from({ length: n + 1 }, (_, i) => i + 1);
+      expect(a).toEqual(all);
+      expect(b).toEqual(all);
+      r.close();
+      expect(a).toEqual(all);
+    });
+
+    it('flush hands over the rest of a sliced batch at once', async () => {
+      const r = new Recorder(undefined, { batchMs: 60_000, batchEvents: 1, sliceMs: 0 });
+      const seen: number[] = [];
+      r.listen((e) => seen.push(e.atMs));
+      const n = SLICE_EVENTS * 3;
+      for (let t = 1; t <= n; t++) r.append(lag(t));
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(seen).toHaveLength(SLICE_EVENTS);
+      r.flush();
+      expect(seen).toEqual(Array.from({ length: n }, (_, i) => i + 1));
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(seen).toHaveLength(n);
     });
 
     it('after close, events go to listeners as they come', () => {
@@ -93,10 +130,16 @@ describe('Recorder', () => {
         broken.push(e.atMs);
       });
       r.listen((e) => fine.push(e.atMs));
-      for (const t of [1, 2, 3]) r.append(lag(t));
+      // Two slices: the broken listener misses the rest of the first and all of the second.
+      const n = SLICE_EVENTS * 2;
+      for (let t = 1; t <= n; t++) r.append(lag(t));
       expect(() => r.flush()).toThrow('boom');
       expect(broken).toEqual([1]);
-      expect(fine).toEqual([1, 2, 3]);
+      expect(fine).toEqual(Array.from({ length: n }, (_, i) => i + 1));
+      // The next batch reaches it again.
+      r.append(lag(n + 1));
+      r.flush();
+      expect(broken).toEqual([1, n + 1]);
       r.close();
     });
 
@@ -104,6 +147,7 @@ describe('Recorder', () => {
       expect(() => new Recorder(undefined, { batchMs: -1 })).toThrow(/batchMs must be a number ≥ 0, got -1/);
       expect(() => new Recorder(undefined, { batchMs: Number.NaN })).toThrow(/batchMs/);
       expect(() => new Recorder(undefined, { batchEvents: 0 })).toThrow(/batchEvents must be ≥ 1/);
+      expect(() => new Recorder(undefined, { sliceMs: -1 })).toThrow(/sliceMs must be a number ≥ 0, got -1/);
     });
   });
 });
