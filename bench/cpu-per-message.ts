@@ -31,8 +31,8 @@ import { flagsOf, numericArg, runMeasurementChild } from './measure-child.ts';
 import { expectedDeliveries } from './lib/expected-deliveries.ts';
 import { startFreshTarget, bareProxy } from './lib/fresh-target.ts';
 import { connectBareDevices, playBare } from './lib/bare-client.ts';
+import { steadyScenario } from './lib/steady-scenario.ts';
 import { buildPlan, type Plan } from '../src/plan/plan.ts';
-import { validateScenario } from '../src/scenario/validate.ts';
 import { runPlan } from '../src/run/runner.ts';
 import { createJudge } from '../src/check/index.ts';
 import { HistoryWriter } from '../src/history/writer.ts';
@@ -218,21 +218,7 @@ async function parent(): Promise<void> {
   const onlyAt = process.argv.indexOf('--only');
   const only = onlyAt >= 0 ? process.argv[onlyAt + 1] : undefined;
   if (only !== undefined && only !== 'harness' && only !== 'bare') throw new Error(`--only must be harness or bare, got ${only}`);
-  const scenario = validateScenario({
-    name: 'cpu',
-    seed: 3,
-    duration: seconds * 1000,
-    grace: 10_000,
-    networks: { lan: {} },
-    population: { agents: { count: 20, devices: ['desktop', 'mobile'], network: 'lan', maxConcurrent: 1000 }, customers: { count: customers, network: 'lan' } },
-    traffic: {
-      arrival: { model: 'constant', over: 1000 },
-      messagesPerCustomer: { min: perCustomer, max: perCustomer },
-      thinkTime: { min: 200, max: (seconds * 1000) / perCustomer },
-      mix: { text: 0.8, emoji: 0.2 },
-      readAfter: seconds * 1000 * 10,
-    },
-  });
+  const scenario = steadyScenario({ name: 'cpu', agents: 20, customers, perCustomer, seconds });
   const plan = buildPlan(scenario);
   const dir = mkdtempSync(join(tmpdir(), 'chatstorm-cpu-'));
   const planFile = join(dir, 'plan.json');

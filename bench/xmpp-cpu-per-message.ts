@@ -21,9 +21,9 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Element } from 'ltx';
 import { numericArg, runMeasurementChild } from './measure-child.ts';
+import { steadyScenario } from './lib/steady-scenario.ts';
 import { startChild } from '../src/net/child.ts';
 import { buildPlan, type Plan } from '../src/plan/plan.ts';
-import { validateScenario } from '../src/scenario/validate.ts';
 import { encodeMarker } from '../src/drivers/marker.ts';
 import { messageBody } from '../src/drivers/body.ts';
 import { counterOf } from '../src/domain/index.ts';
@@ -186,21 +186,7 @@ async function parent(): Promise<void> {
   const perCustomer = numericArg('messages', 20);
   const seconds = numericArg('seconds', 30);
   const rounds = numericArg('rounds', 3);
-  const scenario = validateScenario({
-    name: 'xmpp-cpu',
-    seed: 3,
-    duration: seconds * 1000,
-    grace: 10_000,
-    networks: { lan: {} },
-    population: { agents: { count: 10, devices: ['desktop', 'mobile'], network: 'lan', maxConcurrent: 1000 }, customers: { count: customers, network: 'lan' } },
-    traffic: {
-      arrival: { model: 'constant', over: 1000 },
-      messagesPerCustomer: { min: perCustomer, max: perCustomer },
-      thinkTime: { min: 200, max: (seconds * 1000) / perCustomer },
-      mix: { text: 0.8, emoji: 0.2 },
-      readAfter: seconds * 1000 * 10,
-    },
-  });
+  const scenario = steadyScenario({ name: 'xmpp-cpu', agents: 10, customers, perCustomer, seconds });
   const plan = buildPlan(scenario);
   const dir = mkdtempSync(join(tmpdir(), 'chatstorm-xmpp-cpu-'));
   const planFile = join(dir, 'plan.json');
