@@ -28,6 +28,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { flagsOf, numericArg, runMeasurementChild } from './measure-child.ts';
+import { median } from './lib/median.ts';
 import { expectedDeliveries } from './lib/expected-deliveries.ts';
 import { startFreshTarget, bareProxy } from './lib/fresh-target.ts';
 import { connectBareDevices, playBare } from './lib/bare-client.ts';
@@ -203,11 +204,6 @@ async function measure(mode: Job['mode'], plan: Plan, dir: string, planFile: str
   }
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
 
 async function parent(): Promise<void> {
   const customers = numericArg('customers', 400);

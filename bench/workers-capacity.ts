@@ -41,6 +41,7 @@ import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { numericArg, runMeasurementChild } from './measure-child.ts';
+import { median } from './lib/median.ts';
 import { expectedDeliveries } from './lib/expected-deliveries.ts';
 import { rateScenario } from './lib/rate-scenario.ts';
 import { startFreshTarget, bareProxy } from './lib/fresh-target.ts';
@@ -398,12 +399,6 @@ function listArg(name: string, dflt: number[]): number[] {
 }
 
 const round1 = (x: number) => Math.round(x * 10) / 10;
-function median(xs: number[]): number {
-  const s = xs.filter(Number.isFinite).sort((a, b) => a - b);
-  if (s.length === 0) return NaN;
-  const m = s.length >> 1;
-  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
 const spread = (xs: number[]) => {
   const s = xs.filter(Number.isFinite);
   return s.length === 0 ? 'n/a' : `${round1(median(s))} (${round1(Math.min(...s))}–${round1(Math.max(...s))})`;

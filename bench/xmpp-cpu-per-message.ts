@@ -21,6 +21,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Element } from 'ltx';
 import { numericArg, runMeasurementChild } from './measure-child.ts';
+import { median } from './lib/median.ts';
 import { steadyScenario } from './lib/steady-scenario.ts';
 import { startChild } from '../src/net/child.ts';
 import { buildPlan, type Plan } from '../src/plan/plan.ts';
@@ -175,11 +176,6 @@ async function measure(mode: Job['mode'], server: string, dir: string, planFile:
   }
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
 
 async function parent(): Promise<void> {
   const customers = numericArg('customers', 100);
