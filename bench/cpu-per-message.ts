@@ -204,7 +204,6 @@ async function measure(mode: Job['mode'], plan: Plan, dir: string, planFile: str
   }
 }
 
-
 async function parent(): Promise<void> {
   const customers = numericArg('customers', 400);
   const perCustomer = numericArg('messages', 40);

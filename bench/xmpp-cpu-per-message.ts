@@ -176,7 +176,6 @@ async function measure(mode: Job['mode'], server: string, dir: string, planFile:
   }
 }
 
-
 async function parent(): Promise<void> {
   const customers = numericArg('customers', 100);
   const perCustomer = numericArg('messages', 20);
