@@ -5,10 +5,9 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser } from 'playwright-core';
-import { ensureChromium } from '../report/chromium.ts';
+import { ensureChromium, openWatched } from '../report/chromium.ts';
 import { headlineOf, type CapacityReport } from '../../src/capacity/report.ts';
 import { renderCapacityHtml } from '../../src/report/capacity-html.ts';
 
@@ -40,17 +39,7 @@ describe('capacity.html in headless Chromium', () => {
     };
     const file = join(out, 'capacity.html');
     await writeFile(file, renderCapacityHtml(rep, out));
-    const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
-    const errors: string[] = [];
-    const fetched: string[] = [];
-    page.on('console', (m) => {
-      if (m.type() === 'error' || m.type() === 'warning') errors.push(m.text());
-    });
-    page.on('pageerror', (e) => errors.push(e.message));
-    page.on('request', (r) => {
-      if (!r.url().startsWith('file:') && !r.url().startsWith('data:')) fetched.push(r.url());
-    });
-    await page.goto(pathToFileURL(file).href);
+    const { page, errors, fetched } = await openWatched(browser, file);
     await page.waitForSelector('body[data-charts-drawn]', { timeout: 20_000 });
     expect(await page.getAttribute('body', 'data-charts-drawn')).toBe('1');
     expect(await page.$$eval('.chart[data-chart="capacity"] canvas', (c) => c.length)).toBe(1);

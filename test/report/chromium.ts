@@ -4,6 +4,8 @@
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import type { Browser, Page } from 'playwright-core';
 
 /** Where Debian puts the browser; CHROMIUM_PATH overrides. */
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -19,4 +21,23 @@ export function ensureChromium(): string {
   execFileSync('apt-get', ['install', '-y', '-qq', 'chromium'], { stdio: 'inherit', env });
   if (!existsSync(CHROMIUM)) throw new Error(`apt-get install chromium did not provide ${CHROMIUM}`);
   return CHROMIUM;
+}
+
+/**
+ * A new page that opens `file` from disk and collects what a report must never produce: console
+ * errors and warnings, page errors, and requests beyond `file:` and `data:` URLs.
+ */
+export async function openWatched(browser: Browser, file: string): Promise<{ page: Page; errors: string[]; fetched: string[] }> {
+  const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
+  const errors: string[] = [];
+  const fetched: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error' || m.type() === 'warning') errors.push(m.text());
+  });
+  page.on('pageerror', (e) => errors.push(e.message));
+  page.on('request', (r) => {
+    if (!r.url().startsWith('file:') && !r.url().startsWith('data:')) fetched.push(r.url());
+  });
+  await page.goto(pathToFileURL(file).href);
+  return { page, errors, fetched };
 }

@@ -7,12 +7,11 @@
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser } from 'playwright-core';
 import { runScenario, type RunScenarioResult } from '../../src/cli/run-command.ts';
 import { checkRun } from '../../src/cli/check-command.ts';
-import { ensureChromium } from './chromium.ts';
+import { ensureChromium, openWatched } from './chromium.ts';
 import { expectValidSummary } from './summary-schema.ts';
 
 const OUTPUT = new URL('../../test-results/report-html/', import.meta.url).pathname;
@@ -37,17 +36,7 @@ describe('report.html in headless Chromium', () => {
   it('loads without errors or fetches, draws every chart, and explains the anomalies', async () => {
     expectValidSummary(run.summary);
     expect(run.summary.verdict).toBe('fail');
-    const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
-    const errors: string[] = [];
-    const fetched: string[] = [];
-    page.on('console', (m) => {
-      if (m.type() === 'error' || m.type() === 'warning') errors.push(m.text());
-    });
-    page.on('pageerror', (e) => errors.push(e.message));
-    page.on('request', (r) => {
-      if (!r.url().startsWith('file:') && !r.url().startsWith('data:')) fetched.push(r.url());
-    });
-    await page.goto(pathToFileURL(join(run.dir, 'report.html')).href);
+    const { page, errors, fetched } = await openWatched(browser, join(run.dir, 'report.html'));
     // The chart script marks the body once every chart has drawn.
     await page.waitForSelector('body[data-charts-drawn]', { timeout: 20_000 });
     const charts = await page.$$eval('.chart[data-chart]', (els) => els.map((e) => e.getAttribute('data-chart')));
