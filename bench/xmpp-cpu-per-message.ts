@@ -13,18 +13,22 @@
  *   harness: runPlan with the XMPP driver (careful mode), the live judge and the history writer
  * Accounts are registered before the clock starts on both sides. Rounds alternate which side goes
  * first; the median of the per-round ratios is the result. Bounded: finite plan, deadlines.
- * FRAMES=1 prints the frames each side wrote and read (the same traffic on both sides).
+ * BENCH_CHILD_FLAGS="..." adds node flags to both measurement children (e.g. --perf-basic-prof).
+ * FRAMES=1 prints the frames each side wrote and read (the same traffic on both sides);
+ * THREADS=1 the CPU of each thread (main, V8 helpers) from /proc, the GCs and the heap in use.
  * Profiles: CPU_PROF=1 (each whole child, in /tmp/chatstorm-prof) or WINDOW_PROF=dir (the
  * measured window only, which is what the ratio compares).
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
 import { cpus, tmpdir } from 'node:os';
+import { PerformanceObserver } from 'node:perf_hooks';
+import { getHeapStatistics } from 'node:v8';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Element } from 'ltx';
-import { numericArg, runMeasurementChild } from './measure-child.ts';
+import { flagsOf, numericArg, runMeasurementChild } from './measure-child.ts';
 import { median } from './lib/median.ts';
 import { steadyScenario } from './lib/steady-scenario.ts';
 import { startChild } from '../src/net/child.ts';
@@ -60,6 +64,44 @@ function expectedDeliveries(plan: Plan): number {
   let n = 0;
   for (const s of plan.sends) for (const m of members.get(s.conv) ?? []) n += (devices.get(m) ?? 0) - (m === s.account ? 1 : 0);
   return n;
+}
+
+/** THREADS=1: CPU (user+system ms) per thread name from /proc (Linux), to tell the main thread from GC and I/O helpers. */
+function threadTimes(): Map<string, { user: number; sys: number }> {
+  const out = new Map<string, { user: number; sys: number }>();
+  if (!process.env.THREADS) return out;
+  const tick = 10; // ms per clock tick (USER_HZ 100)
+  for (const tid of readdirSync('/proc/self/task')) {
+    const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+    const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const key = tid === String(process.pid) ? 'main' : name;
+    const t = out.get(key) ?? { user: 0, sys: 0 };
+    t.user += Number(f[11]) * tick;
+    t.sys += Number(f[12]) * tick;
+    out.set(key, t);
+  }
+  return out;
+}
+const gcs = new Map<string, { n: number; ms: number }>();
+if (process.env.THREADS) {
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      const kind = String((e as unknown as { detail?: { kind?: number } }).detail?.kind ?? '?');
+      const g = gcs.get(kind) ?? { n: 0, ms: 0 };
+      g.n++;
+      g.ms += e.duration;
+      gcs.set(kind, g);
+    }
+  }).observe({ entryTypes: ['gc'] });
+}
+function reportThreads(side: string, from: Map<string, { user: number; sys: number }>): void {
+  if (!process.env.THREADS) return;
+  const h = getHeapStatistics();
+  process.stderr.write(`${side} gc (kind: count, ms; 1 minor, 4 major, 8 incremental, 16 weak callbacks): ${JSON.stringify(Object.fromEntries([...gcs].map(([k, g]) => [k, [g.n, Math.round(g.ms)]])))}; heap used ${Math.round(h.used_heap_size / 1e6)} MB\n`);
+  const to = threadTimes();
+  const rows = [...to].map(([k, t]) => `${k} user ${t.user - (from.get(k)?.user ?? 0)} sys ${t.sys - (from.get(k)?.sys ?? 0)}`);
+  process.stderr.write(`${side} threads (ms): ${rows.join('; ')}\n`);
 }
 
 function cpuMsSince(from: NodeJS.CpuUsage): number {
@@ -173,6 +215,8 @@ async function bare(job: Job, plan: Plan): Promise<Measured> {
   }
   const prof = await windowProfiler('bare');
   frames.start();
+  gcs.clear();
+  const threads = threadTimes();
   prof.start();
   const origin = performance.now();
   const start = process.cpuUsage();
@@ -204,6 +248,7 @@ async function bare(job: Job, plan: Plan): Promise<Measured> {
   await Promise.race([finished, new Promise((r) => setTimeout(r, 60_000))]);
   const cpuMs = cpuMsSince(start);
   frames.report('bare');
+  reportThreads('bare', threads);
   await prof.stop();
   for (const s of streams.values()) s.kill();
   return { mode: 'bare', sends: plan.sends.length, deliveries, cpuMs: Math.round(cpuMs), usPerDelivery: Math.round((cpuMs * 1000) / deliveries) };
@@ -217,6 +262,7 @@ async function harness(job: Job, plan: Plan): Promise<Measured> {
   let cpuMs = 0;
   const expected = expectedDeliveries(plan);
   const prof = await windowProfiler('harness');
+  let threads = threadTimes();
   let stopped: Promise<void> = Promise.resolve();
   await runPlan({
     plan,
@@ -225,6 +271,8 @@ async function harness(job: Job, plan: Plan): Promise<Measured> {
     driver: xmppDriver() as never,
     onPlay: () => {
       if (start === null) {
+        threads = threadTimes();
+        gcs.clear();
         frames.start();
         prof.start();
       }
@@ -239,6 +287,7 @@ async function harness(job: Job, plan: Plan): Promise<Measured> {
           cpuMs = cpuMsSince(start);
           stopped = prof.stop();
           frames.report('harness');
+          reportThreads('harness', threads);
         } else if (e.type === 'run-end' && cpuMs === 0 && start) cpuMs = cpuMsSince(start);
       },
     ],
@@ -257,7 +306,7 @@ async function measure(mode: Job['mode'], server: string, dir: string, planFile:
     const jobFile = join(dir, `${mode}.json`);
     writeFileSync(jobFile, JSON.stringify(job));
     // CPU_PROF=1: a V8 CPU profile of each child in /tmp/chatstorm-prof (where the time goes).
-    return await runMeasurementChild<Measured>(fileURLToPath(import.meta.url), jobFile, process.env.CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir=/tmp/chatstorm-prof'] : []);
+    return await runMeasurementChild<Measured>(fileURLToPath(import.meta.url), jobFile, [...(process.env.CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir=/tmp/chatstorm-prof'] : []), ...flagsOf('BENCH_CHILD_FLAGS')]);
   } finally {
     await proxyApi.stop();
   }
