@@ -27,7 +27,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { numericArg, runMeasurementChild } from './measure-child.ts';
+import { flagsOf, numericArg, runMeasurementChild } from './measure-child.ts';
 import { expectedDeliveries } from './lib/expected-deliveries.ts';
 import { AGENTS, rateScenario } from './lib/rate-scenario.ts';
 import { startFreshTarget, bareProxy } from './lib/fresh-target.ts';
@@ -104,7 +104,8 @@ async function measure(mode: Job['mode'], scenario: ScenarioInput, plan: Plan, d
     const job: Job = { mode, scenario, planFile, server: target.server.url, proxy, out: join(dir, 'reports') };
     const jobFile = join(dir, `${mode}.json`);
     writeFileSync(jobFile, JSON.stringify(job));
-    return await runMeasurementChild<Measured>(fileURLToPath(import.meta.url), jobFile);
+    // BENCH_CHILD_FLAGS: node flags for the chatstorm child only (an experiment with V8's settings).
+    return await runMeasurementChild<Measured>(fileURLToPath(import.meta.url), jobFile, mode === 'chatstorm' ? flagsOf('BENCH_CHILD_FLAGS') : []);
   } finally {
     await target.stop();
   }

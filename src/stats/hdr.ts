@@ -4,7 +4,28 @@
  * microseconds keeps sub-millisecond resolution (loopback acks take ~100 us) without floats in
  * the histogram.
  */
-import { build, decodeFromCompressedBase64, encodeIntoCompressedBase64, type Histogram } from 'hdr-histogram-js';
+import { build, decodeFromCompressedBase64, encodeIntoCompressedBase64, Int32Histogram, type Histogram } from 'hdr-histogram-js';
+
+/** Values below this fit the unsigned 32-bit arithmetic of {@link Int32Counts}. */
+const UINT32_LIMIT = 2 ** 32;
+
+/**
+ * hdr-histogram-js's `Int32Histogram` with the bucket of a value found by integer arithmetic.
+ * The library computes `floor(log2(v))` and two `pow(2, …)` per recorded value (generic
+ * `Math.pow` is a C call in V8); for whole values below 2^32, `31 - clz32(v)` and shifts give the
+ * same bucket (test/stats/hdr.test.ts compares both at every power of two and around it). A run
+ * records each delivery into five histograms (delay.ts): bench/hdr-record.ts, 426 -> 44 ns per
+ * five records (median ratio 0.10 over 5 rounds, Node 20); `Math.pow` was 40 of 1,068 samples of
+ * the XMPP harness's main thread (docs/performance.md, session 6).
+ */
+class Int32Counts extends Int32Histogram {
+  override countsArrayIndex(value: number): number {
+    if (value < 0) throw new Error('Histogram recorded value cannot be negative.');
+    const bucketIndex = Math.max(31 - Math.clz32(value) - this.subBucketHalfCountMagnitude - this.unitMagnitude, 0);
+    const subBucketIndex = value >>> (bucketIndex + this.unitMagnitude);
+    return ((bucketIndex + 1) << this.subBucketHalfCountMagnitude) + subBucketIndex - this.subBucketHalfCount;
+  }
+}
 
 /** Percentiles and moments of one latency distribution, in milliseconds. */
 export interface LatencySummary {
@@ -74,13 +95,13 @@ export class LatencyHistogram {
 
   constructor(options: LatencyHistogramOptions = {}) {
     this.highestUs = options.highestUs ?? DEFAULT_HIGHEST_US;
-    this.hist = build({
-      lowestDiscernibleValue: options.lowestUs ?? 1,
-      highestTrackableValue: this.highestUs,
-      numberOfSignificantValueDigits: options.digits ?? 3,
-      autoResize: false,
-      bitBucketSize: 32,
-    });
+    const lowestUs = options.lowestUs ?? 1;
+    const digits = options.digits ?? 3;
+    // Int32Counts is the library's 32-bit histogram (fixed size, as `build` with autoResize off).
+    this.hist =
+      this.highestUs < UINT32_LIMIT && Number.isInteger(lowestUs)
+        ? new Int32Counts(lowestUs, this.highestUs, digits)
+        : build({ lowestDiscernibleValue: lowestUs, highestTrackableValue: this.highestUs, numberOfSignificantValueDigits: digits, autoResize: false, bitBucketSize: 32 });
   }
 
   /** Number of values recorded. */

@@ -1,7 +1,28 @@
 import { describe, expect, it } from 'vitest';
+import { build, encodeIntoCompressedBase64 } from 'hdr-histogram-js';
 import { HistogramSet, LatencyHistogram } from '../../src/stats/hdr.ts';
 
 describe('LatencyHistogram', () => {
+  it('puts every value in the bucket hdr-histogram-js itself would (integer bucket arithmetic)', () => {
+    for (const [digits, lowestUs] of [[3, 1], [1, 100], [2, 7]] as const) {
+      const highestUs = 3_600_000_000;
+      const ours = new LatencyHistogram({ digits, lowestUs, highestUs });
+      const lib = build({ lowestDiscernibleValue: lowestUs, highestTrackableValue: highestUs, numberOfSignificantValueDigits: digits, autoResize: false, bitBucketSize: 32 });
+      const values: number[] = [0, 1, highestUs];
+      // Every power of two and its neighbours (where floor(log2) and the shifts change), then a spread.
+      for (let k = 0; k < 32; k++) for (let d = -3; d <= 3; d++) values.push(2 ** k + d);
+      for (let i = 0; i < 5_000; i++) values.push(Math.floor(((i * 2_654_435_761) % 4_294_967_296) / 4_294_967_296 * highestUs));
+      for (const v of values) {
+        if (v < 0 || v > highestUs) continue;
+        ours.recordMs(v / 1000);
+        lib.recordValue(v);
+      }
+      expect(ours.count).toBe(lib.totalCount);
+      expect(ours.encode().hdr).toBe(encodeIntoCompressedBase64(lib));
+      for (const p of [1, 50, 90, 99, 99.9]) expect(ours.percentileMs(p) * 1000).toBe(Math.min(lib.getValueAtPercentile(p), lib.maxValue));
+    }
+  });
+
   it('summarises an empty histogram as zero count', () => {
     expect(new LatencyHistogram().summary()).toEqual({ count: 0, p50Ms: 0, p90Ms: 0, p95Ms: 0, p99Ms: 0, p999Ms: 0, maxMs: 0, meanMs: 0 });
   });
