@@ -224,7 +224,7 @@ async function workersSide(job: Job, plan: Plan): Promise<Measured> {
   return {
     ...common(job, plan, end.deliveries),
     honest,
-    why: honest ? 'pass' : `exit ${r.exitCode}: ${(s.error ?? s.endReason ?? '').slice(0, 140)}`,
+    why: honest ? 'pass' : `exit ${r.exitCode}: ${firstCause(s.error ?? s.endReason ?? '').slice(0, 160)}`,
     deliveryP50Ms: round1(d?.p50Ms ?? NaN),
     deliveryP99Ms: round1(d?.p99Ms ?? NaN),
     lagP50Ms: round1(lag.p50Ms),
@@ -257,6 +257,18 @@ function shardSummaries(out: string, runId: string, workers: number): Summary[] 
     }
   }
   return found;
+}
+
+/**
+ * The cause worth printing from a merged run's error: with several shards it lists each as
+ * "shard i/n (<dir>) failed: …", and the shards the parent stopped come first as often as not
+ * ("failed: stopped: shard j/n failed"), so a cut of the whole text showed no cause. The first
+ * shard that failed on its own, without its folder; the text unchanged when there is none.
+ */
+function firstCause(error: string): string {
+  const shards = error.split(/; (?=shard \d+\/\d+ )/);
+  const own = shards.find((t) => /^shard \d+\/\d+ /.test(t) && !/ failed: stopped: /.test(t));
+  return own === undefined ? error : own.replace(/ \([^)]*\) failed: /, ' failed: ');
 }
 
 /**
