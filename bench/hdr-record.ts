@@ -9,7 +9,8 @@
  * histograms per value, as `DelayMetrics` does per delivery (three of 3 digits at 1 µs, the
  * per-second one of 1 digit at 100 µs, one more of 3 digits), alternating which side goes first.
  * Prints ns per five records for both, the ratio per round and the median ratio; and checks both
- * sides ended with the same counts (p99), so a faster side that records wrongly is caught.
+ * sides' first histogram ended with the same p99, so a faster side that records wrongly is caught
+ * (test/stats/hdr.test.ts compares whole encodings, every shape).
  */
 import { build } from 'hdr-histogram-js';
 import { performance } from 'node:perf_hooks';
