@@ -27,8 +27,9 @@
  * exit code. For each side: CPU of its process tree plus the embedded proxy's that its traffic
  * crosses, read from /proc every 50 ms by this process (bench/lib/proc-cpu.ts), over its play
  * window only, divided by the messages it sent:
- *   bare, chatstorm: from the start of play (all devices connected and synced) to the last ack
- *                    or delivery it received (chatstorm's from its history file);
+ *   bare, chatstorm: from the start of play (all devices connected and synced) to the last frame
+ *                    it received (chatstorm's from its history file, plus CHATSTORM_TAIL_MS for
+ *                    its last listener batch);
  *   artillery:       from ARTILLERY_SETTLE_S after its first VU was created (every device has
  *                    connected by then) to its last counter (the last VU ending after its last
  *                    send). Its start-up (loading, ~1.4 s of CPU) and connects are outside the
@@ -160,8 +161,16 @@ function framesReceived(historyFile: string): { toMs: number; received: number }
       lastMs = Number.isNaN(lastMs) ? e.atMs : Math.max(lastMs, e.atMs);
     }
   }
-  return { toMs: originMs + lastMs, received };
+  return { toMs: originMs + lastMs + CHATSTORM_TAIL_MS, received };
 }
+
+/**
+ * The recorder hands events to the judge and the history writer in batches of up to 250 ms (the
+ * runner's `listenerBatchMs` default), so the last frames are judged and written up to 250 ms
+ * after they came: chatstorm's window runs that long (and 50 ms more) past its last frame. The
+ * drain only polls in that time (it waits for 1 s of quiet).
+ */
+const CHATSTORM_TAIL_MS = 300;
 
 /** One side, in a child process, against a fresh reference server behind a fresh embedded proxy. */
 async function measure(mode: Job['mode'], scenario: ScenarioInput, plan: Plan, dir: string, planFile: string, latencyMs: number): Promise<{ m: Measured; cpu: CpuPerMessage }> {
