@@ -216,6 +216,7 @@ interface CpuPerMessage {
 function cpuPerMessage(side: CpuPerMessage['side'], sampler: CpuSampler, w: PlayWindow): CpuPerMessage {
   const clientMs = sampler.cpuMsBetween('client', w.fromMs, w.toMs) ?? NaN;
   const proxyMs = sampler.cpuMsBetween('proxy', w.fromMs, w.toMs) ?? NaN;
+  if (Number.isNaN(clientMs + proxyMs)) console.log(`  ${side}: its play window is not inside the CPU samples (a process exited before a reading after its end); no CPU figure`);
   const usPerSent = ((clientMs + proxyMs) * 1000) / w.sent;
   return { side, sent: w.sent, received: w.received, windowMs: Math.round(w.toMs - w.fromMs), clientMs: Math.round(clientMs), proxyMs: Math.round(proxyMs), usPerSent: Math.round(usPerSent) };
 }
@@ -237,6 +238,8 @@ interface ArtilleryRun {
   cpu: CpuPerMessage;
   /** CPU of Artillery's whole life (start-up, connects, play, report), ms: its wrapping shell's cutime + cstime. */
   wholeLifeMs: number;
+  /** Its CPU from its first VU to the start of its window (connects, then the settle), ms. */
+  connectMs: number;
 }
 
 /**
@@ -333,7 +336,8 @@ async function artillery(bin: string, plan: Plan, dir: string): Promise<Artiller
     if (!firstCounterAt || !lastCounterAt || lastCounterAt <= firstCounterAt + ARTILLERY_SETTLE_S * 1000) return `artillery's report has no sending window (counters from ${firstCounterAt} to ${lastCounterAt})`;
     const fromMs = firstCounterAt + ARTILLERY_SETTLE_S * 1000;
     const cpu = cpuPerMessage('artillery', sampler, { fromMs, toMs: lastCounterAt, sent, received: NaN });
-    return { sent, perSecond: Math.round(sent / ((lastCounterAt - fromMs) / 1000)), cpu, wholeLifeMs: Math.round(r.wholeLifeMs) };
+    const connectMs = Math.round(sampler.cpuMsBetween('client', firstCounterAt, fromMs) ?? NaN);
+    return { sent, perSecond: Math.round(sent / ((lastCounterAt - fromMs) / 1000)), cpu, wholeLifeMs: Math.round(r.wholeLifeMs), connectMs };
   } finally {
     sampler.stop();
     await target.stop();
@@ -383,7 +387,7 @@ async function parent(): Promise<void> {
             if (!bin) continue;
             const a = await artillery(bin, plan, dir);
             if (typeof a !== 'string') cpu.artillery = a.cpu;
-            const whole = typeof a === 'string' ? '' : `; CPU: ${a.cpu.clientMs} ms in its window, ${a.wholeLifeMs} ms in its whole life`;
+            const whole = typeof a === 'string' ? '' : `; CPU: ${a.cpu.clientMs} ms in its window, ${a.connectMs} ms connecting and settling before it, ${a.wholeLifeMs} ms in its whole life`;
             console.log(`artillery at ${offered} msg/s offered, round ${round}: ${typeof a === 'string' ? a : `sent ${a.sent} frames, achieved ${a.perSecond} msg/s (fire and forget)${whole}`}`);
             rows.push({ rate: offered, round, criterion: typeof a === 'string' ? 'artillery failed to run' : `artillery achieved ${a.perSecond} msg/s` });
           } else {
@@ -463,6 +467,9 @@ if (process.argv.includes('--child')) {
   const job = JSON.parse(readFileSync(process.argv[process.argv.indexOf('--child') + 1]!, 'utf8')) as Job;
   const plan = JSON.parse(readFileSync(job.planFile, 'utf8')) as Plan;
   const m = job.mode === 'bare' ? await bare(job, plan) : await chatstorm(job);
+  // The parent reads this process's CPU from /proc every 50 ms and needs a reading after the end
+  // of its window: the bare client would otherwise exit within one interval of its last frame.
+  await new Promise((r) => setTimeout(r, 200));
   process.stdout.write(JSON.stringify(m));
   process.exit(0);
 } else {
