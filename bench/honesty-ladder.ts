@@ -32,11 +32,12 @@
  *                    its last listener batch);
  *   artillery:       from ARTILLERY_SETTLE_S after its first VU was created (every device has
  *                    connected by then) to its last counter (the last VU ending after its last
- *                    send). Its start-up (loading, ~1.4 s of CPU) and connects are outside the
- *                    window; its whole-life CPU and that of a run with no arrivals are printed too.
+ *                    send). Its start-up (loading, ~1.3 s of CPU) and connects are outside the
+ *                    window; its whole-life CPU, its CPU connecting and settling, and that of a
+ *                    run with no arrivals are printed too.
  * Unit: per message SENT. The sides do not receive the same: Artillery's devices get one ack per
  * send and nothing else (only customers connect, their agents never do), which it does not even
- * parse; the bare client and chatstorm also receive, parse and (chatstorm) check one delivery
+ * JSON-parse; the bare client and chatstorm also receive, parse and (chatstorm) check one delivery
  * and about one unread push per send, so they receive about three frames per send against
  * Artillery's one, and the proxy carries those too. The frames each side received are printed
  * (Artillery's are not counted: it counts none).
