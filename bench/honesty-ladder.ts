@@ -13,16 +13,37 @@
  *              arrival − intended send time, first arrival per device, in an HDR histogram
  *   chatstorm: runScenario (runner, live judge, history writer, gate): its delivery p50/p99, its
  *              harness lag and its exit code
- *   artillery: where installed (ARTILLERY_BIN, else `artillery` on PATH), Artillery 2's ws engine
- *              the plan's customer devices sending as many frames as the plan at the same mean rate,
- *              fire and forget (it records no delivery): the rate it achieved, for comparison;
- *              telemetry disabled. Not installed: the bench says so and goes on.
+ *   artillery: where installed (ARTILLERY_BIN, else `artillery` on PATH), Artillery 2's ws engine:
+ *              the plan's customer devices connect, wait ARTILLERY_SETTLE_S, then send as many
+ *              frames as the plan at the same mean rate, fire and forget (it records no delivery):
+ *              the rate it achieved, for comparison; telemetry disabled. Not installed: the bench
+ *              says so and goes on.
+ * Every round plays all three sides (bare, chatstorm, artillery; reversed in even rounds).
  * Pass criterion, printed: at every rate and round either chatstorm's delivery p50 and p99 are
  * within max(5 ms, 10 %) of the bare client's, or chatstorm exited 3 (it said the harness could
  * not measure honestly). Exit code of the bench: 0 when met, 1 when not.
+ *
+ * Client CPU per message (issue 15: "≤ Artillery's, embedded proxy included"), printed, not in the
+ * exit code. For each side: CPU of its process tree plus the embedded proxy's that its traffic
+ * crosses, read from /proc every 50 ms by this process (bench/lib/proc-cpu.ts), over its play
+ * window only, divided by the messages it sent:
+ *   bare, chatstorm: from the start of play (all devices connected and synced) to the last frame
+ *                    it received (chatstorm's from its history file, plus CHATSTORM_TAIL_MS for
+ *                    its last listener batch);
+ *   artillery:       from ARTILLERY_SETTLE_S after its first VU was created (every device has
+ *                    connected by then) to its last counter (the last VU ending after its last
+ *                    send). Its start-up (loading, ~1.3 s of CPU) and connects are outside the
+ *                    window; its whole-life CPU, its CPU connecting and settling, and that of a
+ *                    run with no arrivals are printed too.
+ * Unit: per message SENT. The sides do not receive the same: Artillery's devices get one ack per
+ * send and nothing else (only customers connect, their agents never do), which it does not even
+ * JSON-parse; the bare client and chatstorm also receive, parse and (chatstorm) check one delivery
+ * and about one unread push per send, so they receive about three frames per send against
+ * Artillery's one, and the proxy carries those too. The frames each side received are printed
+ * (Artillery's are not counted: it counts none).
  * Bounded: finite plans, every wait has a deadline.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,13 +51,16 @@ import { fileURLToPath } from 'node:url';
 import { flagsOf, numericArg, runMeasurementChild } from './measure-child.ts';
 import { expectedDeliveries } from './lib/expected-deliveries.ts';
 import { AGENTS, rateScenario } from './lib/rate-scenario.ts';
-import { startFreshTarget, bareProxy } from './lib/fresh-target.ts';
+import { startFreshTarget, bareProxy, type FreshTarget } from './lib/fresh-target.ts';
 import { connectBareDevices, playBare } from './lib/bare-client.ts';
+import { CpuSampler, epochMs, parseProcStat, clockTicksPerSecond } from './lib/proc-cpu.ts';
+import { median } from './lib/median.ts';
 import { buildPlan, type Plan } from '../src/plan/plan.ts';
 import { validateScenario } from '../src/scenario/validate.ts';
 import type { ScenarioInput } from '../src/scenario/index.ts';
 import { runScenario } from '../src/cli/run-command.ts';
 import { LatencyHistogram } from '../src/stats/hdr.ts';
+import { REPORT_FILES } from '../src/report/write.ts';
 
 interface Job {
   mode: 'bare' | 'chatstorm';
@@ -47,11 +71,21 @@ interface Job {
   proxy: string;
   out: string;
 }
+/** A side's play window (epoch ms, see proc-cpu.ts) and what crossed it. */
+interface PlayWindow {
+  fromMs: number;
+  toMs: number;
+  /** Messages sent (first attempts). */
+  sent: number;
+  /** Frames received during play (acks, nacks, deliveries, unread pushes); NaN where the side counts none. */
+  received: number;
+}
 interface Measured {
   mode: Job['mode'];
   deliveries: number;
   p50Ms: number;
   p99Ms: number;
+  window: PlayWindow;
   /** chatstorm only: its exit code, harness lag p99 and whether it judged the lag material. */
   exitCode?: number;
   harnessLagP99Ms?: number;
@@ -64,26 +98,41 @@ async function bare(job: Job, plan: Plan): Promise<Measured> {
   const atMsByKey = new Map(plan.sends.map((s) => [s.key, s.atMs]));
   const expected = expectedDeliveries(plan);
   let deliveries = 0;
+  let received = 0;
+  let lastFrameMs = NaN;
   let origin = Infinity; // no delivery is timed before play
   let done: () => void = () => {};
   const finished = new Promise<void>((r) => (done = r));
   const sockets = await connectBareDevices(job.proxy, plan.accounts.flatMap((a) => a.devices), (f, now) => {
+    received++;
+    lastFrameMs = epochMs();
     if (f.t !== 'msg') return;
     const atMs = f.replay ? undefined : atMsByKey.get(f.cid ?? '');
     if (atMs !== undefined) delays.recordMs(now - (origin + atMs));
     if (++deliveries === expected) done();
   });
+  const fromMs = epochMs();
   origin = performance.now();
   await playBare(plan, sockets, origin);
   await Promise.race([finished, new Promise((r) => setTimeout(r, 30_000))]);
   for (const ws of sockets.values()) ws.terminate();
-  return { mode: 'bare', deliveries, p50Ms: delays.percentileMs(50), p99Ms: delays.percentileMs(99) };
+  const window = { fromMs, toMs: lastFrameMs, sent: plan.sends.length, received };
+  return { mode: 'bare', deliveries, p50Ms: delays.percentileMs(50), p99Ms: delays.percentileMs(99), window };
 }
 
 async function chatstorm(job: Job): Promise<Measured> {
-  const r = await runScenario({ scenario: job.scenario, target: job.server, toxiproxy: job.proxy, out: job.out });
+  let fromMs = NaN;
+  const r = await runScenario({
+    scenario: job.scenario,
+    target: job.server,
+    toxiproxy: job.proxy,
+    out: job.out,
+    beforePlay: async () => void (fromMs = epochMs()),
+  });
   const d = r.summary.metrics['delivery'];
+  const { toMs, received } = framesReceived(join(r.dir, REPORT_FILES.history));
   return {
+    window: { fromMs, toMs, sent: r.summary.throughput?.sent ?? 0, received },
     mode: 'chatstorm',
     deliveries: d?.count ?? 0,
     p50Ms: d?.p50Ms ?? NaN,
@@ -95,20 +144,82 @@ async function chatstorm(job: Job): Promise<Measured> {
   };
 }
 
+/**
+ * From a chatstorm history file: the frames it received during play (acks, nacks, deliveries,
+ * unread pushes), and when (epoch ms) the last of them came. Read after the run, so the reading
+ * costs nothing inside the window.
+ */
+function framesReceived(historyFile: string): { toMs: number; received: number } {
+  let originMs = NaN;
+  let lastMs = NaN;
+  let received = 0;
+  for (const line of readFileSync(historyFile, 'utf8').split('\n')) {
+    if (!line) continue;
+    const e = JSON.parse(line) as { type: string; atMs: number; startedAt?: string; source?: string };
+    if (e.type === 'run-start') originMs = Date.parse(e.startedAt ?? '');
+    else if (e.type === 'ack' || e.type === 'nack' || e.type === 'deliver' || (e.type === 'unread' && e.source !== 'welcome')) {
+      received++;
+      lastMs = Number.isNaN(lastMs) ? e.atMs : Math.max(lastMs, e.atMs);
+    }
+  }
+  return { toMs: originMs + lastMs + CHATSTORM_TAIL_MS, received };
+}
+
+/**
+ * The recorder hands events to the judge and the history writer in batches of up to 250 ms (the
+ * runner's `listenerBatchMs` default), so the last frames are judged and written up to 250 ms
+ * after they came: chatstorm's window runs that long (and 50 ms more) past its last frame. The
+ * drain only polls in that time (it waits for 1 s of quiet).
+ */
+const CHATSTORM_TAIL_MS = 300;
+
 /** One side, in a child process, against a fresh reference server behind a fresh embedded proxy. */
-async function measure(mode: Job['mode'], scenario: ScenarioInput, plan: Plan, dir: string, planFile: string, latencyMs: number): Promise<Measured> {
+async function measure(mode: Job['mode'], scenario: ScenarioInput, plan: Plan, dir: string, planFile: string, latencyMs: number): Promise<{ m: Measured; cpu: CpuPerMessage }> {
   const target = await startFreshTarget();
+  const sampler = new CpuSampler();
   try {
+    sampler.add('proxy', proxyPid(target));
     // The bare client crosses the same hops: a proxy, and the same toxic downstream.
     const proxy = mode === 'bare' ? await bareProxy(target, plan, 'bare', latencyMs) : target.proxyApi.url;
     const job: Job = { mode, scenario, planFile, server: target.server.url, proxy, out: join(dir, 'reports') };
     const jobFile = join(dir, `${mode}.json`);
     writeFileSync(jobFile, JSON.stringify(job));
     // BENCH_CHILD_FLAGS: node flags for the chatstorm child only (an experiment with V8's settings).
-    return await runMeasurementChild<Measured>(fileURLToPath(import.meta.url), jobFile, mode === 'chatstorm' ? flagsOf('BENCH_CHILD_FLAGS') : []);
+    const flags = mode === 'chatstorm' ? flagsOf('BENCH_CHILD_FLAGS') : [];
+    const m = await runMeasurementChild<Measured>(fileURLToPath(import.meta.url), jobFile, flags, undefined, (pid) => sampler.add('client', pid));
+    sampler.stop();
+    return { m, cpu: cpuPerMessage(mode, sampler, m.window) };
   } finally {
+    sampler.stop();
     await target.stop();
   }
+}
+
+/** The embedded proxy's pid (startFreshTarget gives it when started without node flags). */
+function proxyPid(target: FreshTarget): number {
+  const pid = target.proxyApi.pid;
+  if (pid === undefined) throw new Error('the embedded proxy was started without a pid to read its CPU from');
+  return pid;
+}
+
+/** Client CPU per message sent, over one side's play window; the proxy's share apart. */
+interface CpuPerMessage {
+  side: Job['mode'] | 'artillery';
+  sent: number;
+  received: number;
+  windowMs: number;
+  clientMs: number;
+  proxyMs: number;
+  /** (client + proxy) CPU per message sent, µs. */
+  usPerSent: number;
+}
+
+function cpuPerMessage(side: CpuPerMessage['side'], sampler: CpuSampler, w: PlayWindow): CpuPerMessage {
+  const clientMs = sampler.cpuMsBetween('client', w.fromMs, w.toMs) ?? NaN;
+  const proxyMs = sampler.cpuMsBetween('proxy', w.fromMs, w.toMs) ?? NaN;
+  if (Number.isNaN(clientMs + proxyMs)) console.log(`  ${side}: its play window is not inside the CPU samples (a process exited before a reading after its end); no CPU figure`);
+  const usPerSent = ((clientMs + proxyMs) * 1000) / w.sent;
+  return { side, sent: w.sent, received: w.received, windowMs: Math.round(w.toMs - w.fromMs), clientMs: Math.round(clientMs), proxyMs: Math.round(proxyMs), usPerSent: Math.round(usPerSent) };
 }
 
 /** The Artillery binary: ARTILLERY_BIN, else `artillery` on PATH, else null. */
@@ -119,15 +230,71 @@ function artilleryBin(): string | null {
   return found.status === 0 && found.stdout.trim() ? found.stdout.trim() : null;
 }
 
+/** Seconds every Artillery VU waits after connecting, so that all have connected before any sends. */
+const ARTILLERY_SETTLE_S = 3;
+
+interface ArtilleryRun {
+  sent: number;
+  perSecond: number;
+  cpu: CpuPerMessage;
+  /** CPU of Artillery's whole life (start-up, connects, play, report), ms: its wrapping shell's cutime + cstime. */
+  wholeLifeMs: number;
+  /** Its CPU from its first VU to the start of its window (connects, then the settle), ms. */
+  connectMs: number;
+}
+
+/**
+ * `artillery run` on `script` in `dir`, through a shell that writes its own /proc stat once
+ * Artillery has exited: the shell's cutime + cstime is then Artillery's whole-life CPU (every
+ * thread, every child it waited for). `sampler` (when given) samples the shell's tree as `client`.
+ */
+function runArtillery(bin: string, dir: string, script: object, sampler?: CpuSampler): Promise<{ report: string; wholeLifeMs: number } | string> {
+  const name = sampler ? 'artillery' : 'artillery-idle';
+  writeFileSync(join(dir, `${name}.json`), JSON.stringify(script));
+  const statFile = join(dir, `${name}.stat`);
+  const report = join(dir, `${name}-report.json`);
+  return new Promise((resolve) => {
+    const child = spawn('sh', ['-c', '"$0" "$@"; rc=$?; cat /proc/$$/stat > "$STAT_FILE"; exit $rc', bin, 'run', '--output', report, join(dir, `${name}.json`)], {
+      cwd: dir,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ARTILLERY_DISABLE_TELEMETRY: 'true', DO_NOT_TRACK: '1', STAT_FILE: statFile },
+    });
+    if (child.pid !== undefined) sampler?.add('client', child.pid);
+    let out = '';
+    const keep = (d: Buffer) => (out = (out + String(d)).slice(-2000));
+    child.stdout.on('data', keep);
+    child.stderr.on('data', keep);
+    const timer = setTimeout(() => child.kill('SIGKILL'), 300_000);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      if (code !== 0) return resolve(`artillery exited ${code}: ${out.slice(-300)}`);
+      const st = parseProcStat(readFileSync(statFile, 'utf8'));
+      resolve({ report, wholeLifeMs: ((st.utime + st.stime + st.cutime + st.cstime) * 1000) / clockTicksPerSecond() });
+    });
+  });
+}
+
+/** Artillery's CPU for loading, starting and reporting with nothing to do: a run with no arrivals. */
+async function artilleryIdle(bin: string, dir: string): Promise<number | string> {
+  const r = await runArtillery(bin, dir, {
+    config: { target: 'ws://127.0.0.1:9', phases: [{ duration: 1, arrivalCount: 0 }] },
+    scenarios: [{ engine: 'ws', flow: [{ connect: 'ws://127.0.0.1:9/' }] }],
+  });
+  return typeof r === 'string' ? r : r.wholeLifeMs;
+}
+
 /**
  * Artillery's fire-and-forget rate on the same plan's customers: each customer device connects
- * through the proxy and sends its planned number of frames with the plan's mean think time.
- * Returns the frames it sent per second of its sending window (from its report's counters).
+ * through the proxy, waits ARTILLERY_SETTLE_S, and sends its planned number of frames with the
+ * plan's mean think time. Returns the frames it sent per second of its sending window (from its
+ * report's counters) and its CPU per message sent over that window (see the header).
  */
-async function artillery(bin: string, plan: Plan, dir: string): Promise<{ sent: number; perSecond: number } | string> {
+async function artillery(bin: string, plan: Plan, dir: string): Promise<ArtilleryRun | string> {
   const target = await startFreshTarget();
+  const sampler = new CpuSampler();
   try {
     const base = await bareProxy(target, plan, 'artillery');
+    sampler.add('proxy', proxyPid(target));
     const customers = plan.accounts.filter((a) => a.role === 'customer');
     const convOf = new Map<string, string>();
     for (const c of plan.conversations) for (const m of c.members) if (!convOf.has(m)) convOf.set(m, c.id);
@@ -137,38 +304,43 @@ async function artillery(bin: string, plan: Plan, dir: string): Promise<{ sent: 
     const perVu = Math.max(1, Math.round(plan.sends.length / customers.length));
     // Artillery reads a non-integer think as milliseconds through `ms()`: give it a unit.
     const think = `${Math.round(plan.sendWindowMs / perVu)}ms`;
-    const script = {
-      config: {
-        target: base,
-        phases: [{ duration: 1, arrivalCount: customers.length }],
-        payload: { path: 'devices.csv', fields: ['url', 'conv'], order: 'sequence' },
-      },
-      scenarios: [
-        {
-          engine: 'ws',
-          flow: [
-            { connect: '{{ url }}' },
-            { loop: [{ send: '{"t":"send","cid":"a{{ $loopCount }}","conv":"{{ conv }}","kind":"text","body":"artillery"}' }, { think }], count: perVu },
-          ],
+    const r = await runArtillery(
+      bin,
+      dir,
+      {
+        config: {
+          target: base,
+          phases: [{ duration: 1, arrivalCount: customers.length }],
+          payload: { path: 'devices.csv', fields: ['url', 'conv'], order: 'sequence' },
         },
-      ],
-    };
-    writeFileSync(join(dir, 'artillery.json'), JSON.stringify(script));
-    const out = spawnSync(bin, ['run', '--output', join(dir, 'artillery-report.json'), join(dir, 'artillery.json')], {
-      cwd: dir,
-      encoding: 'utf8',
-      timeout: 300_000,
-      env: { ...process.env, ARTILLERY_DISABLE_TELEMETRY: 'true', DO_NOT_TRACK: '1' },
-    });
-    if (out.status !== 0) return `artillery exited ${out.status}: ${(out.stderr || out.stdout).slice(-300)}`;
-    const report = JSON.parse(readFileSync(join(dir, 'artillery-report.json'), 'utf8')) as {
+        scenarios: [
+          {
+            engine: 'ws',
+            flow: [
+              { connect: '{{ url }}' },
+              { think: ARTILLERY_SETTLE_S },
+              // Think first: a VU ends right after its last send, so the last counter marks the end of sending.
+              { loop: [{ think }, { send: '{"t":"send","cid":"a{{ $loopCount }}","conv":"{{ conv }}","kind":"text","body":"artillery"}' }], count: perVu },
+            ],
+          },
+        ],
+      },
+      sampler,
+    );
+    sampler.stop();
+    if (typeof r === 'string') return r;
+    const report = JSON.parse(readFileSync(r.report, 'utf8')) as {
       aggregate: { counters: Record<string, number>; firstCounterAt?: number; lastCounterAt?: number };
     };
     const sent = report.aggregate.counters['websocket.messages_sent'] ?? 0;
     const { firstCounterAt, lastCounterAt } = report.aggregate;
-    const seconds = firstCounterAt && lastCounterAt && lastCounterAt > firstCounterAt ? (lastCounterAt - firstCounterAt) / 1000 : plan.sendWindowMs / 1000;
-    return { sent, perSecond: Math.round(sent / seconds) };
+    if (!firstCounterAt || !lastCounterAt || lastCounterAt <= firstCounterAt + ARTILLERY_SETTLE_S * 1000) return `artillery's report has no sending window (counters from ${firstCounterAt} to ${lastCounterAt})`;
+    const fromMs = firstCounterAt + ARTILLERY_SETTLE_S * 1000;
+    const cpu = cpuPerMessage('artillery', sampler, { fromMs, toMs: lastCounterAt, sent, received: NaN });
+    const connectMs = Math.round(sampler.cpuMsBetween('client', firstCounterAt, fromMs) ?? NaN);
+    return { sent, perSecond: Math.round(sent / ((lastCounterAt - fromMs) / 1000)), cpu, wholeLifeMs: Math.round(r.wholeLifeMs), connectMs };
   } finally {
+    sampler.stop();
     await target.stop();
   }
 }
@@ -191,11 +363,16 @@ async function parent(): Promise<void> {
   console.log(`honesty-ladder: ${connections} connections, ${seconds} s per run, latency toxic ${latencyMs} ms, rates ${rates.join(', ')} msg/s, ${rounds} round(s)`);
   console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, node ${process.version}, load average at start ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   const rows: Record<string, string | number | boolean>[] = [];
+  const cpuRows: Record<string, string | number>[] = [];
+  /** chatstorm ÷ artillery, (client + proxy) CPU per message sent, by offered rate: one per round. */
+  const ratios = new Map<number, number[]>();
   const bin = artilleryBin();
   console.log(bin ? `artillery: ${bin}` : 'artillery: not installed (set ARTILLERY_BIN or put `artillery` on PATH); skipped');
   let met = true;
   const dir = mkdtempSync(join(tmpdir(), 'chatstorm-ladder-'));
   try {
+    const idle = bin ? await artilleryIdle(bin, dir) : null;
+    if (idle !== null) console.log(`artillery start-up, a run with no arrivals: ${typeof idle === 'string' ? idle : `${Math.round(idle)} ms of CPU`} (outside its measured window)`);
     for (const rate of rates) {
       const scenario = rateScenario(rate, seconds, connections, latencyMs);
       const plan = buildPlan(validateScenario(scenario));
@@ -204,8 +381,21 @@ async function parent(): Promise<void> {
       const offered = Math.round(plan.sends.length / (plan.sendWindowMs / 1000));
       for (let round = 1; round <= rounds; round++) {
         const pair: Partial<Record<Job['mode'], Measured>> = {};
-        for (const mode of round % 2 === 1 ? (['bare', 'chatstorm'] as const) : (['chatstorm', 'bare'] as const)) {
-          pair[mode] = await measure(mode, scenario, plan, dir, planFile, latencyMs);
+        const cpu: Partial<Record<CpuPerMessage['side'], CpuPerMessage>> = {};
+        const order = ['bare', 'chatstorm', 'artillery'] as const;
+        for (const side of round % 2 === 1 ? order : [...order].reverse()) {
+          if (side === 'artillery') {
+            if (!bin) continue;
+            const a = await artillery(bin, plan, dir);
+            if (typeof a !== 'string') cpu.artillery = a.cpu;
+            const whole = typeof a === 'string' ? '' : `; CPU: ${a.cpu.clientMs} ms in its window, ${a.connectMs} ms connecting and settling before it, ${a.wholeLifeMs} ms in its whole life`;
+            console.log(`artillery at ${offered} msg/s offered, round ${round}: ${typeof a === 'string' ? a : `sent ${a.sent} frames, achieved ${a.perSecond} msg/s (fire and forget)${whole}`}`);
+            rows.push({ rate: offered, round, criterion: typeof a === 'string' ? 'artillery failed to run' : `artillery achieved ${a.perSecond} msg/s` });
+          } else {
+            const { m, cpu: c } = await measure(side, scenario, plan, dir, planFile, latencyMs);
+            pair[side] = m;
+            cpu[side] = c;
+          }
         }
         const b = pair.bare!;
         const c = pair.chatstorm!;
@@ -225,11 +415,26 @@ async function parent(): Promise<void> {
           criterion: ok ? 'met' : 'NOT MET',
         });
         console.log(JSON.stringify(rows.at(-1)) + (c.error ? `  (${c.error.slice(0, 100)}…)` : ''));
-      }
-      if (bin) {
-        const a = await artillery(bin, plan, dir);
-        console.log(typeof a === 'string' ? `artillery at ${offered} msg/s offered: ${a}` : `artillery at ${offered} msg/s offered: sent ${a.sent} frames, achieved ${a.perSecond} msg/s (fire and forget)`);
-        rows.push({ rate: offered, round: 'artillery', criterion: typeof a === 'string' ? 'failed to run' : `achieved ${a.perSecond} msg/s` });
+        const art = cpu.artillery?.usPerSent;
+        for (const side of order) {
+          const x = cpu[side];
+          if (!x) continue;
+          const vsArtillery = art ? x.usPerSent / art : NaN;
+          if (side === 'chatstorm' && Number.isFinite(vsArtillery)) ratios.set(offered, [...(ratios.get(offered) ?? []), vsArtillery]);
+          cpuRows.push({
+            rate: offered,
+            round,
+            side,
+            sent: x.sent,
+            received: Number.isNaN(x.received) ? 'not counted' : x.received,
+            'window ms': x.windowMs,
+            'client ms': x.clientMs,
+            'proxy ms': x.proxyMs,
+            'µs/sent': x.usPerSent,
+            '÷ artillery': Number.isFinite(vsArtillery) ? Number(vsArtillery.toFixed(2)) : '–',
+          });
+          console.log(`  cpu ${JSON.stringify(cpuRows.at(-1))}`);
+        }
       }
     }
   } finally {
@@ -240,6 +445,22 @@ async function parent(): Promise<void> {
     'pass criterion: at every rate either chatstorm\'s delivery p50 and p99 are within max(5 ms, 10 %) of the bare client\'s, or chatstorm exited 3: ' +
       (met ? 'MET' : 'NOT MET'),
   );
+  console.log(
+    'client CPU per message SENT, each side\'s process tree plus the embedded proxy its traffic crosses, over its play window ' +
+      '(received: acks, deliveries and unread pushes; Artillery\'s devices get one ack per send and nothing else, and it counts none):',
+  );
+  console.table(cpuRows);
+  if (ratios.size > 0) {
+    const medians = [...ratios].map(([rate, rs]) => ({ rate, rs, m: median(rs) }));
+    for (const { rate, rs, m } of medians) console.log(`  ${rate} msg/s: chatstorm ÷ artillery by round ${rs.map((r) => r.toFixed(2)).join(', ')}; median ${m.toFixed(2)}`);
+    const metAt = medians.filter((x) => x.m <= 1).map((x) => x.rate);
+    const notAt = medians.filter((x) => !(x.m <= 1)).map((x) => x.rate);
+    console.log(
+      'criterion (issue 15): chatstorm CPU per message ≤ Artillery\'s, embedded proxy included (median over rounds): ' +
+        [metAt.length ? `met at ${metAt.join(', ')} msg/s` : '', notAt.length ? `NOT MET at ${notAt.join(', ')} msg/s` : ''].filter(Boolean).join('; '),
+    );
+  } else console.log('criterion (issue 15): chatstorm CPU per message ≤ Artillery\'s: not measured (Artillery did not run)');
+  console.log(`load average at end ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   process.exitCode = met ? 0 : 1;
 }
 
@@ -247,6 +468,9 @@ if (process.argv.includes('--child')) {
   const job = JSON.parse(readFileSync(process.argv[process.argv.indexOf('--child') + 1]!, 'utf8')) as Job;
   const plan = JSON.parse(readFileSync(job.planFile, 'utf8')) as Plan;
   const m = job.mode === 'bare' ? await bare(job, plan) : await chatstorm(job);
+  // The parent reads this process's CPU from /proc every 50 ms and needs a reading after the end
+  // of its window: the bare client would otherwise exit within one interval of its last frame.
+  await new Promise((r) => setTimeout(r, 200));
   process.stdout.write(JSON.stringify(m));
   process.exit(0);
 } else {

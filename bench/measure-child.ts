@@ -11,10 +11,14 @@ export function numericArg(name: string, dflt: number): number {
   return i >= 0 ? Number(process.argv[i + 1]) : dflt;
 }
 
-/** Run `script --child jobFile` under tsx with `nodeFlags`; resolve with the last JSON object it printed. */
-export function runMeasurementChild<T>(script: string, jobFile: string, nodeFlags: string[] = [], timeoutMs = 300_000): Promise<T> {
+/**
+ * Run `script --child jobFile` under tsx with `nodeFlags`; resolve with the last JSON object it
+ * printed. `onSpawn` gets the child's pid (a bench that reads the child's CPU from /proc).
+ */
+export function runMeasurementChild<T>(script: string, jobFile: string, nodeFlags: string[] = [], timeoutMs = 300_000, onSpawn?: (pid: number) => void): Promise<T> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [...nodeFlags, '--import', 'tsx', script, '--child', jobFile], { stdio: ['ignore', 'pipe', 'inherit'] });
+    if (child.pid !== undefined) onSpawn?.(child.pid);
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
