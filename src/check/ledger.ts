@@ -64,13 +64,14 @@ export interface MessageRecord {
   moreIds?: Map<string, Position | undefined>;
   /** A delivery proved the message stored (even without an ack or an id). */
   delivered: boolean;
-  /** Expected devices that have not received any copy yet. Emptied (shared empty set) on settle. */
+  /** Expected devices that have not received any copy yet. A shared empty set once settled. */
   missing: Set<string>;
   /** Number of expected recipients at send time. */
   readonly expectedCount: number;
   /**
    * Server ids each device received (one id, or several after a duplicate); only kept while in
-   * flight, then only for unexpected devices (a shared empty map when there are none). Keyed by
+   * flight, then only for unexpected devices (a shared empty map, never written, when there are
+   * none). Keyed by
    * device so no per-event key is built.
    */
   seen: Map<string, string | string[]>;
@@ -157,6 +158,15 @@ export const SETTLED_PER_COPY_DEVICES = 64;
 
 const NOTHING_RETIRED: readonly MessageRecord[] = [];
 const NO_TRAIL: readonly HistoryEvent[] = [];
+/**
+ * What a settled record holds in `missing`, and in `seen` when no unexpected device saw a copy:
+ * one shared empty set and map, never written to (a settled record copies `seen` before it adds
+ * to it). Settled records are held `retainSettledMs` (2 minutes by default), so a set and a map
+ * each per record were most of what the judge kept per message (see docs/performance.md,
+ * "Session 7").
+ */
+const NONE_MISSING: Set<string> = new Set();
+const NONE_SEEN: Map<string, string | string[]> = new Map();
 /** The note of an event that taught the ledger nothing about messages and retired nothing. */
 const OTHER: LedgerNote = { type: 'other', retired: NOTHING_RETIRED };
 
@@ -375,7 +385,10 @@ export class Ledger {
         cls = sawId(had, copyId) ? 'redelivery' : 'first';
         firstForDevice = !expected && had === undefined;
         againAtDevice = cls === 'first' && had !== undefined;
-        if (cls === 'first') msg.seen.set(device, withId(had, copyId));
+        if (cls === 'first') {
+          if (msg.seen === NONE_SEEN) msg.seen = new Map();
+          msg.seen.set(device, withId(had, copyId));
+        }
         if (againAtDevice) this.keep(msg, e);
       }
     }
@@ -417,12 +430,15 @@ export class Ledger {
     this.inFlight.delete(msg);
     this.settleQueue.push(msg);
     // Drop the bulky state: keep ids, the few unexpected devices that saw a copy, and a compact
-    // trail (a new array: the note of this event still holds the full one).
-    msg.trail = compactTrail(msg.trail, this.declaration.serverIds === 'per-copy');
-    msg.missing.clear();
+    // trail (a new array: the note of this event still holds the full one). `slice` makes it
+    // exactly as long as its events: an array built by `push` has room for 16 more, which the
+    // record would keep for `retainSettledMs`.
+    msg.trail = compactTrail(msg.trail, this.declaration.serverIds === 'per-copy').slice();
+    msg.missing = NONE_MISSING;
     if (this.declaration.serverIds !== 'per-copy') {
       for (const device of msg.seen.keys()) if (this.wasExpected(msg, device)) msg.seen.delete(device);
     }
+    if (msg.seen.size === 0) msg.seen = NONE_SEEN;
   }
 
   /** Retire records settled longer than `retainSettledMs` ago; returns them. */
