@@ -139,7 +139,8 @@ export function harnessLagError(f: HarnessLagFinding): string {
     `the harness's own lag is a material part of the delays it measured: harness lag p50 ${f.p50Ms} ms (limit ${f.limitP50Ms}), ` +
     `p99 ${f.p99Ms} ms (limit ${f.limitP99Ms}; sender lag p99 ${f.senderLagP99Ms} ms + event-loop delay p99 ${f.eventLoopDelayP99Ms} ms), ` +
     `limits max(${HARNESS_LAG_FLOOR_MS} ms, ${HARNESS_LAG_SHARE * 100} % of ${against}). ` +
-    'Lower the offered load or the devices per process, or pass --allow-harness-lag to report the inflated figures as such.'
+    'Lower the offered load or the devices per process (--workers), judge after the run instead of live (--judge after: ' +
+    'no checking on the thread that times sends and arrivals), or pass --allow-harness-lag to report the inflated figures as such.'
   );
 }
 

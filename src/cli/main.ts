@@ -129,6 +129,11 @@ export async function main(argv: string[]): Promise<number> {
             type: 'boolean',
             default: false,
             describe: "accept a run whose own lag is a material part of its delays: figures marked as inflated instead of exit 3",
+          })
+          .option('judge', {
+            choices: ['live', 'after'] as const,
+            default: 'live' as const,
+            describe: 'when the checks run: live (anomalies on the progress line) or after the run, over the history file (the same verdict; less harness lag at high rates)',
           }),
       async (a) => {
         if (a['defect-rate'] !== undefined && !(a['defect-rate'] > 0 && a['defect-rate'] <= 1)) {
@@ -178,6 +183,7 @@ export async function main(argv: string[]): Promise<number> {
             metricsHost: a['metrics-host'],
             onMetricsListening: (url) => process.stderr.write(`chatstorm: live metrics at ${url}\n`),
             allowHarnessLag: a['allow-harness-lag'],
+            judge: a.judge,
             signal,
             onProgress: link?.onProgress ?? onProgress,
             beforePlay: link?.beforePlay,

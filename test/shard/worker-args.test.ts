@@ -17,6 +17,7 @@ describe('workerArgs', () => {
         ca: 'ca.pem',
         insecure: true,
         allowHarnessLag: true,
+        judge: 'after',
         sla: ['delivery.p99 < 3s'],
       },
       place,
@@ -30,12 +31,13 @@ describe('workerArgs', () => {
     expect(after('--http-target')).toEqual(['http://127.0.0.1:9']);
     expect(after('--ca')).toEqual(['ca.pem']);
     expect(after('--sla')).toEqual(['delivery.p99 < 3s']);
+    expect(after('--judge')).toEqual(['after']);
     for (const flag of ['--quick', '--insecure', '--allow-harness-lag']) expect(args).toContain(flag);
   });
 
   it('adds no flag the user did not give', () => {
     const args = workerArgs({ workers: 2, scenario: 's.ts' }, place);
-    for (const flag of ['--quick', '--driver', '--driver-option', '--insecure', '--allow-harness-lag', '--seed', '--ca']) expect(args).not.toContain(flag);
+    for (const flag of ['--quick', '--driver', '--driver-option', '--insecure', '--allow-harness-lag', '--seed', '--ca', '--judge']) expect(args).not.toContain(flag);
   });
 });
 
