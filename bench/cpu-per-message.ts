@@ -2,12 +2,15 @@
  * Macro benchmark: harness CPU per delivered-and-checked message against a bare `ws` client
  * doing the same traffic, in the same run (target ≤ 1.5×).
  *
- *   node --import tsx bench/cpu-per-message.ts [--customers 400] [--messages 40] [--seconds 60] [--rounds 3] [--only harness|bare]
+ *   node --import tsx bench/cpu-per-message.ts [--customers 400] [--messages 40] [--seconds 60] [--rounds 3] [--only harness|bare] [--judge live|after]
  *
  * Profiling: CPU_PROF=1 writes a V8 CPU profile of each measurement child to /tmp/chatstorm-prof;
  * BENCH_CHILD_FLAGS adds node flags to the measurement children (e.g. "--heap-prof"), and
  * BENCH_PROXY_FLAGS to the embedded proxy (e.g. "--cpu-prof --cpu-prof-dir=/tmp/chatstorm-prof").
  * `--only` plays one side per round (quick A/B of harness changes; no ratio is printed).
+ * `--judge after` measures `chatstorm run --judge after`: no live judge during play; the CPU of
+ * judging the history file after the run is added to the harness's figures (all of it to the
+ * whole-run figure, its share of the deliveries to the steady-state one).
  *
  * One plan, played twice, each time against a fresh reference server (memory store, no rate
  * limit) through a fresh embedded proxy, each side measured in its own child process with
@@ -37,6 +40,7 @@ import { buildPlan, type Plan } from '../src/plan/plan.ts';
 import { runPlan } from '../src/run/runner.ts';
 import { createJudge } from '../src/check/index.ts';
 import { HistoryWriter } from '../src/history/writer.ts';
+import { readHistory } from '../src/history/reader.ts';
 import { guardListener } from '../src/history/guard.ts';
 import type { HistoryEvent } from '../src/history/events.ts';
 import { FaultLog } from '../src/report/fault-log.ts';
@@ -51,6 +55,7 @@ interface Job {
   server: string;
   toxiproxy: string;
   historyFile: string;
+  judge: 'live' | 'after';
 }
 interface Measured {
   mode: string;
@@ -96,18 +101,21 @@ class CpuWindow {
     this.end ??= { cpu: process.cpuUsage(), deliveries };
   }
 
-  result(mode: string, sends: number): Measured {
+  /** `afterMs`: CPU spent after the window on the run's messages (judging the history file), ms. */
+  result(mode: string, sends: number, afterMs = 0): Measured {
     const end = this.end;
     if (!end || !this.start || !this.warm) throw new Error(`${mode}: the measured window never opened or closed`);
     const ms = (from: NodeJS.CpuUsage) => (end.cpu.user - from.user + end.cpu.system - from.system) / 1000;
-    const cpuMs = ms(this.start);
+    const cpuMs = ms(this.start) + afterMs;
+    const steadyDeliveries = end.deliveries - this.warmDeliveries;
+    const steadyMs = ms(this.warm) + (afterMs * steadyDeliveries) / end.deliveries;
     return {
       mode,
       sends,
       deliveries: end.deliveries,
       cpuMs: Math.round(cpuMs),
       usPerDelivery: Math.round((cpuMs * 1000) / end.deliveries),
-      steadyUsPerDelivery: Math.round((ms(this.warm) * 1000) / (end.deliveries - this.warmDeliveries)),
+      steadyUsPerDelivery: Math.round((steadyMs * 1000) / steadyDeliveries),
     };
   }
 }
@@ -151,7 +159,10 @@ async function harness(job: Job, plan: Plan): Promise<Measured> {
     guardListener(name, fn, (m) => {
       throw new Error(m);
     });
-  const progress = new LiveProgressTracker({ anomalies: () => liveAnomalies(judge), deliveryP99Ms: () => liveDeliveryP99Ms(judge) });
+  const live = job.judge === 'live';
+  const progress = new LiveProgressTracker(
+    live ? { anomalies: () => liveAnomalies(judge), deliveryP99Ms: () => liveDeliveryP99Ms(judge) } : { anomalies: () => ({}), deliveryP99Ms: () => null },
+  );
   await runPlan({
     plan,
     target: job.server,
@@ -163,7 +174,7 @@ async function harness(job: Job, plan: Plan): Promise<Measured> {
     onProgress: (p) => void formatProgress(progress.tick(p)),
     listeners: [
       guard('the history writer', writer.write),
-      guard('the live judge', (e) => judge.step(e)),
+      ...(live ? [guard('the live judge', (e: HistoryEvent) => judge.step(e))] : []),
       guard('the fault log', new FaultLog().step),
       guard('the throughput meter', new ThroughputMeter().step),
       guard('the report series', new RunSeries().step),
@@ -183,18 +194,23 @@ async function harness(job: Job, plan: Plan): Promise<Measured> {
     ],
   });
   await writer.close();
+  // --judge after: what `chatstorm run --judge after` does once the writer has closed the file.
+  const before = process.cpuUsage();
+  if (!live) for await (const e of readHistory(job.historyFile)) judge.step(e);
+  const used = process.cpuUsage(before);
+  const afterMs = live ? 0 : (used.user + used.system) / 1000;
   const v = judge.result();
   if (v.checks.loss?.status !== 'pass') throw new Error(`harness run did not pass loss: ${JSON.stringify(v.checks.loss)}`);
-  return clock.result('harness', plan.sends.length);
+  return clock.result('harness', plan.sends.length, afterMs);
 }
 
 /** One side, in a child process, against a fresh reference server behind a fresh embedded proxy. */
-async function measure(mode: Job['mode'], plan: Plan, dir: string, planFile: string): Promise<Measured> {
+async function measure(mode: Job['mode'], plan: Plan, dir: string, planFile: string, judge: Job['judge']): Promise<Measured> {
   const target = await startFreshTarget(flagsOf('BENCH_PROXY_FLAGS'));
   try {
     // The bare client goes through a proxy too, so both sides cross the same hops.
     const toxiproxy = mode === 'bare' ? await bareProxy(target, plan, 'bare') : target.proxyApi.url;
-    const job: Job = { mode, planFile, server: target.server.url, toxiproxy, historyFile: join(dir, 'history.jsonl') };
+    const job: Job = { mode, planFile, server: target.server.url, toxiproxy, historyFile: join(dir, 'history.jsonl'), judge };
     const jobFile = join(dir, `${mode}.json`);
     writeFileSync(jobFile, JSON.stringify(job));
     const flags = [...(process.env.CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir=/tmp/chatstorm-prof'] : []), ...flagsOf('BENCH_CHILD_FLAGS')];
@@ -213,6 +229,9 @@ async function parent(): Promise<void> {
   const onlyAt = process.argv.indexOf('--only');
   const only = onlyAt >= 0 ? process.argv[onlyAt + 1] : undefined;
   if (only !== undefined && only !== 'harness' && only !== 'bare') throw new Error(`--only must be harness or bare, got ${only}`);
+  const judgeAt = process.argv.indexOf('--judge');
+  const judge = judgeAt >= 0 ? process.argv[judgeAt + 1] : 'live';
+  if (judge !== 'live' && judge !== 'after') throw new Error(`--judge must be live or after, got ${judge}`);
   const scenario = steadyScenario({ name: 'cpu', agents: 20, customers, perCustomer, seconds });
   const plan = buildPlan(scenario);
   const dir = mkdtempSync(join(tmpdir(), 'chatstorm-cpu-'));
@@ -225,7 +244,7 @@ async function parent(): Promise<void> {
       const pair: Partial<Record<Job['mode'], Measured>> = {};
       for (const mode of round % 2 === 1 ? (['bare', 'harness'] as const) : (['harness', 'bare'] as const)) {
         if (only !== undefined && mode !== only) continue;
-        const m = await measure(mode, plan, dir, planFile);
+        const m = await measure(mode, plan, dir, planFile, judge);
         pair[mode] = m;
         results.push({ round, ...m });
       }
@@ -242,7 +261,7 @@ async function parent(): Promise<void> {
   }
   const ratios = pairs.map(([b, h]) => h.usPerDelivery / b.usPerDelivery);
   const steady = pairs.map(([b, h]) => h.steadyUsPerDelivery / b.steadyUsPerDelivery);
-  console.log(`cpu-per-message: ${plan.sends.length} sends, ${expectedDeliveries(plan)} expected deliveries over ${seconds} s, ${rounds} round(s)`);
+  console.log(`cpu-per-message: ${plan.sends.length} sends, ${expectedDeliveries(plan)} expected deliveries over ${seconds} s, ${rounds} round(s), judge ${judge}`);
   console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, node ${process.version}`);
   console.table(results);
   console.log(`ratios by round, whole run: ${ratios.map((r) => r.toFixed(2)).join(', ')}; steady state: ${steady.map((r) => r.toFixed(2)).join(', ')}`);
