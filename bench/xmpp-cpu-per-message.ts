@@ -2,7 +2,7 @@
  * Macro benchmark: harness CPU per delivered-and-checked XMPP message against a bare XMPP client
  * doing the same traffic (target ≤ 1.5×), on a real Prosody started by scripts/xmpp/start.sh.
  *
- *   node --import tsx bench/xmpp-cpu-per-message.ts [--customers 100] [--messages 20] [--seconds 30] [--rounds 3]
+ *   node --import tsx bench/xmpp-cpu-per-message.ts [--customers 100] [--messages 20] [--seconds 30] [--rounds 3] [--judge live|after]
  *
  * One plan (one-to-one chats, agents on two devices, customers on one), played by each side in
  * its own child process through a fresh embedded proxy, measured with process.cpuUsage() from the
@@ -11,6 +11,8 @@
  *            management, presence; writes each planned message at its time with `<r/>`, answers
  *            the server's `<r/>`, counts the message copies that arrive (direct and carbons)
  *   harness: runPlan with the XMPP driver (careful mode), the live judge and the history writer
+ *            (`--judge after`: no live judge; the CPU of judging the history file after the run,
+ *            as `chatstorm run --judge after` does, is added to the harness's figure)
  * Accounts are registered before the clock starts on both sides. Rounds alternate which side goes
  * first; the median of the per-round ratios is the result. Bounded: finite plan, deadlines.
  * BENCH_CHILD_FLAGS="..." adds node flags to both measurement children (e.g. --perf-basic-prof).
@@ -38,6 +40,7 @@ import { messageBody } from '../src/drivers/body.ts';
 import { counterOf } from '../src/domain/index.ts';
 import { runPlan } from '../src/run/runner.ts';
 import { createJudge } from '../src/check/index.ts';
+import { readHistory } from '../src/history/reader.ts';
 import { HistoryWriter } from '../src/history/writer.ts';
 import { NS, XmppStream, xmppDriver } from '../src/drivers/xmpp/index.ts';
 import { passwordOf } from '../src/drivers/xmpp/names.ts';
@@ -48,6 +51,7 @@ interface Job {
   server: string;
   proxyApi: string;
   historyFile: string;
+  judge: 'live' | 'after';
 }
 interface Measured {
   mode: string;
@@ -256,6 +260,7 @@ async function bare(job: Job, plan: Plan): Promise<Measured> {
 
 async function harness(job: Job, plan: Plan): Promise<Measured> {
   const judge = createJudge();
+  const live = job.judge === 'live';
   const writer = new HistoryWriter(job.historyFile);
   let deliveries = 0;
   let start: NodeJS.CpuUsage | null = null;
@@ -281,7 +286,7 @@ async function harness(job: Job, plan: Plan): Promise<Measured> {
     listeners: [
       writer.write,
       (e) => {
-        judge.step(e);
+        if (live) judge.step(e);
         if (e.type === 'deliver' && ++deliveries === expected && start) {
           writer.flush();
           cpuMs = cpuMsSince(start);
@@ -294,15 +299,21 @@ async function harness(job: Job, plan: Plan): Promise<Measured> {
   });
   await stopped;
   await writer.close();
+  if (!live) {
+    const before = process.cpuUsage();
+    for await (const e of readHistory(job.historyFile)) judge.step(e);
+    const used = process.cpuUsage(before);
+    cpuMs += (used.user + used.system) / 1000;
+  }
   const v = judge.result();
   if (v.checks.loss?.status !== 'pass') throw new Error(`harness run did not pass loss: ${JSON.stringify(v.checks.loss)}`);
   return { mode: 'harness', sends: plan.sends.length, deliveries, cpuMs: Math.round(cpuMs), usPerDelivery: Math.round((cpuMs * 1000) / deliveries) };
 }
 
-async function measure(mode: Job['mode'], server: string, dir: string, planFile: string): Promise<Measured> {
+async function measure(mode: Job['mode'], server: string, dir: string, planFile: string, judge: Job['judge']): Promise<Measured> {
   const proxyApi = await startChild(['proxy', '--port', '0'], /listening on (http:\/\/\S+)/, 'embedded proxy');
   try {
-    const job: Job = { mode, planFile, server, proxyApi: proxyApi.url, historyFile: join(dir, 'history.jsonl') };
+    const job: Job = { mode, planFile, server, proxyApi: proxyApi.url, historyFile: join(dir, 'history.jsonl'), judge };
     const jobFile = join(dir, `${mode}.json`);
     writeFileSync(jobFile, JSON.stringify(job));
     // CPU_PROF=1: a V8 CPU profile of each child in /tmp/chatstorm-prof (where the time goes).
@@ -317,6 +328,9 @@ async function parent(): Promise<void> {
   const perCustomer = numericArg('messages', 20);
   const seconds = numericArg('seconds', 30);
   const rounds = numericArg('rounds', 3);
+  const judgeAt = process.argv.indexOf('--judge');
+  const judge = judgeAt >= 0 ? process.argv[judgeAt + 1] : 'live';
+  if (judge !== 'live' && judge !== 'after') throw new Error(`--judge must be live or after, got ${judge}`);
   const scenario = steadyScenario({ name: 'xmpp-cpu', agents: 10, customers, perCustomer, seconds });
   const plan = buildPlan(scenario);
   const dir = mkdtempSync(join(tmpdir(), 'chatstorm-xmpp-cpu-'));
@@ -331,7 +345,7 @@ async function parent(): Promise<void> {
     for (let round = 1; round <= rounds; round++) {
       const pair: Partial<Record<Job['mode'], Measured>> = {};
       for (const mode of round % 2 === 1 ? (['bare', 'harness'] as const) : (['harness', 'bare'] as const)) {
-        pair[mode] = await measure(mode, server, dir, planFile);
+        pair[mode] = await measure(mode, server, dir, planFile, judge);
         results.push({ round, ...pair[mode]! });
       }
       ratios.push(pair.harness!.usPerDelivery / pair.bare!.usPerDelivery);
@@ -340,7 +354,7 @@ async function parent(): Promise<void> {
     execFileSync('bash', [join(scripts, 'stop.sh'), state], { timeout: 30_000 });
     rmSync(dir, { recursive: true, force: true });
   }
-  console.log(`xmpp-cpu-per-message: ${plan.sends.length} sends, ${expectedDeliveries(plan)} expected deliveries over ${seconds} s, ${rounds} round(s), Prosody`);
+  console.log(`xmpp-cpu-per-message: ${plan.sends.length} sends, ${expectedDeliveries(plan)} expected deliveries over ${seconds} s, ${rounds} round(s), Prosody, judge ${judge}`);
   console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, node ${process.version}`);
   console.table(results);
   console.log(`ratios by round: ${ratios.map((r) => r.toFixed(2)).join(', ')}; median ${median(ratios).toFixed(2)} (target ≤ 1.5)`);
