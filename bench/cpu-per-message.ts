@@ -160,9 +160,7 @@ async function harness(job: Job, plan: Plan): Promise<Measured> {
       throw new Error(m);
     });
   const live = job.judge === 'live';
-  const progress = new LiveProgressTracker(
-    live ? { anomalies: () => liveAnomalies(judge), deliveryP99Ms: () => liveDeliveryP99Ms(judge) } : { anomalies: () => ({}), deliveryP99Ms: () => null },
-  );
+  const progress = new LiveProgressTracker(live ? { anomalies: () => liveAnomalies(judge), deliveryP99Ms: () => liveDeliveryP99Ms(judge) } : null);
   await runPlan({
     plan,
     target: job.server,

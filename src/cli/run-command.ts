@@ -278,7 +278,8 @@ export async function runScenario(o: RunScenarioOptions): Promise<RunScenarioRes
   const runId = (o.runId ?? makeRunId(plan.scenario)) + (plan.shard ? `-s${plan.shard.index}of${plan.shard.count}` : '');
   const judge = new ChatstormJudge();
   const live = judgesLive(o);
-  const metrics = o.metricsPort === undefined ? null : new LiveMetrics({ anomalies: () => (live ? liveAnomalies(judge) : {}) });
+  // Judged after the run: chatstorm_anomalies_total has no samples during it (not zeros).
+  const metrics = o.metricsPort === undefined ? null : new LiveMetrics(live ? { anomalies: () => liveAnomalies(judge) } : {});
   let metricsServer: MetricsServer | null = null;
   if (metrics !== null) {
     const host = o.metricsHost ?? '127.0.0.1';
@@ -317,9 +318,8 @@ async function runWithReports(
   const throughput = new ThroughputMeter();
   const runSeries = new RunSeries();
   const live = judgesLive(o);
-  const progress = new LiveProgressTracker(
-    live ? { anomalies: () => liveAnomalies(judge), deliveryP99Ms: () => liveDeliveryP99Ms(judge) } : { anomalies: () => ({}), deliveryP99Ms: () => null },
-  );
+  // Judged after the run: no live figures (null), and the progress line says so.
+  const progress = new LiveProgressTracker(live ? { anomalies: () => liveAnomalies(judge), deliveryP99Ms: () => liveDeliveryP99Ms(judge) } : null);
   // One controller ends the run: the caller's signal (Ctrl-C, a crash handler) or a broken
   // listener. The reason, when it is an Error, becomes the run's infrastructure error.
   const ac = new AbortController();

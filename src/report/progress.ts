@@ -26,8 +26,8 @@ export interface LiveProgress extends Progress {
   inFlight: number;
   /** Delivery delay p99 so far (ms, from the intended send time); null before the first delivery. */
   deliveryP99Ms: number | null;
-  /** Anomalies so far by check (checks judged per event). */
-  anomalies: Record<string, number>;
+  /** Anomalies so far by check (checks judged per event); null when the run judges after it ends (`--judge after`). */
+  anomalies: Record<string, number> | null;
   /** Faults of the timeline active now. */
   activeFaults: number;
 }
@@ -48,7 +48,8 @@ export class LiveProgressTracker {
   private readonly faults = new Set<string>();
   private last: { elapsedMs: number; sent: number; delivered: number } | null = null;
 
-  constructor(private readonly judge: LiveJudgeView) {}
+  /** @param judge the live judge's view; null when the run is judged after it ends. */
+  constructor(private readonly judge: LiveJudgeView | null) {}
 
   /** History listener. */
   step = (e: HistoryEvent): void => {
@@ -79,8 +80,8 @@ export class LiveProgressTracker {
       sentPerS: prev === null ? 0 : rate(p.sent, prev.sent),
       deliveredPerS: prev === null ? 0 : rate(p.delivered, prev.delivered),
       inFlight: Math.max(0, p.sent - p.acked - this.finalNacks),
-      deliveryP99Ms: this.judge.deliveryP99Ms(),
-      anomalies: this.judge.anomalies(),
+      deliveryP99Ms: this.judge === null ? null : this.judge.deliveryP99Ms(),
+      anomalies: this.judge === null ? null : this.judge.anomalies(),
       activeFaults: this.faults.size,
     };
   }
@@ -88,18 +89,26 @@ export class LiveProgressTracker {
 
 const secs = (ms: number) => `${Math.floor(ms / 1000)}s`;
 
-/** The progress line, e.g. `[  12s/40s play  ] devices 30/30  sent 12.0/s  delivered 36.0/s  in flight 3  p99 439ms  anomalies 0  faults 1`. */
+/**
+ * The progress line, e.g. `[  12s/40s play  ] devices 30/30  sent 12.0/s  delivered 36.0/s  in flight 3  p99 439ms  anomalies 0  faults 1`;
+ * a run judged after it ends says so in place of p99 and anomalies (it has neither yet).
+ */
 export function formatProgress(p: LiveProgress): string {
   const total = p.totalMs === null ? '' : `/${secs(p.totalMs)}`;
-  const found = Object.entries(p.anomalies).filter(([, n]) => n > 0);
-  const anomalies = found.reduce((sum, [, n]) => sum + n, 0);
+  let judged = 'judged after the run  ';
+  if (p.anomalies !== null) {
+    const found = Object.entries(p.anomalies).filter(([, n]) => n > 0);
+    const anomalies = found.reduce((sum, [, n]) => sum + n, 0);
+    judged =
+      `p99 ${p.deliveryP99Ms === null ? '-' : formatMs(p.deliveryP99Ms)}  ` +
+      `anomalies ${anomalies}${found.length ? ` (${found.map(([c, n]) => `${c} ${n}`).join(', ')})` : ''}  `;
+  }
   return (
     `[${(secs(p.elapsedMs) + total).padStart(9)} ${p.phase.padEnd(7)}] ` +
     `devices ${p.live}/${p.devices}  ` +
     `sent ${p.sentPerS.toFixed(1)}/s  delivered ${p.deliveredPerS.toFixed(1)}/s  ` +
     `in flight ${p.inFlight}  ` +
-    `p99 ${p.deliveryP99Ms === null ? '-' : formatMs(p.deliveryP99Ms)}  ` +
-    `anomalies ${anomalies}${found.length ? ` (${found.map(([c, n]) => `${c} ${n}`).join(', ')})` : ''}  ` +
+    judged +
     `faults ${p.activeFaults}`
   );
 }

@@ -220,6 +220,8 @@ export function workerArgs(o: RunWorkersOptions, w: WorkerPlace): string[] {
 /** One progress line for all workers: counts summed, the slowest phase, the longest clock. */
 export function mergeProgress(ps: readonly LiveProgress[]): LiveProgress {
   const order: Progress['phase'][] = ['connect', 'play', 'drain'];
+  // Every worker runs with the same --judge: null (judged after the run) from all of them.
+  const judgedLive = ps.some((p) => p.anomalies !== null);
   const anomalies: Record<string, number> = {};
   for (const p of ps) for (const [k, n] of Object.entries(p.anomalies ?? {})) anomalies[k] = (anomalies[k] ?? 0) + n;
   const p99s = ps.flatMap((p) => (p.deliveryP99Ms === null || p.deliveryP99Ms === undefined ? [] : [p.deliveryP99Ms]));
@@ -239,7 +241,7 @@ export function mergeProgress(ps: readonly LiveProgress[]): LiveProgress {
     // A live line only: the worst shard's p99 bounds the merged one from above (the report merges
     // the histograms themselves).
     deliveryP99Ms: p99s.length > 0 ? Math.max(...p99s) : null,
-    anomalies,
+    anomalies: judgedLive ? anomalies : null,
     // One fault timeline played by every shard at once.
     activeFaults: Math.max(...ps.map((p) => p.activeFaults ?? 0)),
   };

@@ -48,7 +48,7 @@ describe('chatstorm run --judge after', () => {
     expect(progress.length).toBeGreaterThan(0);
     expect(progress.some((p) => p.deliveredPerS > 0)).toBe(true);
     for (const p of progress) {
-      expect(p.anomalies).toEqual({});
+      expect(p.anomalies).toBeNull();
       expect(p.deliveryP99Ms).toBeNull();
     }
   });

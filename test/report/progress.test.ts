@@ -43,6 +43,14 @@ describe('formatProgress', () => {
     expect(line).toContain('p99 -  anomalies 0  faults 0');
   });
 
+  it('says the run is judged after it ends in place of p99 and anomalies, which it does not have yet', () => {
+    const t = new LiveProgressTracker(null);
+    const p = t.tick(tick(3500, 10, 9, 20));
+    expect(p.anomalies).toBeNull();
+    expect(p.deliveryP99Ms).toBeNull();
+    expect(formatProgress(p)).toBe('[       3s play   ] devices 28/30  sent 0.0/s  delivered 0.0/s  in flight 1  judged after the run  faults 0');
+  });
+
   it('counts the total from the start of play: set-up time plus send window plus grace', () => {
     const t = new LiveProgressTracker({ anomalies: () => ({}), deliveryP99Ms: () => null });
     t.step({ type: 'run-start', atMs: 0, schema: 1, runId: 'r', scenario: 's', seed: 1, startedAt: '2026-01-01T00:00:00.000Z', sendWindowMs: 3000, graceMs: 5000 });

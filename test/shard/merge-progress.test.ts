@@ -21,5 +21,11 @@ describe('mergeProgress', () => {
     expect(p.totalMs).toBeNull();
     expect(p.deliveryP99Ms).toBeNull();
     expect(p.phase).toBe('connect');
+    expect(p.anomalies).toEqual({});
+  });
+
+  it('keeps "judged after the run" (no anomalies) when the workers judge after it ends', () => {
+    const w = { elapsedMs: 100, sent: 3, acked: 3, delivered: 6, live: 2, devices: 2, phase: 'play' as const, totalMs: 9000, sentPerS: 1, deliveredPerS: 2, inFlight: 0, deliveryP99Ms: null, anomalies: null, activeFaults: 0 };
+    expect(mergeProgress([w, { ...w }]).anomalies).toBeNull();
   });
 });
