@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Plan } from '../../src/plan/plan.ts';
 import { clockTicksPerSecond, parseProcStat } from './proc-cpu.ts';
+import type { VuTally } from './artillery-tally.mjs';
 
 /** Seconds every Artillery VU waits after connecting, so that all have connected before any sends. */
 export const ARTILLERY_SETTLE_S = 3;
@@ -126,16 +127,8 @@ const AGENT_TAIL_MS = 5000;
 const CUSTOMER_STAY_MS = 1000;
 const TALLY_PROCESSOR = fileURLToPath(new URL('./artillery-tally.mjs', import.meta.url));
 
-/** Frames one role's devices received, by type (welcome apart: it comes at connect, not in play). */
-export interface FrameTally {
-  vus: number;
-  msg: number;
-  unread: number;
-  ack: number;
-  nack: number;
-  welcome: number;
-  other: number;
-}
+/** Frames one role's devices received, by type (welcome apart: it comes at connect, not in play), and how many devices. */
+export type FrameTally = Omit<VuTally, 'role' | 'lastAtMs' | 'sentAtMs'> & { vus: number };
 
 /** What the receivers run's devices received, read from its tally file. */
 export interface Tallies {
@@ -156,7 +149,7 @@ export function readTallies(text: string): Tallies {
   const later = (a: number, b: number | null) => (b === null ? a : Number.isNaN(a) ? b : Math.max(a, b));
   for (const line of text.split('\n')) {
     if (!line) continue;
-    const v = JSON.parse(line) as Omit<FrameTally, 'vus'> & { role: string; lastAtMs: number | null; sentAtMs: number | null };
+    const v = JSON.parse(line) as VuTally;
     if (v.role !== 'customer' && v.role !== 'agent') throw new Error(`tally line with role ${JSON.stringify(v.role)}, expected "customer" or "agent": ${line.slice(0, 120)}`);
     const r = t[v.role];
     r.vus++;
