@@ -3,7 +3,7 @@
  * bare `ws` client sees them), or say that it cannot (exit 3)?
  *
  *   node --import tsx bench/honesty-ladder.ts [--rates 500,1000,2000,4000] [--seconds 10]
- *        [--connections 500] [--latency 0] [--rounds 1]
+ *        [--connections 500] [--latency 0] [--rounds 1] [--judge live|after]
  *
  * For each rate, one plan (connections − 20 customers and 20 agents, one device each; sends spread
  * over the window at that rate) is played by both sides, each in its own child process against a
@@ -12,7 +12,10 @@
  *   bare:      ws clients writing the planned frames at their planned times; delivery delay =
  *              arrival − intended send time, first arrival per device, in an HDR histogram
  *   chatstorm: runScenario (runner, live judge, history writer, gate): its delivery p50/p99, its
- *              harness lag and its exit code
+ *              harness lag and its exit code; with `--judge after`, `chatstorm run --judge after`
+ *              (no live judge; the history file judged once the run has ended), and the CPU of
+ *              that judging (measured by judging the file once more in the child) added to its
+ *              client CPU
  *   artillery: where installed (ARTILLERY_BIN, else `artillery` on PATH), Artillery 2's ws engine
  *              (bench/lib/artillery.ts), telemetry disabled, in two variants:
  *     artillery:      the plan's customer devices connect, wait ARTILLERY_SETTLE_S, then send as
@@ -67,6 +70,8 @@ import { buildPlan, type Plan } from '../src/plan/plan.ts';
 import { validateScenario } from '../src/scenario/validate.ts';
 import type { ScenarioInput } from '../src/scenario/index.ts';
 import { runScenario } from '../src/cli/run-command.ts';
+import { createJudge } from '../src/check/index.ts';
+import { readHistory } from '../src/history/reader.ts';
 import { LatencyHistogram } from '../src/stats/hdr.ts';
 import { REPORT_FILES } from '../src/report/write.ts';
 
@@ -78,6 +83,7 @@ interface Job {
   /** bare: the network URL through its proxy; chatstorm: the proxy's API URL. */
   proxy: string;
   out: string;
+  judge: 'live' | 'after';
 }
 /** A side's play window (epoch ms, see proc-cpu.ts) and what crossed it. */
 interface PlayWindow {
@@ -99,6 +105,8 @@ interface Measured {
   harnessLagP99Ms?: number;
   material?: boolean;
   error?: string | null;
+  /** chatstorm with `--judge after`: CPU of judging its history file after the run, ms (outside its window). */
+  judgeAfterMs?: number;
 }
 
 async function bare(job: Job, plan: Plan): Promise<Measured> {
@@ -135,8 +143,20 @@ async function chatstorm(job: Job): Promise<Measured> {
     target: job.server,
     toxiproxy: job.proxy,
     out: job.out,
+    judge: job.judge,
     beforePlay: async () => void (fromMs = epochMs()),
   });
+  // --judge after: the run judged its history file after its window; judge it once more here to
+  // learn what that cost (the same checks over the same file).
+  let judgeAfterMs: number | undefined;
+  if (job.judge === 'after') {
+    const before = process.cpuUsage();
+    const judge = createJudge();
+    for await (const e of readHistory(join(r.dir, REPORT_FILES.history))) judge.step(e);
+    judge.result();
+    const used = process.cpuUsage(before);
+    judgeAfterMs = (used.user + used.system) / 1000;
+  }
   const d = r.summary.metrics['delivery'];
   const { toMs, received } = framesReceived(join(r.dir, REPORT_FILES.history));
   return {
@@ -149,6 +169,7 @@ async function chatstorm(job: Job): Promise<Measured> {
     harnessLagP99Ms: r.summary.harnessLag?.p99Ms ?? NaN,
     material: r.summary.harnessLag?.material ?? false,
     error: r.summary.error,
+    ...(judgeAfterMs === undefined ? {} : { judgeAfterMs }),
   };
 }
 
@@ -182,21 +203,21 @@ function framesReceived(historyFile: string): { toMs: number; received: number }
 const CHATSTORM_TAIL_MS = 300;
 
 /** One side, in a child process, against a fresh reference server behind a fresh embedded proxy. */
-async function measure(mode: Job['mode'], scenario: ScenarioInput, plan: Plan, dir: string, planFile: string, latencyMs: number): Promise<{ m: Measured; cpu: CpuPerMessage }> {
+async function measure(mode: Job['mode'], scenario: ScenarioInput, plan: Plan, dir: string, planFile: string, latencyMs: number, judge: Job['judge']): Promise<{ m: Measured; cpu: CpuPerMessage }> {
   const target = await startFreshTarget();
   const sampler = new CpuSampler();
   try {
     sampler.add('proxy', proxyPid(target));
     // The bare client crosses the same hops: a proxy, and the same toxic downstream.
     const proxy = mode === 'bare' ? await bareProxy(target, plan, 'bare', latencyMs) : target.proxyApi.url;
-    const job: Job = { mode, scenario, planFile, server: target.server.url, proxy, out: join(dir, 'reports') };
+    const job: Job = { mode, scenario, planFile, server: target.server.url, proxy, out: join(dir, 'reports'), judge };
     const jobFile = join(dir, `${mode}.json`);
     writeFileSync(jobFile, JSON.stringify(job));
     // BENCH_CHILD_FLAGS: node flags for the chatstorm child only (an experiment with V8's settings).
     const flags = mode === 'chatstorm' ? flagsOf('BENCH_CHILD_FLAGS') : [];
     const m = await runMeasurementChild<Measured>(fileURLToPath(import.meta.url), jobFile, flags, undefined, (pid) => sampler.add('client', pid));
     sampler.stop();
-    return { m, cpu: cpuPerMessage(mode, sampler, m.window) };
+    return { m, cpu: cpuPerMessage(mode, sampler, m.window, m.judgeAfterMs ?? 0) };
   } finally {
     sampler.stop();
     await target.stop();
@@ -222,8 +243,9 @@ interface CpuPerMessage {
   usPerSent: number;
 }
 
-function cpuPerMessage(side: CpuPerMessage['side'], sampler: CpuSampler, w: PlayWindow): CpuPerMessage {
-  const clientMs = sampler.cpuMsBetween('client', w.fromMs, w.toMs) ?? NaN;
+/** `afterMs`: the side's CPU on these messages after its window (chatstorm's judging with --judge after). */
+function cpuPerMessage(side: CpuPerMessage['side'], sampler: CpuSampler, w: PlayWindow, afterMs = 0): CpuPerMessage {
+  const clientMs = (sampler.cpuMsBetween('client', w.fromMs, w.toMs) ?? NaN) + afterMs;
   const proxyMs = sampler.cpuMsBetween('proxy', w.fromMs, w.toMs) ?? NaN;
   if (Number.isNaN(clientMs + proxyMs)) console.log(`  ${side}: its play window is not inside the CPU samples (a process exited before a reading after its end); no CPU figure`);
   const usPerSent = ((clientMs + proxyMs) * 1000) / w.sent;
@@ -307,10 +329,13 @@ async function parent(): Promise<void> {
   const connections = numericArg('connections', 500);
   const latencyMs = numericArg('latency', 0);
   const rounds = numericArg('rounds', 1);
+  const judgeAt = process.argv.indexOf('--judge');
+  const judge = judgeAt >= 0 ? process.argv[judgeAt + 1] : 'live';
+  if (judge !== 'live' && judge !== 'after') throw new Error(`--judge must be live or after, got ${judge}`);
   if (rates.some((r) => !(r > 0)) || !(connections > AGENTS) || !Number.isInteger(rounds) || rounds < 1) {
     throw new Error('--rates takes positive numbers (e.g. 500,1000), --connections more than 20, --rounds a whole number ≥ 1');
   }
-  console.log(`honesty-ladder: ${connections} connections, ${seconds} s per run, latency toxic ${latencyMs} ms, rates ${rates.join(', ')} msg/s, ${rounds} round(s)`);
+  console.log(`honesty-ladder: ${connections} connections, ${seconds} s per run, latency toxic ${latencyMs} ms, rates ${rates.join(', ')} msg/s, ${rounds} round(s), chatstorm judging ${judge}`);
   console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, node ${process.version}, load average at start ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   const rows: Record<string, string | number | boolean>[] = [];
   const cpuRows: Record<string, string | number>[] = [];
@@ -344,7 +369,7 @@ async function parent(): Promise<void> {
             console.log(`${side} at ${offered} msg/s offered, round ${round}: ${typeof a === 'string' ? a : `sent ${a.sent} frames, achieved ${a.perSecond} msg/s (${how})${whole}${tallies}`}`);
             rows.push({ rate: offered, round, criterion: typeof a === 'string' ? `${side} failed to run` : `${side} achieved ${a.perSecond} msg/s` });
           } else {
-            const { m, cpu: c } = await measure(side, scenario, plan, dir, planFile, latencyMs);
+            const { m, cpu: c } = await measure(side, scenario, plan, dir, planFile, latencyMs, judge);
             pair[side] = m;
             cpu[side] = c;
           }
