@@ -2,15 +2,15 @@
  * Macro benchmark: harness CPU per delivered-and-checked message against a bare `ws` client
  * doing the same traffic, in the same run (target ≤ 1.5×).
  *
- *   node --import tsx bench/cpu-per-message.ts [--customers 400] [--messages 40] [--seconds 60] [--rounds 3] [--only harness|bare] [--judge live|after]
+ *   node --import tsx bench/cpu-per-message.ts [--customers 400] [--messages 40] [--seconds 60] [--rounds 3] [--only harness|bare] [--judge after|live]
  *
  * Profiling: CPU_PROF=1 writes a V8 CPU profile of each measurement child to /tmp/chatstorm-prof;
  * BENCH_CHILD_FLAGS adds node flags to the measurement children (e.g. "--heap-prof"), and
  * BENCH_PROXY_FLAGS to the embedded proxy (e.g. "--cpu-prof --cpu-prof-dir=/tmp/chatstorm-prof").
  * `--only` plays one side per round (quick A/B of harness changes; no ratio is printed).
- * `--judge after` measures `chatstorm run --judge after`: no live judge during play; the CPU of
- * judging the history file after the run is added to the harness's figures (all of it to the
- * whole-run figure, its share of the deliveries to the steady-state one).
+ * `--judge after` (the default, as `chatstorm run`): no live judge during play; the CPU of judging
+ * the history file after the run is added to the harness's figures (all of it to the whole-run
+ * figure, its share of the deliveries to the steady-state one). `--judge live`: the live judge.
  *
  * One plan, played twice, each time against a fresh reference server (memory store, no rate
  * limit) through a fresh embedded proxy, each side measured in its own child process with
@@ -18,9 +18,10 @@
  * figure, from the send at one third of the plan on: see CpuWindow):
  *   bare:    ws clients that write the planned send frames at their planned times and parse what
  *            arrives (acks and messages), nothing else
- *   harness: runPlan with the listeners `chatstorm run` puts on it (history file writer, live
- *            judge, fault log, throughput meter, report series, progress line ticked every
- *            second): what `chatstorm run` does per message
+ *   harness: runPlan with the listeners `chatstorm run` puts on it (history file writer, fault
+ *            log, throughput meter, report series, progress line ticked every second; the live
+ *            judge with `--judge live`), then the judge over the history file (`--judge after`):
+ *            what `chatstorm run` does per message
  * Both sides share two cores with the server and the proxy, so one pair of runs varies by ±10 %
  * on either side; `--rounds` pairs are played, alternating which side goes first, and the
  * median of the per-round ratios is the result.
@@ -228,7 +229,7 @@ async function parent(): Promise<void> {
   const only = onlyAt >= 0 ? process.argv[onlyAt + 1] : undefined;
   if (only !== undefined && only !== 'harness' && only !== 'bare') throw new Error(`--only must be harness or bare, got ${only}`);
   const judgeAt = process.argv.indexOf('--judge');
-  const judge = judgeAt >= 0 ? process.argv[judgeAt + 1] : 'live';
+  const judge = judgeAt >= 0 ? process.argv[judgeAt + 1] : 'after'; // what `chatstorm run` does by default
   if (judge !== 'live' && judge !== 'after') throw new Error(`--judge must be live or after, got ${judge}`);
   const scenario = steadyScenario({ name: 'cpu', agents: 20, customers, perCustomer, seconds });
   const plan = buildPlan(scenario);

@@ -3,7 +3,7 @@
  * bare `ws` client sees them), or say that it cannot (exit 3)?
  *
  *   node --import tsx bench/honesty-ladder.ts [--rates 500,1000,2000,4000] [--seconds 10]
- *        [--connections 500] [--latency 0] [--rounds 1] [--judge live|after]
+ *        [--connections 500] [--latency 0] [--rounds 1] [--judge after|live]
  *
  * For each rate, one plan (connections − 20 customers and 20 agents, one device each; sends spread
  * over the window at that rate) is played by both sides, each in its own child process against a
@@ -11,11 +11,11 @@
  * `--latency` ms toxic downstream when given), the order alternating by round:
  *   bare:      ws clients writing the planned frames at their planned times; delivery delay =
  *              arrival − intended send time, first arrival per device, in an HDR histogram
- *   chatstorm: runScenario (runner, live judge, history writer, gate): its delivery p50/p99, its
- *              harness lag and its exit code; with `--judge after`, `chatstorm run --judge after`
- *              (no live judge; the history file judged once the run has ended), and the CPU of
+ *   chatstorm: runScenario (runner, history writer, judge, gate): its delivery p50/p99, its
+ *              harness lag and its exit code. `--judge after` (the default, as `chatstorm run`):
+ *              no live judge, the history file judged once the run has ended, and the CPU of
  *              that judging (measured by judging the file once more in the child) added to its
- *              client CPU
+ *              client CPU; `--judge live`: every event judged as it comes
  *   artillery: where installed (ARTILLERY_BIN, else `artillery` on PATH), Artillery 2's ws engine
  *              (bench/lib/artillery.ts), telemetry disabled, in two variants:
  *     artillery:      the plan's customer devices connect, wait ARTILLERY_SETTLE_S, then send as
@@ -330,7 +330,7 @@ async function parent(): Promise<void> {
   const latencyMs = numericArg('latency', 0);
   const rounds = numericArg('rounds', 1);
   const judgeAt = process.argv.indexOf('--judge');
-  const judge = judgeAt >= 0 ? process.argv[judgeAt + 1] : 'live';
+  const judge = judgeAt >= 0 ? process.argv[judgeAt + 1] : 'after'; // what `chatstorm run` does by default
   if (judge !== 'live' && judge !== 'after') throw new Error(`--judge must be live or after, got ${judge}`);
   if (rates.some((r) => !(r > 0)) || !(connections > AGENTS) || !Number.isInteger(rounds) || rounds < 1) {
     throw new Error('--rates takes positive numbers (e.g. 500,1000), --connections more than 20, --rounds a whole number ≥ 1');

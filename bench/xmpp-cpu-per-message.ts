@@ -2,7 +2,7 @@
  * Macro benchmark: harness CPU per delivered-and-checked XMPP message against a bare XMPP client
  * doing the same traffic (target ≤ 1.5×), on a real Prosody started by scripts/xmpp/start.sh.
  *
- *   node --import tsx bench/xmpp-cpu-per-message.ts [--customers 100] [--messages 20] [--seconds 30] [--rounds 3] [--judge live|after]
+ *   node --import tsx bench/xmpp-cpu-per-message.ts [--customers 100] [--messages 20] [--seconds 30] [--rounds 3] [--judge after|live]
  *
  * One plan (one-to-one chats, agents on two devices, customers on one), played by each side in
  * its own child process through a fresh embedded proxy, measured with process.cpuUsage() from the
@@ -329,7 +329,7 @@ async function parent(): Promise<void> {
   const seconds = numericArg('seconds', 30);
   const rounds = numericArg('rounds', 3);
   const judgeAt = process.argv.indexOf('--judge');
-  const judge = judgeAt >= 0 ? process.argv[judgeAt + 1] : 'live';
+  const judge = judgeAt >= 0 ? process.argv[judgeAt + 1] : 'after'; // what `chatstorm run` does by default
   if (judge !== 'live' && judge !== 'after') throw new Error(`--judge must be live or after, got ${judge}`);
   const scenario = steadyScenario({ name: 'xmpp-cpu', agents: 10, customers, perCustomer, seconds });
   const plan = buildPlan(scenario);

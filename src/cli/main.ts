@@ -132,8 +132,9 @@ export async function main(argv: string[]): Promise<number> {
           })
           .option('judge', {
             choices: ['live', 'after'] as const,
-            default: 'live' as const,
-            describe: 'when the checks run: live (anomalies on the progress line) or after the run, over the history file (the same verdict; less harness lag at high rates)',
+            describe:
+              'when the checks run: after the run, over its history file (default; the same verdict, far less harness lag at high rates), ' +
+              'or live (anomalies on the progress line and in the metrics; the default with --metrics-port)',
           }),
       async (a) => {
         if (a['defect-rate'] !== undefined && !(a['defect-rate'] > 0 && a['defect-rate'] <= 1)) {

@@ -98,12 +98,13 @@ export interface RunScenarioOptions {
    */
   allowHarnessLag?: boolean;
   /**
-   * When the checks run (CLI `--judge`). `live` (default): every event is judged as it comes, so
-   * the progress line and the metrics count anomalies during the run. `after`: the run only
-   * records; the history file is judged once the run has ended, with the same verdict. The
-   * thread that times sends and arrivals then does no checking and keeps no checker state on its
-   * heap, so its own lag stays lower at high rates (docs/honesty.md); the progress line and the
-   * metrics have no anomaly counts or delivery p99 during the run.
+   * When the checks run (CLI `--judge`). `after` (the default): the run only records; the history
+   * file is judged once the run has ended, with the verdict a live judge gives. The thread that
+   * times sends and arrivals then does no checking and keeps no checker state on its heap, so its
+   * own lag stays far lower at high rates (docs/honesty.md); the progress line has no anomaly
+   * counts or delivery p99 during the run. `live`: every event is judged as it comes, and the
+   * progress line and the metrics count anomalies during the run; the default when
+   * `metricsPort` is given (live metrics need live judging).
    */
   judge?: JudgeWhen;
   runId?: string;
@@ -124,7 +125,8 @@ export interface RunScenarioOptions {
 /** When a run's checks run: as the events come, or over the history file after the run. */
 export type JudgeWhen = 'live' | 'after';
 export const JUDGE_WHEN: readonly JudgeWhen[] = ['live', 'after'];
-const judgesLive = (o: Pick<RunScenarioOptions, 'judge'>): boolean => (o.judge ?? 'live') === 'live';
+/** `--judge`, or its default: after, except live with live metrics (`--metrics-port`). */
+export const judgesLive = (o: Pick<RunScenarioOptions, 'judge' | 'metricsPort'>): boolean => (o.judge ?? (o.metricsPort === undefined ? 'after' : 'live')) === 'live';
 
 export interface RunScenarioResult {
   summary: Summary;

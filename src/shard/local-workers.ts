@@ -213,7 +213,7 @@ export function workerArgs(o: RunWorkersOptions, w: WorkerPlace): string[] {
     ...(o.ca === undefined ? [] : ['--ca', o.ca]),
     ...(o.insecure ? ['--insecure'] : []),
     ...(o.allowHarnessLag ? ['--allow-harness-lag'] : []),
-    ...(o.judge === 'after' ? ['--judge', 'after'] : []),
+    ...(o.judge === undefined ? [] : ['--judge', o.judge]),
   ];
 }
 

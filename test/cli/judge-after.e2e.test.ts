@@ -24,8 +24,9 @@ describe('chatstorm run --judge after', () => {
     out = await mkdtemp(join(tmpdir(), 'chatstorm-judge-after-'));
     // Every stored message delivered out of order somewhere: ordering fails in both runs, whatever the timing.
     const scenario = 'test/fixtures/small.ts';
-    live = await runScenario({ scenario, out, defects: ['reorder'], defectRate: 1, runId: 'live' });
-    after = await runScenario({ scenario, out, defects: ['reorder'], defectRate: 1, runId: 'after', judge: 'after', onProgress: (p) => progress.push(p) });
+    live = await runScenario({ scenario, out, defects: ['reorder'], defectRate: 1, runId: 'live', judge: 'live' });
+    // The default is after.
+    after = await runScenario({ scenario, out, defects: ['reorder'], defectRate: 1, runId: 'after', onProgress: (p) => progress.push(p) });
   }, 600_000);
 
   afterAll(async () => {

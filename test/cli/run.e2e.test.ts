@@ -274,6 +274,7 @@ describe('chatstorm run (end to end)', () => {
       scenario: 'test/fixtures/small.ts',
       out: dir,
       signal: ac.signal,
+      judge: 'live',
       onProgress: (p) => {
         if (p.phase === 'play' && p.delivered > 0) {
           seen ??= p;
@@ -281,7 +282,7 @@ describe('chatstorm run (end to end)', () => {
         }
       },
     });
-    // The progress the CLI prints: the live judge's figures ride along with the runner's counters.
+    // The progress the CLI prints with --judge live: the live judge's figures ride along with the runner's counters.
     expect(seen!.totalMs).toBeGreaterThan(0);
     expect(seen!.deliveryP99Ms).not.toBeNull();
     expect(seen!.anomalies).toMatchObject({ duplicates: 0, ordering: 0 });
