@@ -122,6 +122,9 @@ export interface RunScenarioOptions {
   onWarning?: (message: string) => void;
 }
 
+/** The history writer's name in listener failures. */
+const HISTORY_WRITER = 'the history writer';
+
 /** When a run's checks run: as the events come, or over the history file after the run. */
 export type JudgeWhen = 'live' | 'after';
 export const JUDGE_WHEN: readonly JudgeWhen[] = ['live', 'after'];
@@ -345,7 +348,7 @@ async function runWithReports(
     toxiproxy: o.toxiproxy,
     driver,
     listeners: [
-      guard('the history writer', writer.write),
+      guard(HISTORY_WRITER, writer.write),
       ...(live ? [guard('the live judge', (e) => judge.step(e))] : []),
       guard('the fault log', faults.step),
       guard('the throughput meter', throughput.step),
@@ -391,20 +394,28 @@ async function runWithReports(
   // What goes wrong after the run (writing, judging) joins its end: the first cause is kept.
   const end = RunEndLatch.from(outcome.end, outcome.infraError);
   const failedAfter = (cause: string) => end.report({ kind: 'infrastructure', step: 'teardown', source: 'harness', cause });
+  // Whether history.jsonl holds every event: what `--judge after` judges.
+  let historyComplete = true;
   try {
     await writer.close();
   } catch (err) {
+    historyComplete = false;
     failedAfter(`could not write the history file: ${(err as Error).message}`);
   }
   if (broken.length > 0) {
+    if (broken.some((m) => m.startsWith(HISTORY_WRITER))) historyComplete = false;
     failedAfter(`${broken.join('; ')} (the history file has every event; re-judge with \`chatstorm check ${dir}\`)`);
+  }
+  if (!live && !historyComplete) {
+    notes.push('the run was not judged: --judge after judges the history file, which could not be written (--judge live judges the events as they come)');
   }
   let verdict: Verdict;
   try {
     // `--judge after`: the same checks over the file the writer has just closed (as `chatstorm
-    // check` does), before anything reads the verdict.
-    if (!live) for await (const e of readHistory(join(dir, REPORT_FILES.history))) judge.step(e);
-    verdict = judge.result();
+    // check` does), before anything reads the verdict. Without a complete file there is nothing
+    // to judge: the run is already an error (exit 3), and no check claims a result.
+    if (!live && historyComplete) for await (const e of readHistory(join(dir, REPORT_FILES.history))) judge.step(e);
+    verdict = live || historyComplete ? judge.result() : { checks: {}, metrics: {} };
   } catch (err) {
     failedAfter(`the judge failed: ${err instanceof Error ? err.message : String(err)}`);
     verdict = { checks: {}, metrics: {} };

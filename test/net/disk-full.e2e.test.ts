@@ -20,15 +20,27 @@ describe.runIf(existsSync('/dev/full'))('a run on a full disk', () => {
     await rm(out, { recursive: true, force: true });
   });
 
-  it('whose history file cannot be written ends as an infrastructure error naming ENOSPC', async () => {
+  it('whose history file cannot be written ends as an infrastructure error naming ENOSPC, judged live', async () => {
     await mkdir(join(out, 'hist'), { recursive: true });
     await symlink('/dev/full', join(out, 'hist', 'history.jsonl'));
-    const r = await runScenario({ scenario: 'test/fixtures/small.ts', out, runId: 'hist', durationMs: 1000 });
+    const r = await runScenario({ scenario: 'test/fixtures/small.ts', out, runId: 'hist', durationMs: 1000, judge: 'live' });
     expect(r.exitCode).toBe(3);
     expect(r.summary.verdict).toBe('error');
     expect(r.summary.error).toMatch(/^could not write the history file: ENOSPC/);
     // The live judge saw every event: the checks themselves still ran.
     expect(r.summary.checks.loss?.status).toBe('pass');
+  }, 120_000);
+
+  it('whose history file cannot be written is not judged after the run, and says so', async () => {
+    await mkdir(join(out, 'hist-after'), { recursive: true });
+    await symlink('/dev/full', join(out, 'hist-after', 'history.jsonl'));
+    const r = await runScenario({ scenario: 'test/fixtures/small.ts', out, runId: 'hist-after', durationMs: 1000 });
+    expect(r.exitCode).toBe(3);
+    expect(r.summary.verdict).toBe('error');
+    expect(r.summary.error).toMatch(/^could not write the history file: ENOSPC/);
+    // Nothing to judge (the file is the evidence): no check claims a result.
+    expect(r.summary.checks).toEqual({});
+    expect(r.notes).toContain('the run was not judged: --judge after judges the history file, which could not be written (--judge live judges the events as they come)');
   }, 120_000);
 
   it('whose report files cannot be written still returns its verdict, as an error', async () => {
