@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { guardListener } from '../../src/history/guard.ts';
 import { HistoryWriter } from '../../src/history/writer.ts';
-import { readHistory, HistoryFileError } from '../../src/history/reader.ts';
+import { readHistory, readHistoryBatches, HistoryFileError } from '../../src/history/reader.ts';
 import { Recorder, SLICE_EVENTS } from '../../src/history/recorder.ts';
 import type { HistoryEvent } from '../../src/history/events.ts';
 
@@ -168,6 +168,23 @@ describe('history files', () => {
     for (const e of events) w.write(e);
     await w.close();
     expect(await collect(path)).toEqual(events);
+  });
+
+  it('reads back a file of several read chunks, multi-byte text across their edges, in batches that add up to every event', async () => {
+    const path = join(dir, 'history.jsonl');
+    const w = new HistoryWriter(path);
+    // About 3 MiB: three 1 MiB chunks, with emoji and CJK (3 and 4 bytes in UTF-8) everywhere.
+    const events = Array.from({ length: 12_000 }, (_, i) => ({ type: 'fault' as const, atMs: i, phase: 'start' as const, fault: `f${i}`, network: 'net', action: 'toxic', description: `😀客服 ${'é'.repeat(i % 97)} ${'x'.repeat(150)}` }));
+    for (const e of events) w.write(e);
+    await w.close();
+    const batches: number[] = [];
+    const all: unknown[] = [];
+    for await (const b of readHistoryBatches(path)) {
+      batches.push(b.length);
+      all.push(...b);
+    }
+    expect(batches.length).toBeGreaterThan(2);
+    expect(all).toEqual(events);
   });
 
   it('skips a torn last line, as a crashed run leaves it', async () => {
