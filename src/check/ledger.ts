@@ -71,8 +71,7 @@ export interface MessageRecord {
   /**
    * Server ids each device received (one id, or several after a duplicate); only kept while in
    * flight, then only for unexpected devices (a shared empty map, never written, when there are
-   * none). Keyed by
-   * device so no per-event key is built.
+   * none). Keyed by device so no per-event key is built.
    */
   seen: Map<string, string | string[]>;
   /** sha256 list the sender recorded, when the SendEvent carries one (see integrity check). */

@@ -404,7 +404,7 @@ async function runWithReports(
   }
   if (broken.length > 0) {
     if (broken.some((m) => m.startsWith(HISTORY_WRITER))) historyComplete = false;
-    failedAfter(`${broken.join('; ')} (the history file has every event; re-judge with \`chatstorm check ${dir}\`)`);
+    failedAfter(`${broken.join('; ')}${historyComplete ? ` (the history file has every event; re-judge with \`chatstorm check ${dir}\`)` : ''}`);
   }
   if (!live && !historyComplete) {
     notes.push('the run was not judged: --judge after judges the history file, which could not be written (--judge live judges the events as they come)');

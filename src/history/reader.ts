@@ -19,9 +19,9 @@ export async function* readHistory(path: string): AsyncGenerator<HistoryEvent> {
 
 /**
  * The same events in batches, one per chunk of the file read (1 MiB): what a judge over a whole
- * file wants. One `await` per chunk, not per line: over a run's history (170,000 lines in
- * bench/cpu-per-message.ts's shape) `node:readline` and an await per event cost more than the
- * judging itself (docs/performance.md, "Session 7").
+ * file wants. One `await` per chunk, not per line: reading and judging a run's history (170,000
+ * lines in bench/cpu-per-message.ts's shape) took 950–980 ms of CPU through `node:readline` with
+ * an await per event, 710–760 ms in batches (docs/performance.md, "Session 7").
  */
 export async function* readHistoryBatches(path: string): AsyncGenerator<HistoryEvent[]> {
   let n = 0;
