@@ -31,7 +31,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { flagsOf, numericArg, runMeasurementChild } from './measure-child.ts';
+import { flagsOf, numericArg, runMeasurementChild, judgeArg } from './measure-child.ts';
 import { median } from './lib/median.ts';
 import { expectedDeliveries } from './lib/expected-deliveries.ts';
 import { startFreshTarget, bareProxy } from './lib/fresh-target.ts';
@@ -228,9 +228,7 @@ async function parent(): Promise<void> {
   const onlyAt = process.argv.indexOf('--only');
   const only = onlyAt >= 0 ? process.argv[onlyAt + 1] : undefined;
   if (only !== undefined && only !== 'harness' && only !== 'bare') throw new Error(`--only must be harness or bare, got ${only}`);
-  const judgeAt = process.argv.indexOf('--judge');
-  const judge = judgeAt >= 0 ? process.argv[judgeAt + 1] : 'after'; // what `chatstorm run` does by default
-  if (judge !== 'live' && judge !== 'after') throw new Error(`--judge must be live or after, got ${judge}`);
+  const judge = judgeArg();
   const scenario = steadyScenario({ name: 'cpu', agents: 20, customers, perCustomer, seconds });
   const plan = buildPlan(scenario);
   const dir = mkdtempSync(join(tmpdir(), 'chatstorm-cpu-'));

@@ -58,7 +58,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { flagsOf, numericArg, runMeasurementChild } from './measure-child.ts';
+import { flagsOf, numericArg, runMeasurementChild, judgeArg } from './measure-child.ts';
 import { expectedDeliveries } from './lib/expected-deliveries.ts';
 import { AGENTS, rateScenario } from './lib/rate-scenario.ts';
 import { startFreshTarget, bareProxy, type FreshTarget } from './lib/fresh-target.ts';
@@ -329,9 +329,7 @@ async function parent(): Promise<void> {
   const connections = numericArg('connections', 500);
   const latencyMs = numericArg('latency', 0);
   const rounds = numericArg('rounds', 1);
-  const judgeAt = process.argv.indexOf('--judge');
-  const judge = judgeAt >= 0 ? process.argv[judgeAt + 1] : 'after'; // what `chatstorm run` does by default
-  if (judge !== 'live' && judge !== 'after') throw new Error(`--judge must be live or after, got ${judge}`);
+  const judge = judgeArg();
   if (rates.some((r) => !(r > 0)) || !(connections > AGENTS) || !Number.isInteger(rounds) || rounds < 1) {
     throw new Error('--rates takes positive numbers (e.g. 500,1000), --connections more than 20, --rounds a whole number ≥ 1');
   }

@@ -31,6 +31,14 @@ export function runMeasurementChild<T>(script: string, jobFile: string, nodeFlag
   });
 }
 
+/** `--judge after|live` of a bench (default after: what `chatstorm run` does); throws on anything else. */
+export function judgeArg(): 'after' | 'live' {
+  const i = process.argv.indexOf('--judge');
+  const judge = i >= 0 ? process.argv[i + 1] : 'after';
+  if (judge !== 'live' && judge !== 'after') throw new Error(`--judge must be after or live, got ${judge}`);
+  return judge;
+}
+
 /** Node flags from an environment variable, split on spaces (e.g. BENCH_PROXY_FLAGS="--cpu-prof"). */
 export function flagsOf(name: string): string[] {
   return (process.env[name] ?? '').split(' ').filter(Boolean);

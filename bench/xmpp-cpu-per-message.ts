@@ -30,7 +30,7 @@ import { getHeapStatistics } from 'node:v8';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Element } from 'ltx';
-import { flagsOf, numericArg, runMeasurementChild } from './measure-child.ts';
+import { flagsOf, numericArg, runMeasurementChild, judgeArg } from './measure-child.ts';
 import { median } from './lib/median.ts';
 import { steadyScenario } from './lib/steady-scenario.ts';
 import { startChild } from '../src/net/child.ts';
@@ -328,9 +328,7 @@ async function parent(): Promise<void> {
   const perCustomer = numericArg('messages', 20);
   const seconds = numericArg('seconds', 30);
   const rounds = numericArg('rounds', 3);
-  const judgeAt = process.argv.indexOf('--judge');
-  const judge = judgeAt >= 0 ? process.argv[judgeAt + 1] : 'after'; // what `chatstorm run` does by default
-  if (judge !== 'live' && judge !== 'after') throw new Error(`--judge must be live or after, got ${judge}`);
+  const judge = judgeArg();
   const scenario = steadyScenario({ name: 'xmpp-cpu', agents: 10, customers, perCustomer, seconds });
   const plan = buildPlan(scenario);
   const dir = mkdtempSync(join(tmpdir(), 'chatstorm-xmpp-cpu-'));

@@ -296,7 +296,7 @@ export async function runScenario(o: RunScenarioOptions): Promise<RunScenarioRes
     o.onMetricsListening?.(metricsServer.url);
   }
   try {
-    return await runWithReports(o, { plan, slas, notes, baseline, runId, judge, metrics, driver, trust });
+    return await runWithReports(o, { plan, slas, notes, baseline, runId, judge, live, metrics, driver, trust });
   } finally {
     await metricsServer?.close();
   }
@@ -304,9 +304,9 @@ export async function runScenario(o: RunScenarioOptions): Promise<RunScenarioRes
 
 async function runWithReports(
   o: RunScenarioOptions,
-  p: { plan: Plan; slas: Sla[]; notes: string[]; baseline: BaselineGate | null; runId: string; judge: ChatstormJudge; metrics: LiveMetrics | null; driver: Driver; trust: TlsTrust },
+  p: { plan: Plan; slas: Sla[]; notes: string[]; baseline: BaselineGate | null; runId: string; judge: ChatstormJudge; live: boolean; metrics: LiveMetrics | null; driver: Driver; trust: TlsTrust },
 ): Promise<RunScenarioResult> {
-  const { plan, slas, notes, baseline, runId, judge, metrics, driver, trust } = p;
+  const { plan, slas, notes, baseline, runId, judge, live, metrics, driver, trust } = p;
   const dir = resolve(o.out ?? 'reports', runId);
   try {
     await mkdir(dir, { recursive: true });
@@ -322,7 +322,6 @@ async function runWithReports(
   const faults = new FaultLog();
   const throughput = new ThroughputMeter();
   const runSeries = new RunSeries();
-  const live = judgesLive(o);
   // Judged after the run: no live figures (null), and the progress line says so.
   const progress = new LiveProgressTracker(live ? { anomalies: () => liveAnomalies(judge), deliveryP99Ms: () => liveDeliveryP99Ms(judge) } : null);
   // One controller ends the run: the caller's signal (Ctrl-C, a crash handler) or a broken
