@@ -1,4 +1,4 @@
-import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { ChatstormError } from '../errors.ts';
 import type { HistoryEvent } from './events.ts';
 
@@ -24,6 +24,24 @@ export async function* readHistory(path: string): AsyncGenerator<HistoryEvent> {
  * an await per event, 710–760 ms in batches (docs/performance.md, "Session 7").
  */
 export async function* readHistoryBatches(path: string): AsyncGenerator<HistoryEvent[]> {
+  const file = await open(path, 'r').catch((err: NodeJS.ErrnoException) => {
+    throw new HistoryFileError(`${path}: cannot open the history file (${err.code ?? err.message})`);
+  });
+  try {
+    // A device (a history.jsonl symlinked to /dev/zero or /dev/full) never ends: reading it
+    // would hang; a folder cannot be read. A FIFO ends when its writer closes, so it is let through.
+    const st = await file.stat();
+    if (!st.isFile() && !st.isFIFO()) {
+      const what = st.isDirectory() ? 'a folder' : st.isCharacterDevice() || st.isBlockDevice() ? 'a device' : 'not a regular file';
+      throw new HistoryFileError(`${path} is ${what}, not a history file; pass a run folder whose history.jsonl is the file the run wrote`);
+    }
+    yield* readBatches(path, file.createReadStream({ encoding: 'utf8', highWaterMark: 1 << 20, autoClose: false }));
+  } finally {
+    await file.close();
+  }
+}
+
+async function* readBatches(path: string, stream: AsyncIterable<string | Buffer>): AsyncGenerator<HistoryEvent[]> {
   let n = 0;
   let pendingError: HistoryFileError | null = null;
   const parse = (line: string, out: HistoryEvent[]): void => {
@@ -42,7 +60,7 @@ export async function* readHistoryBatches(path: string): AsyncGenerator<HistoryE
     }
   };
   let rest = '';
-  for await (const chunk of createReadStream(path, { encoding: 'utf8', highWaterMark: 1 << 20 })) {
+  for await (const chunk of stream) {
     const lines = (rest + (chunk as string)).split('\n');
     rest = lines.pop()!;
     const out: HistoryEvent[] = [];

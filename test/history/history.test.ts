@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -198,6 +198,14 @@ describe('history files', () => {
     await writeFile(path, JSON.stringify(lag(1)) + '\nnot json\n' + JSON.stringify(lag(3)) + '\n');
     await expect(collect(path)).rejects.toThrow(HistoryFileError);
     await expect(collect(path)).rejects.toThrow(/history\.jsonl:2:/);
+  });
+
+  it('refuses a device or a folder in place of the history file, naming it, instead of reading forever', async () => {
+    const device = join(dir, 'history.jsonl');
+    await symlink('/dev/zero', device);
+    await expect(collect(device)).rejects.toThrow(/history\.jsonl is a device, not a history file/);
+    await expect(collect(dir)).rejects.toThrow(/is a folder, not a history file/);
+    await expect(collect(join(dir, 'absent.jsonl'))).rejects.toThrow(/absent\.jsonl: cannot open the history file \(ENOENT\)/);
   });
 
   it('flushes while the run goes on, so a crash leaves the events written so far', async () => {
