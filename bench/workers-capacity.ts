@@ -19,7 +19,9 @@
  *
  * "Carried honestly":
  *   w1, w2: the run passed (exit 0): every check passed and the gate's harness-lag rule did not
- *           end it with exit 3 (src/check/gate.ts weighHarnessLag, docs/honesty.md);
+ *           end it with exit 3 (src/check/gate.ts weighHarnessLag, docs/honesty.md); and, as for
+ *           the bare client, every expected delivery arrived (a run may pass with sends of
+ *           unknown outcome left when its grace period ends: not a loss, not carried either);
  *   bare:   every expected delivery arrived, and its own lateness (send lag + event-loop delay,
  *           p50 and p99) stayed within the same limits: max(5 ms, 10 % of its delivery delay).
  * Ceiling of a side in a round: its highest rung carried before the first it did not.
@@ -219,12 +221,21 @@ async function workersSide(job: Job, plan: Plan): Promise<Measured> {
   const s = r.summary;
   const d = s.metrics['delivery'];
   const lag = runLag(s, job.out, runId, workers);
-  const honest = r.exitCode === 0;
+  // Carried: the run passed and every expected delivery arrived, as the bare side must. A run
+  // whose grace ends with a backlog still passes (a send with no ack and no delivery has an
+  // unknown outcome, not a loss) with delay percentiles over what arrived only: at 10,000
+  // deliveries/s with 2 workers it passed with 22 % of them missing (docs/performance.md, session 8).
+  const expected = expectedDeliveries(plan);
+  const honest = r.exitCode === 0 && end.deliveries >= expected;
   const start = at.play;
   return {
     ...common(job, plan, end.deliveries),
     honest,
-    why: honest ? 'pass' : `exit ${r.exitCode}: ${firstCause(s.error ?? s.endReason ?? '').slice(0, 160)}`,
+    why: honest
+      ? 'pass'
+      : r.exitCode !== 0
+        ? `exit ${r.exitCode}: ${firstCause(s.error ?? s.endReason ?? '').slice(0, 160)}`
+        : `exit 0, but ${expected - end.deliveries} of ${expected} deliveries missing when the grace period ended`,
     deliveryP50Ms: round1(d?.p50Ms ?? NaN),
     deliveryP99Ms: round1(d?.p99Ms ?? NaN),
     lagP50Ms: round1(lag.p50Ms),

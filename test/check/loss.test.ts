@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { foldChecker } from '../../src/check/fold.ts';
 import { LossChecker } from '../../src/check/loss.ts';
+import { createJudge } from '../../src/check/index.ts';
+import { evaluateSlas, parseSla } from '../../src/check/sla.ts';
 import type { HistoryEvent } from '../../src/history/events.ts';
 import { ack, clean, deliver, nack, population, runEnd, send } from './fixtures.ts';
 
@@ -59,7 +61,16 @@ describe('loss', () => {
     const r = run([...population(), send('a1#1', 10), runEnd(100)]);
     expect(r.status).toBe('pass');
     expect(r.metrics?.['unknownNotStored']).toBe(1);
-    expect(r.note).toMatch(/unknown outcome/);
+    expect(r.note).toMatch(/^1 of 1 send\(s\) \(100\.0 %\) got no ack and never arrived anywhere: their outcome is unknown/);
+    expect(r.note).toContain("add the SLA 'loss.unknownNotStored == 0'");
+  });
+
+  it('lets the SLA the note names fail a run on sends of unknown outcome', () => {
+    const events = [...population(), send('a1#1', 10), runEnd(100)];
+    const judge = createJudge();
+    for (const e of events) judge.step(e);
+    const [r] = evaluateSlas([parseSla('loss.unknownNotStored == 0')], judge.result());
+    expect(r).toMatchObject({ actual: 1, pass: false });
   });
 
   it('judges an unknown-outcome send that reached one device like an acknowledged one', () => {
