@@ -11,8 +11,8 @@
  *   position: the device's catch-up position is its cursor per conversation (highest seq handed
  *             over, or acknowledged for its own messages), capped below any message still held
  *             back (attachments downloading), so a reconnect replays what the device was never
- *             handed; reported as a snapshot (an immutable CursorPosition) after each change,
- *             synced from at connect
+ *             handed; kept in the device's own state (`deviceState`, the same object on every
+ *             connection) and read from it at connect, so nothing is reported per move
  *   receive:  msg -> [download -> download-start -> chunk* (hashed as they come) -> download-done]*
  *             -> handlers.message(sha256); later messages of that conversation wait behind it
  */
@@ -84,55 +84,16 @@ function httpBase(url: string): string {
 }
 
 /**
- * A catch-up position: the seq to sync each conversation from. Immutable (a snapshot), and cheap
- * to take after every move: a move adds one link (the conversation that moved, its new value) in
- * front of the position before it, and once the links outnumber twice the conversations they are
- * folded into one Map (amortised O(1) per move). A position is reported after nearly every
- * delivery and ack, and an agent's device has a cursor per conversation: copying them all each
- * time (20 cursors) was a quarter of everything the harness allocated and 2 % of its main-thread
- * CPU in bench/cpu-per-message.ts. Measured gain (docs/performance.md, session 5): 22 % fewer
- * allocations (sampling heap profile, 346 -> 268 MB); CPU about 4 % less per delivery with the
- * other session-5 cuts, within the bench's noise.
- */
-export class CursorPosition {
-  private constructor(
-    private readonly conv: string | null,
-    private readonly seq: number,
-    private readonly prev: CursorPosition | null,
-    private readonly flat: ReadonlyMap<string, number> | null,
-    /** Links in front of the flat Map. */
-    readonly links: number,
-  ) {}
-
-  static of(flat: ReadonlyMap<string, number>): CursorPosition {
-    return new CursorPosition(null, 0, null, flat, 0);
-  }
-
-  /** This position with `conv` at `seq`. */
-  with(conv: string, seq: number): CursorPosition {
-    return new CursorPosition(conv, seq, this, null, this.links + 1);
-  }
-
-  /** The seq to sync `conv` from, if the device has one. */
-  get(conv: string): number | undefined {
-    for (let p: CursorPosition | null = this; p !== null; p = p.prev) {
-      if (p.flat !== null) return p.flat.get(conv);
-      if (p.conv === conv) return p.seq;
-    }
-    return undefined;
-  }
-}
-
-/**
- * What a device keeps across its connections: its cursors and the messages held back, from
- * which each catch-up position snapshot is made.
+ * What a device keeps across its connections: its cursors and the messages held back. A
+ * connection syncs each conversation from {@link ReferenceDeviceState.syncFrom}, read at connect,
+ * so the driver reports no position (`handlers.position`) per move: this state outlives the
+ * connection, and nothing else needs the position.
  */
 export class ReferenceDeviceState {
   /** Highest seq seen per conversation (handed over, or acknowledged for own messages). */
   readonly cursors = new Map<string, number>();
   /** Messages received and not handed over yet: conv -> seqs. */
   private readonly held = new Map<string, Set<number>>();
-  private position = CursorPosition.of(new Map());
 
   /** A message of `conv` at `seq` was handed over or acknowledged: true when the cursor moved. */
   seen(conv: string, seq: number): boolean {
@@ -142,13 +103,14 @@ export class ReferenceDeviceState {
     return true;
   }
 
+  /** A message arrived that is not handed over yet: the position stays below it until released. */
   hold(conv: string, seq: number): void {
     let seqs = this.held.get(conv);
     if (seqs === undefined) this.held.set(conv, (seqs = new Set()));
     seqs.add(seq);
   }
 
-  /** A held message was handed over: true when that freed the conversation's position. */
+  /** A held message was handed over: true when it was held. */
   release(conv: string, seq: number): boolean {
     const seqs = this.held.get(conv);
     if (!seqs?.delete(seq)) return false;
@@ -157,27 +119,12 @@ export class ReferenceDeviceState {
   }
 
   /**
-   * The catch-up position after a change to `conv` (or, without `conv`, to any conversation):
-   * cursors, each capped below the lowest message of its conversation still held.
+   * The seq to sync `conv` from: its cursor, capped below the lowest message of `conv` still
+   * held (a reconnect replays what the device was never handed); undefined when the device has
+   * no cursor there (it starts at the server's last seq).
    */
-  snapshot(conv?: string): CursorPosition {
-    const value = conv === undefined ? undefined : this.capped(conv, this.cursors.get(conv));
-    if (conv === undefined || value === undefined || this.position.links >= 2 * this.cursors.size + 8) {
-      const flat = new Map<string, number>();
-      for (const [c, seq] of this.cursors) flat.set(c, seq);
-      for (const c of this.held.keys()) {
-        const v = this.capped(c, flat.get(c));
-        if (v !== undefined) flat.set(c, v);
-      }
-      this.position = CursorPosition.of(flat);
-    } else {
-      this.position = this.position.with(conv, value);
-    }
-    return this.position;
-  }
-
-  /** `cursor` capped below the lowest held message of `conv`. */
-  private capped(conv: string, cursor: number | undefined): number | undefined {
+  syncFrom(conv: string): number | undefined {
+    const cursor = this.cursors.get(conv);
     const seqs = this.held.get(conv);
     if (seqs === undefined) return cursor;
     let lowest = Infinity;
@@ -229,31 +176,24 @@ export const referenceDriver: Driver<undefined, ReferenceDeviceState> = {
 
   connect(opts: ConnectOptions<undefined, ReferenceDeviceState>): Promise<Connection> {
     const { identity, state } = opts;
-    const position = opts.position instanceof CursorPosition ? opts.position : CursorPosition.of(new Map());
     // The driver's own view of the device's handlers: cursors move as messages are handed over
-    // and acknowledged, and every move is reported as a new position snapshot.
+    // and acknowledged (the device's state, read at the next connect).
     const outer = opts.handlers;
-    const moved = (conv: string, seq: number, released = false): void => {
-      if (state.seen(conv, seq) || released) outer.position(state.snapshot(conv));
-    };
     const handlers: DeviceHandlers = {
       ...outer,
       message: (m) => {
         const seq = m.position as number;
-        const released = state.release(m.conv, seq);
+        state.release(m.conv, seq);
         outer.message(m);
-        moved(m.conv, seq, released);
+        state.seen(m.conv, seq);
       },
       ack: (a) => {
         outer.ack(a);
-        moved(a.conv, a.position as number);
+        state.seen(a.conv, a.position as number);
       },
     };
     // Holding a message caps the position below it at once: a reconnect from now on replays it.
-    const hold = (conv: string, seq: number): void => {
-      state.hold(conv, seq);
-      outer.position(state.snapshot(conv));
-    };
+    const hold = (conv: string, seq: number): void => state.hold(conv, seq);
     // The target's path is the base of the protocol's `/ws`; its query is kept beside ours.
     const url = new URL(opts.target?.url ?? opts.url);
     url.pathname = `${url.pathname.replace(/\/+$/, '')}/ws`;
@@ -314,14 +254,7 @@ export const referenceDriver: Driver<undefined, ReferenceDeviceState> = {
         opts.signal?.removeEventListener('abort', onAbort);
         live = true;
         // A conversation the device never saw a message of starts at the server's last seq.
-        let fresh = false;
-        for (const [conv, seq] of serverCursors) {
-          if (!state.cursors.has(conv)) {
-            state.cursors.set(conv, seq);
-            fresh = true;
-          }
-        }
-        if (fresh) outer.position(state.snapshot());
+        for (const [conv, seq] of serverCursors) if (!state.cursors.has(conv)) state.cursors.set(conv, seq);
         resolve(conn);
       };
       const conn: Connection = {
@@ -396,7 +329,7 @@ export const referenceDriver: Driver<undefined, ReferenceDeviceState> = {
             const cursors: Record<string, number> = {};
             for (const c of f.convs) {
               serverCursors.set(c.conv, c.lastSeq);
-              cursors[c.conv] = position.get(c.conv) ?? c.lastSeq;
+              cursors[c.conv] = state.syncFrom(c.conv) ?? c.lastSeq;
               handlers.unread({ conv: c.conv, count: c.unread, readSeq: c.readSeq, source: 'welcome' });
             }
             awaitingSync = new Set(Object.keys(cursors));

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startReferenceServer, type ReferenceServer } from '../../src/server/index.ts';
-import { CursorPosition, referenceDriver } from '../../src/drivers/reference.ts';
+import { ReferenceDeviceState, referenceDriver } from '../../src/drivers/reference.ts';
 import { encodeMarker } from '../../src/drivers/marker.ts';
 import { Recorder } from '../../src/history/recorder.ts';
 import type { HistoryEvent } from '../../src/history/events.ts';
@@ -283,7 +283,7 @@ describe('VirtualDevice with the reference driver', () => {
     expect([of('ack', key)[0]!.seq, of('ack', own)[0]!.seq]).toEqual([1, 2]);
     expect(of('deliver', key)).toHaveLength(0);
     // The catch-up position stays below the held message (it was never handed over).
-    expect((a1.position as CursorPosition).get('dm')).toBe(0);
+    expect((a1.driverState as ReferenceDeviceState).syncFrom('dm')).toBe(0);
 
     relay.dropDownstream = null;
     a1.kill();
@@ -291,7 +291,7 @@ describe('VirtualDevice with the reference driver', () => {
     expect(of('deliver', key)[0]).toMatchObject({ device: 'a1', seq: 1, replay: true, sha256: [sha] });
     await until(() => a1.state === 'live', 'a1 to be live');
     // Handed over: the cursor is free again and includes the own message.
-    expect((a1.position as CursorPosition).get('dm')).toBe(2);
+    expect((a1.driverState as ReferenceDeviceState).syncFrom('dm')).toBe(2);
 
     // A second reconnect syncs from 2: nothing is replayed again (c1#2 arrives as the next message).
     a1.kill();
