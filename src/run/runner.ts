@@ -200,6 +200,15 @@ class Run {
   /** The isolation probe: a few strangers ask for attachments of conversations they are not in. */
   private probe: AttachmentProbe | null = null;
   private readonly counters = { sent: 0, acked: 0, delivered: 0 };
+  /**
+   * Deliveries still owed: each first send adds its expected recipients (every device of every
+   * member of its conversation but the sending one, as the ledger expects them), each delivery
+   * and each final refusal's recipients take them off. Only a reason for the drain not to end
+   * early: duplicates and replays count as deliveries, so it errs towards zero.
+   */
+  private owed = 0;
+  private readonly recipients: (conv: string, account: string) => number;
+  private readonly accountOf: ReadonlyMap<string, string>;
   private readonly progressTimer: NodeJS.Timeout | null;
   private readonly onAbort = (): void => {
     const reason: unknown = this.opts.signal?.reason;
@@ -223,10 +232,17 @@ class Run {
     this.replies = awaited.size > 0 ? new ReplyGate(awaited, () => this.recorder.now()) : null;
     if (this.replies) this.recorder.listenNow(this.replies.step);
     this.monitor = new SelfMonitor(this.recorder, (why) => this.stopEarly({ kind: 'overloaded', reason: why }), opts.selfMonitor);
+    this.recipients = recipientCounter(this.plan);
+    this.accountOf = new Map(this.plan.accounts.flatMap((a) => a.devices.map((d) => [d.id, a.id] as const)));
     this.recorder.listen((e) => {
-      if (e.type === 'send' && e.attempt === 1) this.counters.sent++;
-      else if (e.type === 'ack') this.counters.acked++;
-      else if (e.type === 'deliver') this.counters.delivered++;
+      if (e.type === 'send' && e.attempt === 1) {
+        this.counters.sent++;
+        this.owed += this.recipients(e.conv, e.account);
+      } else if (e.type === 'ack') this.counters.acked++;
+      else if (e.type === 'deliver') {
+        this.counters.delivered++;
+        this.owed--;
+      } else if (e.type === 'nack' && e.final) this.owed -= this.recipients(e.conv, this.accountOf.get(e.device) ?? '');
     });
     opts.signal?.addEventListener('abort', this.onAbort, { once: true });
     this.progressTimer = opts.onProgress ? setInterval(() => this.reportProgress(), 1000) : null;
@@ -442,8 +458,10 @@ class Run {
   }
 
   /**
-   * Faults lifted; then wait until every send is acknowledged, history loads are done and
-   * deliveries go quiet, at most the grace period.
+   * Faults lifted; then wait until every send is acknowledged, history loads are done, no
+   * delivery is owed and deliveries go quiet, at most the grace period. Without the owed
+   * deliveries, 1 s of quiet ended the drain while a delivery sat in TCP retransmission backoff
+   * (the `loss` toxic), and the run reported as lost what the grace period would have seen arrive.
    */
   async drain(): Promise<void> {
     const { recorder } = this;
@@ -459,7 +477,7 @@ class Run {
         lastDelivered = this.counters.delivered;
         quietSince = recorder.now();
       }
-      const outstanding = this.preparing.size > 0 || (this.probe?.pending ?? 0) > 0 || this.devices.some((d) => d.outbox.size > 0 || d.state !== 'live' || d.historyLoads > 0);
+      const outstanding = this.owed > 0 || this.preparing.size > 0 || (this.probe?.pending ?? 0) > 0 || this.devices.some((d) => d.outbox.size > 0 || d.state !== 'live' || d.historyLoads > 0);
       if (!outstanding && recorder.now() - quietSince >= 1000) break;
     }
     this.cutWalks();
@@ -565,4 +583,26 @@ async function sleepUntil(recorder: Recorder, atMs: number, stop: () => boolean)
     if (left <= 0) return;
     await sleep(Math.min(left, 100));
   }
+}
+
+/**
+ * Expected recipients of a send in `conv` by `account`'s device: every device of every member of
+ * `conv` but the sending one (the ledger's rule, src/check/topology.ts), memoised per conversation
+ * and account.
+ */
+function recipientCounter(plan: Plan): (conv: string, account: string) => number {
+  const devices = new Map(plan.accounts.map((a) => [a.id, a.devices.length]));
+  const members = new Map(plan.conversations.map((c) => [c.id, c.members]));
+  const memo = new Map<string, Map<string, number>>();
+  return (conv, account) => {
+    let byAccount = memo.get(conv);
+    if (byAccount === undefined) memo.set(conv, (byAccount = new Map()));
+    let n = byAccount.get(account);
+    if (n === undefined) {
+      n = 0;
+      for (const m of members.get(conv) ?? []) n += (devices.get(m) ?? 0) - (m === account ? 1 : 0);
+      byAccount.set(account, n);
+    }
+    return n;
+  };
 }
