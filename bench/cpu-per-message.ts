@@ -41,7 +41,7 @@ import { buildPlan, type Plan } from '../src/plan/plan.ts';
 import { runPlan } from '../src/run/runner.ts';
 import { createJudge } from '../src/check/index.ts';
 import { HistoryWriter } from '../src/history/writer.ts';
-import { readHistoryBatches } from '../src/history/reader.ts';
+import { forEachHistoryEvent } from '../src/history/reader.ts';
 import { guardListener } from '../src/history/guard.ts';
 import type { HistoryEvent } from '../src/history/events.ts';
 import { FaultLog } from '../src/report/fault-log.ts';
@@ -195,7 +195,7 @@ async function harness(job: Job, plan: Plan): Promise<Measured> {
   await writer.close();
   // --judge after: what `chatstorm run --judge after` does once the writer has closed the file.
   const before = process.cpuUsage();
-  if (!live) for await (const batch of readHistoryBatches(job.historyFile)) for (const e of batch) judge.step(e);
+  if (!live) await forEachHistoryEvent(job.historyFile, (e) => judge.step(e));
   const used = process.cpuUsage(before);
   const afterMs = live ? 0 : (used.user + used.system) / 1000;
   const v = judge.result();

@@ -72,7 +72,7 @@ import { validateScenario } from '../src/scenario/validate.ts';
 import type { ScenarioInput } from '../src/scenario/index.ts';
 import { runScenario } from '../src/cli/run-command.ts';
 import { createJudge } from '../src/check/index.ts';
-import { readHistoryBatches } from '../src/history/reader.ts';
+import { forEachHistoryEvent } from '../src/history/reader.ts';
 import { LatencyHistogram } from '../src/stats/hdr.ts';
 import { REPORT_FILES } from '../src/report/write.ts';
 
@@ -153,7 +153,7 @@ async function chatstorm(job: Job): Promise<Measured> {
   if (job.judge === 'after') {
     const before = process.cpuUsage();
     const judge = createJudge();
-    for await (const batch of readHistoryBatches(join(r.dir, REPORT_FILES.history))) for (const e of batch) judge.step(e);
+    await forEachHistoryEvent(join(r.dir, REPORT_FILES.history), (e) => judge.step(e));
     judge.result();
     const used = process.cpuUsage(before);
     judgeAfterMs = (used.user + used.system) / 1000;

@@ -40,7 +40,7 @@ import { messageBody } from '../src/drivers/body.ts';
 import { counterOf } from '../src/domain/index.ts';
 import { runPlan } from '../src/run/runner.ts';
 import { createJudge } from '../src/check/index.ts';
-import { readHistoryBatches } from '../src/history/reader.ts';
+import { forEachHistoryEvent } from '../src/history/reader.ts';
 import { HistoryWriter } from '../src/history/writer.ts';
 import { NS, XmppStream, xmppDriver } from '../src/drivers/xmpp/index.ts';
 import { passwordOf } from '../src/drivers/xmpp/names.ts';
@@ -301,7 +301,7 @@ async function harness(job: Job, plan: Plan): Promise<Measured> {
   await writer.close();
   if (!live) {
     const before = process.cpuUsage();
-    for await (const batch of readHistoryBatches(job.historyFile)) for (const e of batch) judge.step(e);
+    await forEachHistoryEvent(job.historyFile, (e) => judge.step(e));
     const used = process.cpuUsage(before);
     cpuMs += (used.user + used.system) / 1000;
   }

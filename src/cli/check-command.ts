@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createJudge, exitCodeOf } from '../check/index.ts';
-import { readHistoryBatches } from '../history/reader.ts';
+import { forEachHistoryEvent } from '../history/reader.ts';
 import { UsageError } from '../errors.ts';
 import type { Summary } from '../report/summary.ts';
 import { FaultLog } from '../report/fault-log.ts';
@@ -45,16 +45,14 @@ export async function checkRun(
   let scenario = saved.scenario ?? '';
   let seed = saved.seed ?? 0;
   let endReason = 'no run-end event (the run did not finish)';
-  for await (const batch of readHistoryBatches(historyPath)) {
-    for (const e of batch) {
-      judge.step(e);
-      faults.step(e);
-      throughput.step(e);
-      runSeries.step(e);
-      if (e.type === 'run-start') ({ runId, scenario, seed } = e);
-      if (e.type === 'run-end') endReason = e.reason;
-    }
-  }
+  await forEachHistoryEvent(historyPath, (e) => {
+    judge.step(e);
+    faults.step(e);
+    throughput.step(e);
+    runSeries.step(e);
+    if (e.type === 'run-start') ({ runId, scenario, seed } = e);
+    if (e.type === 'run-end') endReason = e.reason;
+  });
   const verdict = judge.result();
   const judged = summarize({
     verdict,

@@ -13,7 +13,7 @@ import { shardPlan, type ShardSpec } from '../plan/shard.ts';
 import { ChatstormJudge, parseSla, validateSlaMetric, type Sla, type Verdict } from '../check/index.ts';
 import { encodeHistograms, manifestOf, writeHistograms, writeManifest } from '../merge/shard-files.ts';
 import { HistoryWriter } from '../history/writer.ts';
-import { readHistoryBatches } from '../history/reader.ts';
+import { forEachHistoryEvent } from '../history/reader.ts';
 import { guardListener } from '../history/guard.ts';
 import { runPlan, makeRunId, type RunOutcome } from '../run/runner.ts';
 import { RunEndLatch, endReasonOf } from '../run/run-end.ts';
@@ -413,7 +413,7 @@ async function runWithReports(
     // `--judge after`: the same checks over the file the writer has just closed (as `chatstorm
     // check` does), before anything reads the verdict. Without a complete file there is nothing
     // to judge: the run is already an error (exit 3), and no check claims a result.
-    if (!live && historyComplete) for await (const batch of readHistoryBatches(join(dir, REPORT_FILES.history))) for (const e of batch) judge.step(e);
+    if (!live && historyComplete) await forEachHistoryEvent(join(dir, REPORT_FILES.history), (e) => judge.step(e));
     verdict = live || historyComplete ? judge.result() : { checks: {}, metrics: {} };
   } catch (err) {
     failedAfter(`the judge failed: ${err instanceof Error ? err.message : String(err)}`);

@@ -41,7 +41,15 @@ export async function* readHistoryBatches(path: string): AsyncGenerator<HistoryE
   }
 }
 
-async function* readBatches(path: string, stream: AsyncIterable<string | Buffer>): AsyncGenerator<HistoryEvent[]> {
+/**
+ * Hand every event of a history file to `step`, in order, batch by batch: how a judge (the run's
+ * `--judge after`, `chatstorm check`, the benches that measure it) goes over a whole file.
+ */
+export async function forEachHistoryEvent(path: string, step: (e: HistoryEvent) => void): Promise<void> {
+  for await (const batch of readHistoryBatches(path)) for (const e of batch) step(e);
+}
+
+async function* readBatches(path: string, stream: AsyncIterable<string>): AsyncGenerator<HistoryEvent[]> {
   let n = 0;
   let pendingError: HistoryFileError | null = null;
   const parse = (line: string, out: HistoryEvent[]): void => {
@@ -61,7 +69,7 @@ async function* readBatches(path: string, stream: AsyncIterable<string | Buffer>
   };
   let rest = '';
   for await (const chunk of stream) {
-    const lines = (rest + (chunk as string)).split('\n');
+    const lines = (rest + chunk).split('\n');
     rest = lines.pop()!;
     const out: HistoryEvent[] = [];
     for (const line of lines) parse(line, out);
