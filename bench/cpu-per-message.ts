@@ -2,12 +2,15 @@
  * Macro benchmark: harness CPU per delivered-and-checked message against a bare `ws` client
  * doing the same traffic, in the same run (target ≤ 1.5×).
  *
- *   node --import tsx bench/cpu-per-message.ts [--customers 400] [--messages 40] [--seconds 60] [--rounds 3] [--only harness|bare] [--judge after|live]
+ *   node --import tsx bench/cpu-per-message.ts [--customers 400] [--messages 40] [--seconds 60] [--rounds 3] [--only harness|bare] [--judge after|live] [--control]
  *
  * Profiling: CPU_PROF=1 writes a V8 CPU profile of each measurement child to /tmp/chatstorm-prof;
  * BENCH_CHILD_FLAGS adds node flags to the measurement children (e.g. "--heap-prof"), and
  * BENCH_PROXY_FLAGS to the embedded proxy (e.g. "--cpu-prof --cpu-prof-dir=/tmp/chatstorm-prof").
  * `--only` plays one side per round (quick A/B of harness changes; no ratio is printed).
+ * `--control` plays the bare client a second time in every round and prints the ratio of the two
+ * bare runs: what two runs of the same client differ by here, the method's own noise, beside
+ * which a harness ratio near the target has to be read.
  * `--judge after` (the default, as `chatstorm run`): no live judge during play; the CPU of judging
  * the history file after the run is added to the harness's figures (all of it to the whole-run
  * figure, its share of the deliveries to the steady-state one). `--judge live`: the live judge.
@@ -229,6 +232,8 @@ async function parent(): Promise<void> {
   const only = onlyAt >= 0 ? process.argv[onlyAt + 1] : undefined;
   if (only !== undefined && only !== 'harness' && only !== 'bare') throw new Error(`--only must be harness or bare, got ${only}`);
   const judge = judgeArg();
+  const control = process.argv.includes('--control');
+  if (control && only !== undefined) throw new Error('--control compares two bare runs with the pair: leave out --only');
   const scenario = steadyScenario({ name: 'cpu', agents: 20, customers, perCustomer, seconds });
   const plan = buildPlan(scenario);
   const dir = mkdtempSync(join(tmpdir(), 'chatstorm-cpu-'));
@@ -236,14 +241,24 @@ async function parent(): Promise<void> {
   writeFileSync(planFile, JSON.stringify(plan));
   const results: (Measured & { round: number })[] = [];
   const pairs: [Measured, Measured][] = [];
+  /** With --control: the second bare run ÷ the first, by round. */
+  const controlRatios: number[] = [];
   try {
     for (let round = 1; round <= rounds; round++) {
       const pair: Partial<Record<Job['mode'], Measured>> = {};
-      for (const mode of round % 2 === 1 ? (['bare', 'harness'] as const) : (['harness', 'bare'] as const)) {
+      const order = ['bare', 'harness', ...(control ? (['bare again'] as const) : [])] as const;
+      for (const side of round % 2 === 1 ? order : [...order].reverse()) {
+        const mode = side === 'bare again' ? 'bare' : side;
         if (only !== undefined && mode !== only) continue;
         const m = await measure(mode, plan, dir, planFile, judge);
-        pair[mode] = m;
-        results.push({ round, ...m });
+        if (side === 'bare again') {
+          if (pair.bare) controlRatios.push(m.usPerDelivery / pair.bare.usPerDelivery);
+          else pair.bare = m; // reversed order: this run came first; the later one is compared with it
+        } else if (mode === 'bare' && pair.bare) {
+          controlRatios.push(m.usPerDelivery / pair.bare.usPerDelivery);
+          pair.bare = m;
+        } else pair[mode] = m;
+        results.push({ round, ...m, mode: side });
       }
       if (pair.bare && pair.harness) pairs.push([pair.bare, pair.harness]);
     }
@@ -268,6 +283,10 @@ async function parent(): Promise<void> {
       `steady state: ${median(pairs.map(([, h]) => h.steadyUsPerDelivery))} µs vs ${median(pairs.map(([b]) => b.steadyUsPerDelivery))} µs, ` +
       `ratio ${median(steady).toFixed(2)} (target ≤ 1.5)`,
   );
+  if (control) {
+    const spread = controlRatios.map((r) => r.toFixed(2)).join(', ');
+    console.log(`control (the method's own noise): a second bare run ÷ the first, by round: ${spread}; median ${median(controlRatios).toFixed(2)}`);
+  }
 }
 
 if (process.argv.includes('--child')) {

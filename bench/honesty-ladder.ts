@@ -3,7 +3,7 @@
  * bare `ws` client sees them), or say that it cannot (exit 3)?
  *
  *   node --import tsx bench/honesty-ladder.ts [--rates 500,1000,2000,4000] [--seconds 10]
- *        [--connections 500] [--latency 0] [--rounds 1] [--judge after|live]
+ *        [--connections 500] [--latency 0] [--rounds 1] [--judge after|live] [--control]
  *
  * For each rate, one plan (connections − 20 customers and 20 agents, one device each; sends spread
  * over the window at that rate) is played by both sides, each in its own child process against a
@@ -27,7 +27,13 @@
  *                     every send and delivers the same frames as to the bare client and chatstorm
  *                     (ack, delivery, unread push); every device tallies them by type.
  *              For each, the rate it achieved. Not installed: the bench says so and goes on.
- * Every round plays every side (bare, chatstorm, artillery, artillery+recv; reversed in even rounds).
+ *   control:   with `--control`, the bare client once more (a second, independent run of the same
+ *              plan), held to the same "within" test against the first: how often two runs of the
+ *              same client, minutes apart, differ by more than the tolerance at p50 or p99. That is
+ *              the method's own noise; a "NOT MET" is evidence against chatstorm only where the
+ *              control meets the test far more often than chatstorm does.
+ * Every round plays every side (bare, chatstorm, control, artillery, artillery+recv; reversed in
+ * even rounds).
  * Pass criterion, printed: at every rate and round either chatstorm's delivery p50 and p99 are
  * within max(5 ms, 10 %) of the bare client's and it saw every delivery the bare client saw
  * (percentiles cover only what arrived), or chatstorm exited 3 (it said the harness could
@@ -331,6 +337,7 @@ async function parent(): Promise<void> {
   const latencyMs = numericArg('latency', 0);
   const rounds = numericArg('rounds', 1);
   const judge = judgeArg();
+  const control = process.argv.includes('--control');
   if (rates.some((r) => !(r > 0)) || !(connections > AGENTS) || !Number.isInteger(rounds) || rounds < 1) {
     throw new Error('--rates takes positive numbers (e.g. 500,1000), --connections more than 20, --rounds a whole number ≥ 1');
   }
@@ -343,6 +350,8 @@ async function parent(): Promise<void> {
   const bin = artilleryBin();
   console.log(bin ? `artillery: ${bin}` : 'artillery: not installed (set ARTILLERY_BIN or put `artillery` on PATH); skipped');
   let met = true;
+  /** With --control: rounds in which the second bare run was within tolerance of the first, of all rounds. */
+  const controlTally = { within: 0, rounds: 0 };
   const dir = mkdtempSync(join(tmpdir(), 'chatstorm-ladder-'));
   try {
     const idle = bin ? await artilleryIdle(bin, dir) : null;
@@ -356,9 +365,12 @@ async function parent(): Promise<void> {
       for (let round = 1; round <= rounds; round++) {
         const pair: Partial<Record<Job['mode'], Measured>> = {};
         const cpu: Partial<Record<CpuPerMessage['side'], CpuPerMessage>> = {};
-        const order = ['bare', 'chatstorm', 'artillery', 'artillery+recv'] as const;
+        let second: Measured | undefined;
+        const order = ['bare', 'chatstorm', 'control', 'artillery', 'artillery+recv'] as const;
         for (const side of round % 2 === 1 ? order : [...order].reverse()) {
-          if (side === 'artillery' || side === 'artillery+recv') {
+          if (side === 'control') {
+            if (control) second = (await measure('bare', scenario, plan, dir, planFile, latencyMs, judge)).m;
+          } else if (side === 'artillery' || side === 'artillery+recv') {
             if (!bin) continue;
             const a = await artillery(bin, side, plan, dir);
             if (typeof a !== 'string') cpu[side] = a.cpu;
@@ -380,6 +392,11 @@ async function parent(): Promise<void> {
         const honest = within(c.p50Ms, b.p50Ms) && within(c.p99Ms, b.p99Ms) && c.deliveries >= b.deliveries;
         const ok = c.exitCode === 3 || honest;
         met &&= ok;
+        const controlWithin = second ? within(second.p50Ms, b.p50Ms) && within(second.p99Ms, b.p99Ms) && second.deliveries === b.deliveries : undefined;
+        if (controlWithin !== undefined) {
+          controlTally.rounds++;
+          if (controlWithin) controlTally.within++;
+        }
         rows.push({
           rate: offered,
           round,
@@ -392,6 +409,7 @@ async function parent(): Promise<void> {
           'cs missing': Math.max(0, b.deliveries - c.deliveries),
           'within': honest,
           criterion: ok ? 'met' : 'NOT MET',
+          ...(second ? { 'bare again p50': second.p50Ms, 'bare again p99': second.p99Ms, 'control within': controlWithin ?? false } : {}),
         });
         console.log(JSON.stringify(rows.at(-1)) + (c.error ? `  (${c.error.slice(0, 100)}…)` : ''));
         const vs = (x: CpuPerMessage, base: 'artillery' | 'artillery+recv') => {
@@ -400,6 +418,7 @@ async function parent(): Promise<void> {
         };
         const shown = (r: number) => (Number.isFinite(r) ? Number(r.toFixed(2)) : '–');
         for (const side of order) {
+          if (side === 'control') continue; // its CPU is the bare client's again
           const x = cpu[side];
           if (!x) continue;
           if (side === 'chatstorm') {
@@ -433,6 +452,14 @@ async function parent(): Promise<void> {
     'pass criterion: at every rate either chatstorm\'s delivery p50 and p99 are within max(5 ms, 10 %) of the bare client\'s with every delivery it saw, or chatstorm exited 3: ' +
       (met ? 'MET' : 'NOT MET'),
   );
+  if (control) {
+    const chatstormWithin = rows.filter((r) => r['within'] === true).length;
+    const judged = rows.filter((r) => typeof r['within'] === 'boolean').length;
+    console.log(
+      `control (the method's own noise): a second run of the bare client was within max(5 ms, 10 %) of the first at p50 and p99 in ${controlTally.within} of ${controlTally.rounds} round(s); ` +
+        `chatstorm was within the bare client's figures in ${chatstormWithin} of ${judged}`,
+    );
+  }
   console.log(
     'client CPU per message SENT, each side\'s process tree plus the embedded proxy its traffic crosses, over its play window ' +
       '(received: acks, deliveries and unread pushes. artillery: customers only, never synced, so every send is nacked and nothing is ' +
