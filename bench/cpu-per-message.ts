@@ -251,12 +251,11 @@ async function parent(): Promise<void> {
         const mode = side === 'bare again' ? 'bare' : side;
         if (only !== undefined && mode !== only) continue;
         const m = await measure(mode, plan, dir, planFile, judge);
-        if (side === 'bare again') {
-          if (pair.bare) controlRatios.push(m.usPerDelivery / pair.bare.usPerDelivery);
-          else pair.bare = m; // reversed order: this run came first; the later one is compared with it
-        } else if (mode === 'bare' && pair.bare) {
+        // The pair's bare run is the one next to the harness run; the control compares the later
+        // bare run with the earlier.
+        if (mode === 'bare' && pair.bare) {
           controlRatios.push(m.usPerDelivery / pair.bare.usPerDelivery);
-          pair.bare = m;
+          if (side === 'bare') pair.bare = m;
         } else pair[mode] = m;
         results.push({ round, ...m, mode: side });
       }

@@ -2,7 +2,7 @@
  * Macro benchmark: harness CPU per delivered-and-checked XMPP message against a bare XMPP client
  * doing the same traffic (target ≤ 1.5×), on a real Prosody started by scripts/xmpp/start.sh.
  *
- *   node --import tsx bench/xmpp-cpu-per-message.ts [--customers 100] [--messages 20] [--seconds 30] [--rounds 3] [--judge after|live]
+ *   node --import tsx bench/xmpp-cpu-per-message.ts [--customers 100] [--messages 20] [--seconds 30] [--rounds 3] [--judge after|live] [--control]
  *
  * One plan (one-to-one chats, agents on two devices, customers on one), played by each side in
  * its own child process through a fresh embedded proxy, measured with process.cpuUsage() from the
@@ -15,6 +15,8 @@
  *            as `chatstorm run --judge after` does, is added to the harness's figure)
  * Accounts are registered before the clock starts on both sides. Rounds alternate which side goes
  * first; the median of the per-round ratios is the result. Bounded: finite plan, deadlines.
+ * `--control` plays the bare client a second time in every round (last in odd rounds, first in
+ * even ones) and prints the later bare run ÷ the earlier: the method's own noise.
  * BENCH_CHILD_FLAGS="..." adds node flags to both measurement children (e.g. --perf-basic-prof).
  * FRAMES=1 prints the frames each side wrote and read (the same traffic on both sides);
  * THREADS=1 the CPU of each thread (main, V8 helpers) from /proc, the GCs and the heap in use.
@@ -329,6 +331,7 @@ async function parent(): Promise<void> {
   const seconds = numericArg('seconds', 30);
   const rounds = numericArg('rounds', 3);
   const judge = judgeArg();
+  const control = process.argv.includes('--control');
   const scenario = steadyScenario({ name: 'xmpp-cpu', agents: 10, customers, perCustomer, seconds });
   const plan = buildPlan(scenario);
   const dir = mkdtempSync(join(tmpdir(), 'chatstorm-xmpp-cpu-'));
@@ -339,12 +342,21 @@ async function parent(): Promise<void> {
   const server = execFileSync('bash', [join(scripts, 'start.sh'), 'prosody', state], { encoding: 'utf8', timeout: 180_000 }).trim();
   const results: (Measured & { round: number })[] = [];
   const ratios: number[] = [];
+  const controlRatios: number[] = [];
   try {
     for (let round = 1; round <= rounds; round++) {
       const pair: Partial<Record<Job['mode'], Measured>> = {};
-      for (const mode of round % 2 === 1 ? (['bare', 'harness'] as const) : (['harness', 'bare'] as const)) {
-        pair[mode] = await measure(mode, server, dir, planFile, judge);
-        results.push({ round, ...pair[mode]! });
+      const order = ['bare', 'harness', ...(control ? (['bare again'] as const) : [])] as const;
+      for (const side of round % 2 === 1 ? order : [...order].reverse()) {
+        const mode = side === 'bare again' ? 'bare' : side;
+        const m = await measure(mode, server, dir, planFile, judge);
+        // The pair's bare run is the one next to the harness run; the control compares the later
+        // bare run with the earlier.
+        if (mode === 'bare' && pair.bare) {
+          controlRatios.push(m.usPerDelivery / pair.bare.usPerDelivery);
+          if (side === 'bare') pair.bare = m;
+        } else pair[mode] = m;
+        results.push({ round, ...m, mode: side });
       }
       ratios.push(pair.harness!.usPerDelivery / pair.bare!.usPerDelivery);
     }
@@ -356,6 +368,7 @@ async function parent(): Promise<void> {
   console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, node ${process.version}`);
   console.table(results);
   console.log(`ratios by round: ${ratios.map((r) => r.toFixed(2)).join(', ')}; median ${median(ratios).toFixed(2)} (target ≤ 1.5)`);
+  if (control) console.log(`control (the method's own noise): the later bare run ÷ the earlier, by round: ${controlRatios.map((r) => r.toFixed(2)).join(', ')}; median ${median(controlRatios).toFixed(2)}`);
 }
 
 if (process.argv.includes('--child')) {
