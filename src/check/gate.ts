@@ -46,6 +46,11 @@ export function decide(verdict: Verdict, sla: readonly SlaResult[], infraError: 
 export const HARNESS_LAG_FLOOR_MS = 5;
 /** Share of a measured delay (or of the smallest delay SLA) above which harness lag is material. */
 export const HARNESS_LAG_SHARE = 0.1;
+/**
+ * Share of its play time the harness's main thread waited for a CPU above which an exit 3 for
+ * harness lag says the machine, not the load, is the likelier cause (src/run/cpu-wait.ts).
+ */
+export const CPU_WAIT_NOTABLE_SHARE = 0.05;
 
 /** The harness's run-level lateness (SelfReport.lag): only the figures the rule reads. */
 export interface HarnessLagInput {
@@ -53,6 +58,8 @@ export interface HarnessLagInput {
   eventLoopDelay: { count: number; p50Ms: number; p99Ms: number };
   /** Their sum per delivery (independent); absent in older summaries: then p50 + p50, p99 + p99. */
   combined?: { p50Ms: number; p99Ms: number };
+  /** The main thread's wall and run-queue time over the same span; absent or null where not measured. */
+  cpu?: { wallMs: number; waitedMs: number } | null;
 }
 
 /** How much of the run's delays is the harness's own lateness, and whether that is material. */
@@ -80,6 +87,11 @@ export interface HarnessLagFinding {
   allowed: boolean;
   /** Latency metrics whose figures include material harness lag (every one, when material). */
   inflated: string[];
+  /**
+   * Share of the measured span (play and drain) the harness's main thread spent runnable but
+   * waiting for a CPU, 0–1; null where not measured (not Linux). Absent in older summaries.
+   */
+  waitedForCpuShare?: number | null;
 }
 
 /** The threshold of a delay SLA that bounds a time from above (`delivery.p99 < 3s`), else null. */
@@ -129,6 +141,7 @@ export function weighHarnessLag(lag: HarnessLagInput | null | undefined, verdict
     material,
     allowed,
     inflated,
+    waitedForCpuShare: lag.cpu && lag.cpu.wallMs > 0 ? Math.round((lag.cpu.waitedMs / lag.cpu.wallMs) * 1000) / 1000 : null,
   };
 }
 
@@ -140,7 +153,21 @@ export function harnessLagError(f: HarnessLagFinding): string {
     `p99 ${f.p99Ms} ms (limit ${f.limitP99Ms}; sender lag p99 ${f.senderLagP99Ms} ms + event-loop delay p99 ${f.eventLoopDelayP99Ms} ms), ` +
     `limits max(${HARNESS_LAG_FLOOR_MS} ms, ${HARNESS_LAG_SHARE * 100} % of ${against}). ` +
     'Lower the offered load or the devices per process (--workers), judge after the run instead of live (--judge after: ' +
-    'no checking on the thread that times sends and arrivals), or pass --allow-harness-lag to report the inflated figures as such.'
+    'no checking on the thread that times sends and arrivals), or pass --allow-harness-lag to report the inflated figures as such.' +
+    cpuWaitAdvice(f)
+  );
+}
+
+/**
+ * When the harness's thread waited for a CPU a notable share of the run, the likelier cause of
+ * its lag is the machine: other processes on it (the server, the proxy, other runs) had the cores.
+ */
+function cpuWaitAdvice(f: HarnessLagFinding): string {
+  const share = f.waitedForCpuShare;
+  if (share === null || share === undefined || share < CPU_WAIT_NOTABLE_SHARE) return '';
+  return (
+    ` Its main thread waited for a CPU ${Math.round(share * 1000) / 10} % of the time it measured: other processes on this machine ` +
+    '(the server, the proxy, other runs) had the cores it needed; run them elsewhere or give the harness cores of its own.'
   );
 }
 

@@ -3,7 +3,7 @@ export type { CheckStatus, Witness, CheckResult, Checker, LatencySummary, Verdic
 export { MAX_WITNESSES, CHECK_NAMES } from './types.ts';
 export { createJudge, judgeAll, ChatstormJudge } from './judge.ts';
 export type { JudgeOptions } from './judge.ts';
-export { gate, decide, exitCodeOf, REQUIRED_CHECKS, weighHarnessLag, harnessLagError, HARNESS_LAG_FLOOR_MS, HARNESS_LAG_SHARE, LAG_INDEPENDENT_CHECKS } from './gate.ts';
+export { gate, decide, exitCodeOf, REQUIRED_CHECKS, weighHarnessLag, harnessLagError, HARNESS_LAG_FLOOR_MS, HARNESS_LAG_SHARE, CPU_WAIT_NOTABLE_SHARE, LAG_INDEPENDENT_CHECKS } from './gate.ts';
 export type { GateInput, GateResult, RunVerdict, HarnessLagInput, HarnessLagFinding } from './gate.ts';
 export { parseSla, evaluateSlas, validateSlaMetric, LATENCY_FAMILIES } from './sla.ts';
 export type { Sla, SlaOp, SlaResult } from './sla.ts';

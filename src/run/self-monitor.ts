@@ -13,6 +13,7 @@
 import type { Recorder } from '../history/recorder.ts';
 import { LatencyHistogram, type LatencyHistogramOptions, type LatencySummary } from '../stats/hdr.ts';
 import { LoopProbe } from './loop-probe.ts';
+import { cpuWaitBetween, mainThreadCpu, type CpuWaitFigures, type ThreadCpuTimes } from './cpu-wait.ts';
 
 /**
  * Lag histogram bounds: 1 us to 1 h, 3 digits (0.1 % relative error): the run-level figures are
@@ -47,6 +48,12 @@ export interface HarnessLagFigures {
    * send and its delivery happen at different moments). See {@link combineLags}.
    */
   combined: LatencySummary;
+  /**
+   * The main thread over the same span: wall time, time on a CPU and time runnable but waiting
+   * for one (src/run/cpu-wait.ts); null where it cannot be read (not Linux). Absent in summaries
+   * written before it existed.
+   */
+  cpu?: CpuWaitFigures | null;
 }
 
 export interface SelfReport {
@@ -66,6 +73,8 @@ export class SelfMonitor {
   /** Run-level histograms, recorded once `measure()` was called. */
   private runLags: LatencyHistogram | null = null;
   private runLoop: LatencyHistogram | null = null;
+  /** The main thread's CPU times and the clock when `measure()` was called. */
+  private cpuFrom: { times: ThreadCpuTimes | null; atMs: number } | null = null;
   /** Exact largest lag of the window: HDR answers a bucket's upper edge, the p99 never exceeds this. */
   private windowMaxMs = 0;
   private timer: NodeJS.Timeout | null = null;
@@ -116,6 +125,7 @@ export class SelfMonitor {
     if (this.stopped || this.runLags) return;
     this.runLags = new LatencyHistogram(LAG_HISTOGRAM);
     this.runLoop = new LatencyHistogram(LAG_HISTOGRAM);
+    this.cpuFrom = { times: mainThreadCpu(), atMs: performance.now() };
   }
 
   /**
@@ -129,7 +139,12 @@ export class SelfMonitor {
     this.probe.stop();
     this.report.lag =
       this.runLags && this.runLoop
-        ? { senderLag: this.runLags.summary(), eventLoopDelay: this.runLoop.summary(), combined: combineLags(this.runLags, this.runLoop).summary() }
+        ? {
+            senderLag: this.runLags.summary(),
+            eventLoopDelay: this.runLoop.summary(),
+            combined: combineLags(this.runLags, this.runLoop).summary(),
+            cpu: this.cpuFrom && cpuWaitBetween(this.cpuFrom.times, mainThreadCpu(), performance.now() - this.cpuFrom.atMs),
+          }
         : null;
     this.stopped = { ...this.report };
     return { ...this.stopped };

@@ -114,3 +114,29 @@ describe('harness lag: what the verdict becomes', () => {
     expect(g.error).toBe('the harness was the bottleneck for 3 s');
   });
 });
+
+describe('harness lag: waiting for a CPU', () => {
+  const withCpu = (lag: HarnessLagInput, wallMs: number, waitedMs: number): HarnessLagInput => ({ ...lag, cpu: { wallMs, waitedMs } });
+
+  it('says the machine is the likelier cause when the harness waited for a CPU 5 % of the time or more', () => {
+    const g = run(withCpu(lagOf(2, 20), 12_600, 1_000), { delivery: latency(1.5, 9) });
+    expect(g.harnessLag).toMatchObject({ material: true, waitedForCpuShare: 0.079 });
+    expect(g.error).toMatch(/ Its main thread waited for a CPU 7\.9 % of the time it measured: other processes on this machine \(the server, the proxy, other runs\) had the cores it needed/);
+  });
+
+  it('gives the usual advice alone below 5 %, and when the wait was not measured', () => {
+    const below = run(withCpu(lagOf(2, 20), 12_600, 500), { delivery: latency(1.5, 9) });
+    expect(below.harnessLag?.waitedForCpuShare).toBe(0.04);
+    expect(below.error).toMatch(/--allow-harness-lag to report the inflated figures as such\.$/);
+    const unknown = run({ ...lagOf(2, 20), cpu: null }, { delivery: latency(1.5, 9) });
+    expect(unknown.harnessLag?.waitedForCpuShare).toBeNull();
+    expect(unknown.error).not.toContain('waited for a CPU');
+    expect(run(lagOf(2, 20), { delivery: latency(1.5, 9) }).harnessLag?.waitedForCpuShare).toBeNull();
+  });
+
+  it('does not make a lag material: the share is advice, the limits decide', () => {
+    const g = run(withCpu(lagOf(0.5, 3), 10_000, 5_000), { delivery: latency(1.5, 9) });
+    expect(g.harnessLag).toMatchObject({ material: false, waitedForCpuShare: 0.5 });
+    expect(g.verdict).toBe('pass');
+  });
+});

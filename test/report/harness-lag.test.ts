@@ -66,6 +66,14 @@ describe('harness lag in the reports', () => {
     expect(renderMarkdown(s)).toContain("- the harness's own lag is a material part of the delays it measured");
   });
 
+  it('says how much of the time the harness waited for a CPU, where it was measured', () => {
+    const base = self(20);
+    const s = summaryOf({ ...base, lag: { ...base.lag!, cpu: { wallMs: 10_000, onCpuMs: 4_000, waitedMs: 812 } }, events: 10 });
+    expect(s.harnessLag?.waitedForCpuShare).toBe(0.081);
+    expect(renderConsole(s)).toContain('limits p50 26ms, p99 74ms; waited for a CPU 8.1 % of the time: not material');
+    expect(renderConsole(summaryOf({ ...base, events: 10 }))).not.toContain('waited for a CPU');
+  });
+
   it('says "not measured" for a summary without the figures (written before they existed)', () => {
     const s = summaryOf(null);
     expect(s.harnessLag).toBeNull();

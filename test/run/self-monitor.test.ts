@@ -8,6 +8,7 @@ import type { HistoryEvent, LagEvent } from '../../src/history/events.ts';
 import { SelfMonitor, combineLags } from '../../src/run/self-monitor.ts';
 import { spreadStall } from '../../src/run/loop-probe.ts';
 import { LatencyHistogram } from '../../src/stats/hdr.ts';
+import { burnCpu } from './burn-cpu.ts';
 
 describe('SelfMonitor', () => {
   let events: HistoryEvent[];
@@ -90,6 +91,17 @@ describe('SelfMonitor', () => {
     expect(lag?.senderLag.maxMs).toBe(10);
     expect(lag?.senderLag.p50Ms).toBeCloseTo(5, 1);
     expect(lag?.eventLoopDelay.count).toBeGreaterThanOrEqual(0);
+  });
+
+  it.runIf(process.platform === 'linux')("reports the main thread's CPU and run-queue wait over the measured span", () => {
+    monitor = new SelfMonitor(recorder, () => {}, { windowMs: 100 });
+    monitor.start();
+    monitor.measure();
+    burnCpu(30);
+    const cpu = monitor.stop().lag?.cpu;
+    expect(cpu?.onCpuMs).toBeGreaterThan(15);
+    expect(cpu?.wallMs).toBeGreaterThanOrEqual(cpu?.onCpuMs ?? Infinity);
+    expect(cpu?.waitedMs).toBeGreaterThanOrEqual(0);
   });
 
   it('reports no run-level figures when play never started', () => {
