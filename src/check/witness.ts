@@ -25,7 +25,10 @@ export interface WitnessParts {
   toMs?: number;
 }
 
-/** Assemble one witness; the trail is in history order without repeats. */
+/**
+ * Assemble one witness; the trail is in time order without repeats, and the anomaly's own events
+ * (`parts.events`) keep their order among themselves when they share a timestamp.
+ */
 export function buildWitness(ledger: Ledger, parts: WitnessParts): Witness {
   const seen = new Set<HistoryEvent>();
   const trail: HistoryEvent[] = [];
@@ -35,8 +38,11 @@ export function buildWitness(ledger: Ledger, parts: WitnessParts): Witness {
       trail.push(e);
     }
   };
-  for (const e of parts.msgTrail ?? parts.msg?.trail ?? []) add(e);
+  // The anomaly's own events first: the trail is sorted by time, and events stamped in the same
+  // microsecond (two frames of one read) keep the order they were added in. The checker gives
+  // its events in history order, and that order is the anomaly (a swap must read as a swap).
   for (const e of parts.events ?? []) add(e);
+  for (const e of parts.msgTrail ?? parts.msg?.trail ?? []) add(e);
   for (const d of parts.devices ?? []) for (const e of ledger.connections.of(d)) add(e);
   const fromMs = parts.fromMs ?? parts.msg?.intendedMs ?? parts.atMs ?? ledger.nowMs;
   const toMs = parts.toMs ?? parts.atMs ?? ledger.nowMs;

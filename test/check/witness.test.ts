@@ -22,6 +22,27 @@ describe('witnesses', () => {
     expect(w.trail.map((e) => e.atMs)).toEqual([...w.trail.map((e) => e.atMs)].sort((a, b) => a - b));
   });
 
+  it("keep the anomaly's own events in history order when they share a timestamp", () => {
+    // A server that swaps two messages writes them back to back; both frames arrive in one read
+    // and are stamped in the same microsecond. The swap must still read as a swap in the trail.
+    const v = judgeAll([
+      ...population(),
+      send('a1#1', 10),
+      send('a1#2', 11),
+      ack('a1#1', 'm1', 1, 15),
+      ack('a1#2', 'm2', 2, 16),
+      deliver('c1', 'a1#2', 'm2', 2, 20),
+      deliver('c1', 'a1#1', 'm1', 1, 20),
+      deliver('a2', 'a1#1', 'm1', 1, 21),
+      deliver('a2', 'a1#2', 'm2', 2, 22),
+      runEnd(100),
+    ]);
+    const w = v.checks['ordering']!.witnesses.find((x) => x.summary.includes('from the same sender'))!;
+    expect(w.summary).toBe('c1 showed a1#1 (seq 1) after a1#2 (seq 2) from the same sender a1');
+    const atC1 = w.trail.flatMap((e) => (e.type === 'deliver' && e.device === 'c1' ? [e.seq] : []));
+    expect(atC1).toEqual([2, 1]);
+  });
+
   it('keep at most ten witnesses while counting every anomaly', () => {
     const events: HistoryEvent[] = [...population()];
     for (let i = 1; i <= 25; i++) events.push(send(`a1#${i}`, i * 10), ack(`a1#${i}`, `m${i}`, i, i * 10 + 1));
