@@ -36,6 +36,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { flagsOf, numericArg, runMeasurementChild, judgeArg } from './measure-child.ts';
 import { median } from './lib/median.ts';
+import { pairedRound } from './lib/paired-round.ts';
 import { expectedDeliveries } from './lib/expected-deliveries.ts';
 import { startFreshTarget, bareProxy } from './lib/fresh-target.ts';
 import { connectBareDevices, playBare } from './lib/bare-client.ts';
@@ -245,20 +246,13 @@ async function parent(): Promise<void> {
   const controlRatios: number[] = [];
   try {
     for (let round = 1; round <= rounds; round++) {
-      const pair: Partial<Record<Job['mode'], Measured>> = {};
-      const order = ['bare', 'harness', ...(control ? (['bare again'] as const) : [])] as const;
-      for (const side of round % 2 === 1 ? order : [...order].reverse()) {
-        const mode = side === 'bare again' ? 'bare' : side;
-        if (only !== undefined && mode !== only) continue;
+      const pair = await pairedRound(round, control, async (mode, side) => {
+        if (only !== undefined && mode !== only) return null;
         const m = await measure(mode, plan, dir, planFile, judge);
-        // The pair's bare run is the one next to the harness run; the control compares the later
-        // bare run with the earlier.
-        if (mode === 'bare' && pair.bare) {
-          controlRatios.push(m.usPerDelivery / pair.bare.usPerDelivery);
-          if (side === 'bare') pair.bare = m;
-        } else pair[mode] = m;
         results.push({ round, ...m, mode: side });
-      }
+        return m;
+      });
+      if (pair.controlRatio !== undefined) controlRatios.push(pair.controlRatio);
       if (pair.bare && pair.harness) pairs.push([pair.bare, pair.harness]);
     }
   } finally {

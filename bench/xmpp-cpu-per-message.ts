@@ -34,6 +34,7 @@ import { fileURLToPath } from 'node:url';
 import { Element } from 'ltx';
 import { flagsOf, numericArg, runMeasurementChild, judgeArg } from './measure-child.ts';
 import { median } from './lib/median.ts';
+import { pairedRound } from './lib/paired-round.ts';
 import { steadyScenario } from './lib/steady-scenario.ts';
 import { startChild } from '../src/net/child.ts';
 import { buildPlan, type Plan } from '../src/plan/plan.ts';
@@ -345,19 +346,12 @@ async function parent(): Promise<void> {
   const controlRatios: number[] = [];
   try {
     for (let round = 1; round <= rounds; round++) {
-      const pair: Partial<Record<Job['mode'], Measured>> = {};
-      const order = ['bare', 'harness', ...(control ? (['bare again'] as const) : [])] as const;
-      for (const side of round % 2 === 1 ? order : [...order].reverse()) {
-        const mode = side === 'bare again' ? 'bare' : side;
+      const pair = await pairedRound(round, control, async (mode, side) => {
         const m = await measure(mode, server, dir, planFile, judge);
-        // The pair's bare run is the one next to the harness run; the control compares the later
-        // bare run with the earlier.
-        if (mode === 'bare' && pair.bare) {
-          controlRatios.push(m.usPerDelivery / pair.bare.usPerDelivery);
-          if (side === 'bare') pair.bare = m;
-        } else pair[mode] = m;
         results.push({ round, ...m, mode: side });
-      }
+        return m;
+      });
+      if (pair.controlRatio !== undefined) controlRatios.push(pair.controlRatio);
       ratios.push(pair.harness!.usPerDelivery / pair.bare!.usPerDelivery);
     }
   } finally {

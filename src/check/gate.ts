@@ -158,6 +158,11 @@ export function harnessLagError(f: HarnessLagFinding): string {
   );
 }
 
+/** A share (0–1) as a percentage with one decimal, as the error and the reports print it. */
+export function percentOf(share: number): number {
+  return Math.round(share * 1000) / 10;
+}
+
 /**
  * When the harness's thread waited for a CPU a notable share of the run, the likelier cause of
  * its lag is the machine: other processes on it (the server, the proxy, other runs) had the cores.
@@ -166,7 +171,7 @@ function cpuWaitAdvice(f: HarnessLagFinding): string {
   const share = f.waitedForCpuShare;
   if (share === null || share === undefined || share < CPU_WAIT_NOTABLE_SHARE) return '';
   return (
-    ` Its main thread waited for a CPU ${Math.round(share * 1000) / 10} % of the time it measured: other processes on this machine ` +
+    ` Its main thread waited for a CPU ${percentOf(share)} % of the time it measured: other processes on this machine ` +
     '(the server, the proxy, other runs) had the cores it needed; run them elsewhere or give the harness cores of its own.'
   );
 }

@@ -2,7 +2,7 @@
  * The words every report uses beside a delay table for the harness's own lag (summary.json's
  * `harnessLag`, weighed by src/check/gate.ts). Rendering only: nothing here decides.
  */
-import type { HarnessLagFinding } from '../check/gate.ts';
+import { percentOf, type HarnessLagFinding } from '../check/gate.ts';
 
 /** Format milliseconds the way the reports do. */
 export type FormatMs = (ms: number) => string;
@@ -17,7 +17,7 @@ export function harnessLagLine(f: HarnessLagFinding | null | undefined, ms: Form
     `harness lag (added by chatstorm to a delivery): p50 ${ms(f.p50Ms)}, p99 ${ms(f.p99Ms)} ` +
     `(sender lag p99 ${ms(f.senderLagP99Ms)}, event-loop delay p99 ${ms(f.eventLoopDelayP99Ms)}); ` +
     `limits p50 ${ms(f.limitP50Ms)}, p99 ${ms(f.limitP99Ms)}` +
-    (f.waitedForCpuShare === null || f.waitedForCpuShare === undefined ? '' : `; waited for a CPU ${Math.round(f.waitedForCpuShare * 1000) / 10} % of the time`);
+    (f.waitedForCpuShare === null || f.waitedForCpuShare === undefined ? '' : `; waited for a CPU ${percentOf(f.waitedForCpuShare)} % of the time`);
   if (!f.material) return `${figures}: not material`;
   return f.allowed
     ? `${figures}: MATERIAL (allowed by --allow-harness-lag): every delay figure is inflated by harness lag up to ${ms(f.p99Ms)} (p99)`
