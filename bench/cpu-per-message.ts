@@ -4,6 +4,7 @@
  *
  *   node --import tsx bench/cpu-per-message.ts [--customers 400] [--messages 40] [--seconds 60] [--rounds 3] [--only harness|bare] [--judge after|live] [--control]
  *
+ * KEEP_HISTORY=<file> copies the harness run's history file there (to profile judging it alone).
  * Profiling: CPU_PROF=1 writes a V8 CPU profile of each measurement child to /tmp/chatstorm-prof;
  * BENCH_CHILD_FLAGS adds node flags to the measurement children (e.g. "--heap-prof"), and
  * BENCH_PROXY_FLAGS to the embedded proxy (e.g. "--cpu-prof --cpu-prof-dir=/tmp/chatstorm-prof").
@@ -30,7 +31,7 @@
  * median of the per-round ratios is the result.
  * Bounded: the plan is finite, every wait has a deadline.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -197,6 +198,7 @@ async function harness(job: Job, plan: Plan): Promise<Measured> {
     ],
   });
   await writer.close();
+  if (process.env.KEEP_HISTORY) copyFileSync(job.historyFile, process.env.KEEP_HISTORY);
   // --judge after: what `chatstorm run --judge after` does once the writer has closed the file.
   const before = process.cpuUsage();
   if (!live) await forEachHistoryEvent(job.historyFile, (e) => judge.step(e));
