@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createJudge, exitCodeOf } from '../check/index.ts';
-import { forEachHistoryEvent } from '../history/reader.ts';
+import { HistoryFileError, forEachHistoryEvent } from '../history/reader.ts';
 import { UsageError } from '../errors.ts';
 import type { Summary } from '../report/summary.ts';
 import { FaultLog } from '../report/fault-log.ts';
@@ -29,10 +29,11 @@ export async function checkRun(
     throw new UsageError(`${dir} has no ${REPORT_FILES.history}; pass a run folder such as reports/<run-id>`);
   }
   let saved: Partial<Summary> = {};
-  if (existsSync(join(dir, REPORT_FILES.summary))) saved = JSON.parse(await readFile(join(dir, REPORT_FILES.summary), 'utf8')) as Summary;
-  let slaExprs = saved.sla?.map((s) => s.expr);
+  if (existsSync(join(dir, REPORT_FILES.summary))) saved = await readSaved<Summary>(join(dir, REPORT_FILES.summary));
+  let slaExprs = savedSlas(join(dir, REPORT_FILES.summary), saved.sla, (s) => (s as { expr?: unknown } | null)?.expr);
   if (!slaExprs && existsSync(join(dir, REPORT_FILES.plan))) {
-    slaExprs = (JSON.parse(await readFile(join(dir, REPORT_FILES.plan), 'utf8')) as { sla?: string[] }).sla;
+    const planPath = join(dir, REPORT_FILES.plan);
+    slaExprs = savedSlas(planPath, (await readSaved<{ sla?: unknown }>(planPath)).sla, (s) => s);
   }
   const slas = mergeSlas(slaExprs ?? [], extraSla);
   const baseline = await prepareBaseline(options);
@@ -52,6 +53,9 @@ export async function checkRun(
     runSeries.step(e);
     if (e.type === 'run-start') ({ runId, scenario, seed } = e);
     if (e.type === 'run-end') endReason = e.reason;
+  }).catch((err: unknown) => {
+    // The folder is the user's input here (exit 2), not something this run failed to write (exit 3).
+    throw err instanceof HistoryFileError ? new UsageError(err.message, { cause: err }) : err;
   });
   const verdict = judge.result();
   const judged = summarize({
@@ -70,4 +74,31 @@ export async function checkRun(
   await writeReports(dir, summary, { delay: verdict.series ?? [], series: runSeries.result() });
   const stepNote = await publishStepSummary(renderMarkdown(summary));
   return { summary, dir, exitCode: exitCodeOf(summary.verdict), notes: stepNote === null ? [] : [stepNote] };
+}
+
+/** A run folder's saved JSON (summary.json, plan.json): unreadable or malformed is bad input (exit 2) naming the file. */
+async function readSaved<T>(path: string): Promise<T> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    throw new UsageError(`${path}: cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); pass a run folder written by \`chatstorm run\``, { cause: err });
+  }
+  try {
+    const value = JSON.parse(text) as unknown;
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('not a JSON object');
+    return value as T;
+  } catch (err) {
+    throw new UsageError(`${path} is not the JSON object \`chatstorm run\` writes (${(err as Error).message}); restore it, or delete it to re-judge from history.jsonl alone`, { cause: err });
+  }
+}
+
+/** The SLA expressions a saved file holds (`sla`: summary.json's objects with `expr`, plan.json's strings), or exit 2 naming the field. */
+function savedSlas(path: string, list: unknown, exprOf: (item: unknown) => unknown): string[] | undefined {
+  if (list === undefined) return undefined;
+  const exprs = Array.isArray(list) ? list.map(exprOf) : null;
+  if (exprs === null || exprs.some((e) => typeof e !== 'string')) {
+    throw new UsageError(`${path}: "sla" is not the list \`chatstorm run\` writes; restore the file, or delete it and pass the SLAs with --sla`);
+  }
+  return exprs as string[];
 }
