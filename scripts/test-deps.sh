@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # System packages the test suite needs, installed when missing (CI and sessions run as root on
 # Debian; nothing else is assumed). Safe to run again: it installs only what is absent.
+#
+# - docker-compose: `docker-compose config` validates docker-compose.yml (test/deploy); without
+#   its recommended docker.io, as no Docker engine runs here.
+# - chromium: the HTML report tests (test/report/chromium.ts installs it itself when missing).
+# - prosody, ejabberd, erlang-p1-sqlite3: the real XMPP servers (scripts/xmpp/start.sh installs
+#   them itself when missing).
+# The tests would install the last two groups on first use, inside a test file that then holds
+# one of the suite's two workers for a minute or more; installed here, .ci/run fetches them while
+# `npm ci` runs.
 set -euo pipefail
-need=()
-command -v docker-compose >/dev/null 2>&1 || need+=(docker-compose)
-if [ ${#need[@]} -gt 0 ]; then
-  if [ "$(id -u)" != 0 ]; then
-    echo "test-deps: missing ${need[*]}; install them (apt-get install -y ${need[*]}) or run as root" >&2
-    exit 1
-  fi
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}"
-fi
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+bash "$here/apt-install.sh" --no-install-recommends docker-compose
+bash "$here/apt-install.sh" chromium prosody ejabberd erlang-p1-sqlite3

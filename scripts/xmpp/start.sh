@@ -18,21 +18,9 @@ dir="${2:-${TMPDIR:-/tmp}/chatstorm-xmpp-$server}"
 # How long a dropped session stays resumable (XEP-0198); short values make resumption fail on purpose.
 resume="${XMPP_RESUME_SECONDS:-300}"
 
-# Install the package when missing. A policy-rc.d that answers 101 keeps dpkg from starting the
-# package's default instance (Docker images ship one; on other machines we add one for the install).
+# Install the packages when missing, without letting them start a default instance (apt-install.sh).
 install_pkg() {
-  local pkgs=("$@") missing=()
-  for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
-  [ ${#missing[@]} -eq 0 ] && return 0
-  echo "chatstorm: installing ${missing[*]} (apt-get)" >&2
-  local added=""
-  if [ ! -e /usr/sbin/policy-rc.d ]; then
-    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d && added=1
-  fi
-  { apt-get install -y -q "${missing[@]}" >&2 || { apt-get update -q >&2 && apt-get install -y -q "${missing[@]}" >&2; }; } \
-    || { [ -n "$added" ] && rm -f /usr/sbin/policy-rc.d; echo "chatstorm: apt-get install ${missing[*]} failed" >&2; exit 3; }
-  [ -n "$added" ] && rm -f /usr/sbin/policy-rc.d
-  return 0
+  bash "$here/../apt-install.sh" "$@" || exit 3
 }
 
 free_port() {

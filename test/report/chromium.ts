@@ -1,10 +1,11 @@
 /**
  * Headless Chromium for report tests: Debian's `chromium` package, installed on first use when
- * missing (the test machine and CI run as root with Debian's apt; no browser download of its own).
+ * missing by scripts/apt-install.sh (the test machine and CI run as root with Debian's apt; no
+ * browser download of its own; .ci/run installs it before the tests through scripts/test-deps.sh).
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 
 /** Where Debian puts the browser; CHROMIUM_PATH overrides. */
@@ -16,9 +17,7 @@ export function ensureChromium(): string {
   if (process.getuid?.() !== 0) {
     throw new Error(`${CHROMIUM} is missing and this is not root: install it with \`apt-get install -y chromium\` (or set CHROMIUM_PATH)`);
   }
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
-  execFileSync('apt-get', ['install', '-y', '-qq', 'chromium'], { stdio: 'inherit', env });
+  execFileSync('bash', [fileURLToPath(new URL('../../scripts/apt-install.sh', import.meta.url)), 'chromium'], { stdio: 'inherit' });
   if (!existsSync(CHROMIUM)) throw new Error(`apt-get install chromium did not provide ${CHROMIUM}`);
   return CHROMIUM;
 }
