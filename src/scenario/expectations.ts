@@ -2,7 +2,7 @@
  * What a shipped scenario is expected to show, in machine-readable form, next to its default
  * export (`export const expectations = defineExpectations({...})`): its verdict on the reference
  * server, and the `--defect` of the reference server that makes it fail, with the one check that
- * then fails. CI (test/e2e/incidents-clean.e2e.test.ts and incidents-defect.e2e.test.ts) reads these rather than repeating them.
+ * then fails. CI (test/e2e/incidents-clean*.e2e.test.ts and incidents-defect.e2e.test.ts) reads these rather than repeating them.
  */
 import type { CheckName } from '../check/types.ts';
 import type { DefectName } from '../server/options.ts';
