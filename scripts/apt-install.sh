@@ -13,7 +13,11 @@ set -euo pipefail
 opts=()
 if [ "${1:-}" = --no-install-recommends ]; then opts+=(--no-install-recommends); shift; fi
 missing=()
-for p in "$@"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+# Installed means "install ok installed": a removed package whose config files remain is known to
+# dpkg (`dpkg -s` answers 0) but has no program.
+for p in "$@"; do
+  [ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" = "install ok installed" ] || missing+=("$p")
+done
 [ ${#missing[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" != 0 ]; then
   echo "chatstorm: ${missing[*]} missing and this is not root: install them (apt-get install -y ${opts[*]} ${missing[*]})" >&2

@@ -3,7 +3,7 @@
  * installs every package a test would otherwise install on first use, and scripts/apt-install.sh
  * installs only what is missing, fetches the package lists only when an install from the current
  * ones fails, and never lets a package start its default instance. apt-get is a stand-in on PATH
- * that logs its calls; dpkg is the machine's own.
+ * that logs its calls; dpkg-query is the machine's own unless a test says otherwise.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -101,6 +101,18 @@ exit 1
       expect(existsSync(policy)).toBe(true);
     } finally {
       await rm(policy, { force: true });
+    }
+  });
+
+  it('installs a package that was removed but whose config files remain (known to dpkg, no program)', async () => {
+    // dpkg-query stand-in: bash reads as removed with its config files kept; the rest is dpkg's.
+    const real = spawnSync('sh', ['-c', 'command -v dpkg-query'], { encoding: 'utf8' }).stdout.trim();
+    await writeFile(join(bin, 'dpkg-query'), `#!/bin/sh\nfor a; do [ "$a" = bash ] && { printf 'deinstall ok config-files'; exit 0; }; done\nexec ${real} "$@"\n`, { mode: 0o755 });
+    try {
+      const r = await run(['bash', 'coreutils'], 'fine');
+      expect(r).toMatchObject({ status: 0, calls: ['install -y -q bash policy=yes'] });
+    } finally {
+      await rm(join(bin, 'dpkg-query'), { force: true });
     }
   });
 

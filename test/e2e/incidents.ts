@@ -46,9 +46,16 @@ export interface QuickRun {
   fired: Record<string, number>;
 }
 
+/** A shipped scenario file's exports: the scenario as written, and its expectations. */
+interface ScenarioModule {
+  default: { sla?: string[]; traffic?: { history?: { preload?: unknown } } };
+  expectations?: ScenarioExpectations;
+}
+const moduleOf = async (file: string) => (await import(pathToFileURL(join(SCENARIO_DIR, file)).href)) as ScenarioModule;
+
 /** A scenario file's `expectations` export (undefined when it has none). */
 export async function expectationsOf(file: string): Promise<ScenarioExpectations | undefined> {
-  return ((await import(pathToFileURL(join(SCENARIO_DIR, file)).href)) as { expectations?: ScenarioExpectations }).expectations;
+  return (await moduleOf(file)).expectations;
 }
 
 /**
@@ -60,7 +67,7 @@ export async function expectationsOf(file: string): Promise<ScenarioExpectations
  * bound (ci-smoke, group-storm, multi-device-unread, cross-border-peak's steady phase) runs alone.
  */
 export async function sharesCores(file: string): Promise<boolean> {
-  const scenario = ((await import(pathToFileURL(join(SCENARIO_DIR, file)).href)) as { default: { sla?: string[]; traffic?: { history?: { preload?: unknown } } } }).default;
+  const scenario = (await moduleOf(file)).default;
   if (scenario.traffic?.history?.preload !== undefined) return false;
   return (scenario.sla ?? []).map(parseSla).every((sla) => {
     if (sla.op !== '<' && sla.op !== '<=') return true;
