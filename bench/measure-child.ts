@@ -11,13 +11,18 @@ export function numericArg(name: string, dflt: number): number {
   return i >= 0 ? Number(process.argv[i + 1]) : dflt;
 }
 
+/** The loaders every chatstorm process runs with (tsx, without its keepNames wrappers). */
+const LOADERS = fileURLToPath(new URL('../bin/register.js', import.meta.url));
+
 /**
- * Run `script --child jobFile` under tsx with `nodeFlags`; resolve with the last JSON object it
- * printed. `onSpawn` gets the child's pid (a bench that reads the child's CPU from /proc).
+ * Run `script --child jobFile` with chatstorm's loaders (bin/register.js, as the command line and
+ * its children load) and `nodeFlags`; resolve with the last JSON object it printed. Both sides of
+ * a comparison run so: before 2026-12-02 they ran under plain tsx, whose keepNames wrappers cost
+ * each closure about 256 bytes (docs/performance.md, session 12). `onSpawn` gets the child's pid (a bench that reads the child's CPU from /proc).
  */
 export function runMeasurementChild<T>(script: string, jobFile: string, nodeFlags: string[] = [], timeoutMs = 300_000, onSpawn?: (pid: number) => void): Promise<T> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...nodeFlags, '--import', 'tsx', script, '--child', jobFile], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [...nodeFlags, '--import', LOADERS, script, '--child', jobFile], { stdio: ['ignore', 'pipe', 'inherit'] });
     if (child.pid !== undefined) onSpawn?.(child.pid);
     let out = '';
     child.stdout.on('data', (d) => (out += d));

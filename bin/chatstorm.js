@@ -1,12 +1,9 @@
 #!/usr/bin/env node
-// Entry point: registers tsx so the TypeScript sources and user scenario files load without a
-// build step, and a hook that resolves 'chatstorm' to this package, then hands over to the CLI.
-import { register as registerHooks } from 'node:module';
-import { register } from 'tsx/esm/api';
+// Entry point: the module loaders (bin/register.js: tsx, so the TypeScript sources and user
+// scenario files load without a build step; 'chatstorm' resolved to this package; no keepNames
+// wrappers), then hands over to the CLI.
+import './register.js';
 
-register();
-// Registered after tsx, so it runs first: 'chatstorm' in a user's file is this package.
-registerHooks('./resolve-self.js', import.meta.url, { data: { self: new URL('../src/index.ts', import.meta.url).href } });
 // A child of a run (reference server, embedded proxy) ends when the run's process is gone,
 // also after SIGKILL; see src/net/parent-watch.ts.
 const { watchParent } = await import('../src/net/parent-watch.ts');
