@@ -155,6 +155,17 @@ describe('the packed package, installed in a project outside the repository', ()
     expect(summary.verdict).toBe('pass');
     expect(summary.target).toBe(target);
 
+    // A script of the user's, run with the loaders the command line uses (`chatstorm/register`):
+    // TypeScript loads, 'chatstorm' resolves, and closures are not wrapped by keepNames.
+    await writeFile(
+      join(project, 'chat', 'script.ts'),
+      // One closure of the user's file, one of chatstorm's own (under node_modules/chatstorm).
+      `import { defineScenario, referenceDriver } from 'chatstorm';\nconst make = () => { const inner = () => 1; return inner; };\nconst fast = new Function('f', 'return %HasFastProperties(f)');\nconsole.log(JSON.stringify({ define: typeof defineScenario, fast: [fast(make()), fast(referenceDriver.deviceState)] }));\n`,
+    );
+    const script = await run(process.execPath, ['--allow-natives-syntax', '--import', 'chatstorm/register', 'chat/script.ts'], project, 60_000);
+    expect(script.code, script.stderr).toBe(0);
+    expect(JSON.parse(script.stdout)).toEqual({ define: 'function', fast: [true, true] });
+
     // 5. `chatstorm init` from the installed package: its scaffold (scenario + driver skeleton,
     // the skeleton wrapping the reference driver) runs as it is, shortened. On a server of its
     // own: the reference server deduplicates by client id, and two runs of one plan share them.
