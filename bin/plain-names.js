@@ -4,14 +4,14 @@
 // Why: tsx compiles every file with esbuild's keepNames, which wraps each function and class
 // creation in `__name(fn, "fn")`, an Object.defineProperty of `name`. That turns every closure's
 // properties into a dictionary (256 more bytes each in V8) and costs a defineProperty call each
-// time one is created: per device in the runner, per message on the hot paths. keepNames exists
+// time one is created (too little to show in bench/cpu-per-message.ts). keepNames exists
 // for minified code, whose identifiers are renamed; tsx does not rename them. The price: a
 // closure esbuild wrapped (`const f = __name(() => {}, "f")`) is anonymous, since V8 infers a
 // name only from a direct assignment, so a stack trace shows it as `<anonymous>` with its file
 // and line; function declarations and classes keep their names. Nothing in chatstorm reads a
-// function's name. Measured with bench/scale-devices.ts (10,000 idle devices): 15.1-15.5 KB per
-// device against 19.6-21.4 without this hook (docs/performance.md). No option of tsx turns
-// keepNames off, hence a hook.
+// function's name. Measured with bench/scale-devices.ts (10,000 idle devices): 15.0-17.1 KB per
+// device in three runs, against 19.6-21.4 in six without this hook (docs/performance.md, session
+// 12). No option of tsx turns keepNames off, hence a hook.
 //
 // Only the helper's definition is rewritten, and only when it is exactly esbuild's (minified as
 // tsx emits it); any other text, or a later tsx that emits another form, passes unchanged.
